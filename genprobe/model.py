@@ -1,0 +1,119 @@
+"""B independent MLPs held as stacked weights and run with batched matmuls.
+
+One 30x30 network cannot keep even two CPU cores busy; B of them stacked as
+(B, in, out) weight tensors and run with ``baddbmm`` can. Each network has its
+own seed, so its initial weights (and Fourier features) do not depend on which
+other networks share the batch.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+__all__ = ["BatchedMLP", "param_count", "init_generator"]
+
+# Multiplier of the polynomial hash that folds per-layer activation codes
+# into one int64 pattern id (wraps around; collisions are negligible here).
+_HASH_PRIME = 1_000_003
+
+
+def init_generator(seed: int, stream: int) -> torch.Generator:
+    """A CPU generator for one network's stream (0: init, 1: shuffles, ...)."""
+    ss = np.random.SeedSequence([int(seed), 0x1A17, int(stream)])
+    return torch.Generator().manual_seed(int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)))
+
+
+def param_count(depth: int, width: int, in_dim: int = 2) -> int:
+    """Trainable parameters of one network: ``param_count(30, 30) == 27091``."""
+    return in_dim * width + width + (depth - 1) * (width * width + width) + width + 1
+
+
+class BatchedMLP(torch.nn.Module):
+    """B networks ``in -> depth x width (LeakyReLU) -> 1`` with stacked weights.
+
+    Init follows the post's script: Kaiming-normal weights (fan_in, gain
+    sqrt(2)), every bias 0.1 (output layer included).
+
+    Args:
+        seeds: one seed per network; network b is initialised from seeds[b] only.
+        depth: hidden layers.
+        width: neurons per hidden layer.
+        negative_slope: LeakyReLU slope (0.0 gives ReLU).
+        fourier_dim: if > 0, inputs are mapped to [sin 2 pi xB, cos 2 pi xB]
+            with a fixed random (2, fourier_dim) matrix B ~ N(0, fourier_scale^2).
+        fourier_scale: standard deviation of the Fourier frequencies.
+    """
+
+    def __init__(
+        self,
+        seeds: Sequence[int],
+        depth: int = 30,
+        width: int = 30,
+        negative_slope: float = 0.01,
+        fourier_dim: int = 0,
+        fourier_scale: float = 10.0,
+        bias_init: float = 0.1,
+    ):
+        super().__init__()
+        self.n_nets = len(seeds)
+        self.depth, self.width = depth, width
+        self.negative_slope = negative_slope
+        in_dim = 2 * fourier_dim if fourier_dim > 0 else 2
+        dims = [in_dim] + [width] * depth + [1]
+        weights: list[list[torch.Tensor]] = [[] for _ in dims[:-1]]
+        freqs = []
+        for seed in seeds:
+            g = init_generator(seed, 0)
+            if fourier_dim > 0:
+                freqs.append(torch.randn(2, fourier_dim, generator=g) * fourier_scale)
+            for layer, (fan_in, fan_out) in enumerate(zip(dims[:-1], dims[1:])):
+                weights[layer].append(torch.randn(fan_in, fan_out, generator=g) * math.sqrt(2.0 / fan_in))
+        # weights[l]: (B, in_l, out_l); biases[l]: (B, 1, out_l)
+        self.weights = torch.nn.ParameterList([torch.nn.Parameter(torch.stack(w)) for w in weights])
+        self.biases = torch.nn.ParameterList(
+            [torch.nn.Parameter(torch.full((len(seeds), 1, d), bias_init)) for d in dims[1:]]
+        )
+        self.register_buffer("freqs", torch.stack(freqs) if freqs else None)  # (B, 2, m)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, M, 2) points -> (B, M, in_dim) network inputs."""
+        if self.freqs is None:
+            return x
+        proj = (2 * math.pi) * torch.bmm(x, self.freqs)
+        return torch.cat([torch.sin(proj), torch.cos(proj)], dim=-1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, M, 2) points -> (B, M) predicted grey values."""
+        h = self.features(x)
+        for w, b in zip(self.weights[:-1], self.biases[:-1]):
+            h = F.leaky_relu(torch.baddbmm(b, h, w), self.negative_slope)
+        return torch.baddbmm(self.biases[-1], h, self.weights[-1]).squeeze(-1)
+
+    @torch.no_grad()
+    def predict_and_patterns(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, M, 2) -> predictions (B, M) and activation-pattern ids (B, M) int64.
+
+        Two points share an id iff every hidden neuron has the same on/off
+        state at both, i.e. they lie in the same linear region (up to hash
+        collisions).
+        """
+        h = self.features(x)
+        ids = torch.zeros(x.shape[:2], dtype=torch.int64, device=x.device)
+        bits = None
+        for w, b in zip(self.weights[:-1], self.biases[:-1]):
+            pre = torch.baddbmm(b, h, w)
+            width = pre.shape[-1]
+            if bits is None or bits.shape[0] != min(width, 62):
+                bits = torch.pow(2, torch.arange(min(width, 62), device=x.device, dtype=torch.int64))
+            on = pre > 0
+            for start in range(0, width, 62):
+                chunk = on[..., start : start + 62].to(torch.int64)
+                ids = ids * _HASH_PRIME + (chunk * bits[: chunk.shape[-1]]).sum(-1)
+            h = F.leaky_relu(pre, self.negative_slope)
+        out = torch.baddbmm(self.biases[-1], h, self.weights[-1]).squeeze(-1)
+        return out, ids

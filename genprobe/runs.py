@@ -1,0 +1,311 @@
+"""A run is a value: a frozen :class:`RunSpec`, its :class:`RunResult`, and a cache.
+
+The spec's hash names its result on disk. Results are written atomically
+(temp file + ``os.replace``) under a per-run file lock, so parallel workers
+never train the same run twice and a killed run never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import io
+import json
+import math
+import numbers
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import GenprobeError
+from .truth import TrueImage, resolve_truth
+
+__all__ = ["RunSpec", "RunResult", "Cache", "MODELS", "PROTOCOLS", "LABELS", "FEATURES", "default_cache_dir"]
+
+# Bump when a change alters what a spec computes, so old entries are not reused.
+CACHE_VERSION = 1
+
+MODELS = ("mlp", "knn", "dot")
+PROTOCOLS = ("standard", "blog")
+LABELS = ("true", "shuffled")
+FEATURES = ("none", "fourier")
+
+
+def _positive_int(name: str, value: object, minimum: int = 1) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise GenprobeError(f"{name} must be an integer, got {value!r}")
+    if value < minimum:
+        raise GenprobeError(f"{name} must be >= {minimum}, got {value}")
+
+
+def _positive_float(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value <= 0:
+        raise GenprobeError(f"{name} must be a positive finite number, got {value!r}")
+
+
+def _choice(name: str, value: object, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise GenprobeError(f"unknown {name} {value!r}; choose from {', '.join(choices)}")
+
+
+@functools.lru_cache(maxsize=32)
+def _load_truth(truth: str, mtime: float) -> TrueImage:
+    return resolve_truth(truth)
+
+
+def load_truth(truth: str) -> TrueImage:
+    """The spec's true image (PNGs re-read when the file changes)."""
+    try:
+        mtime = os.stat(truth).st_mtime if not truth.startswith("ring") else 0.0
+    except OSError:
+        mtime = -1.0
+    return _load_truth(truth, mtime)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything that determines one run's result.
+
+    Defaults are the post's experiment (``protocol.md``); ``steps`` switches to
+    a step-matched budget.
+    """
+
+    truth: str = "ring"  # "ring", "ring@RES" or a PNG path
+    n: int = 5000  # training points, drawn without replacement
+    seed: int = 0  # points, init, shuffles and controls all derive from it
+    model: str = "mlp"  # mlp | knn (k-nearest-neighbour rule) | dot (dot memoriser)
+    protocol: str = "standard"  # standard: one Adam; blog: a fresh Adam every epoch
+    labels: str = "true"  # true | shuffled (grey values permuted among the N points)
+    depth: int = 30  # hidden layers
+    width: int = 30  # neurons per hidden layer
+    negative_slope: float = 0.01  # LeakyReLU slope; 0.0 is ReLU
+    features: str = "none"  # none | fourier (random Fourier features of (x, y))
+    fourier_dim: int = 128  # number of frequencies (inputs are 2 * fourier_dim)
+    fourier_scale: float = 10.0  # std of the frequencies; ~10 draws a piece per point
+    epochs: int = 6000  # budget in epochs (ignored when steps is set)
+    steps: int | None = None  # budget in optimizer steps, whatever N (step-matched)
+    lr: float = 1e-3  # Adam learning rate, default betas
+    batch: int = 1024  # minibatch; the last partial batch is kept
+    k: int = 1  # neighbours for model="knn"
+    eval_res: int = 256  # grid of the final prediction and metrics
+    curve_res: int = 128  # grid of the metrics recorded along training
+    checkpoints: int = 40  # evenly spaced metric checkpoints (plus epoch 0)
+
+    def __post_init__(self) -> None:
+        _choice("model", self.model, MODELS)
+        _choice("protocol", self.protocol, PROTOCOLS)
+        _choice("labels", self.labels, LABELS)
+        _choice("features", self.features, FEATURES)
+        if not isinstance(self.truth, str) or not self.truth:
+            raise GenprobeError(f"truth must be 'ring' or a PNG path, got {self.truth!r}")
+        _positive_int("n", self.n)
+        _positive_int("seed", self.seed, minimum=0)
+        for name in ("depth", "width", "fourier_dim", "epochs", "batch", "k", "eval_res", "curve_res", "checkpoints"):
+            _positive_int(name, getattr(self, name))
+        if self.steps is not None:
+            _positive_int("steps", self.steps)
+        _positive_float("lr", self.lr)
+        _positive_float("fourier_scale", self.fourier_scale)
+        if not isinstance(self.negative_slope, numbers.Real) or not 0.0 <= self.negative_slope < 1.0:
+            raise GenprobeError(f"negative_slope must be in [0, 1), got {self.negative_slope!r}")
+
+    # -- derived ---------------------------------------------------------
+    @property
+    def trained(self) -> bool:
+        return self.model == "mlp"
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return -(-self.n // self.batch)
+
+    @property
+    def total_epochs(self) -> int:
+        """Epochs actually run (the last one partial in step-matched mode)."""
+        if not self.trained:
+            return 0
+        return self.epochs if self.steps is None else -(-self.steps // self.steps_per_epoch)
+
+    @property
+    def total_steps(self) -> int:
+        if not self.trained:
+            return 0
+        return self.steps if self.steps is not None else self.epochs * self.steps_per_epoch
+
+    def replace(self, **changes: Any) -> RunSpec:
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RunSpec:
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - names)
+        if unknown:
+            raise GenprobeError(f"unknown RunSpec field(s): {', '.join(unknown)}")
+        return cls(**d)
+
+    def load_truth(self) -> TrueImage:
+        return load_truth(self.truth)
+
+    @functools.cached_property
+    def key(self) -> str:
+        """Content hash: spec fields + the true image's pixels + cache version."""
+        payload = self.to_dict()
+        payload["truth_digest"] = self.load_truth().digest
+        payload["cache_version"] = CACHE_VERSION
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
+
+    def label(self) -> str:
+        """Short human name, e.g. ``mlp/standard N=312 seed=0``."""
+        what = self.model
+        if self.model == "mlp":
+            what = "fourier" if self.features == "fourier" else "mlp"
+            if self.labels == "shuffled":
+                what += "-shuffled"
+            what += f"/{self.protocol}"
+        elif self.model == "knn":
+            what = f"{self.k}-nn"
+        return f"{what} N={self.n} seed={self.seed}"
+
+
+@dataclass
+class RunResult:
+    """What one run produced.
+
+    Attributes:
+        spec: the run.
+        history: ``epoch`` and ``step`` (C,) plus one (C,) array per metric,
+            recorded at the checkpoints on the ``curve_res`` grid.
+        final: metrics of the final prediction on the ``eval_res`` grid.
+        prediction: (eval_res, eval_res) final predicted grey image.
+        boundaries: (eval_res, eval_res) bool linear-region boundaries, or None.
+        train_indices: (N,) flat pixel indices of the training points.
+        diverged_at: epoch at which the loss became NaN/inf, else None.
+        meta: device, versions, git commit, wall time.
+    """
+
+    spec: RunSpec
+    history: dict[str, np.ndarray]
+    final: dict[str, float]
+    prediction: np.ndarray
+    boundaries: np.ndarray | None
+    train_indices: np.ndarray
+    diverged_at: int | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def diverged(self) -> bool:
+        return self.diverged_at is not None
+
+    def to_bytes(self) -> bytes:
+        arrays = {f"h_{k}": np.asarray(v) for k, v in self.history.items()}
+        arrays["prediction"] = self.prediction.astype(np.float32)
+        arrays["train_indices"] = self.train_indices.astype(np.int64)
+        if self.boundaries is not None:
+            arrays["boundaries"] = self.boundaries.astype(bool)
+        header = {
+            "spec": self.spec.to_dict(),
+            "final": self.final,
+            "diverged_at": self.diverged_at,
+            "meta": self.meta,
+        }
+        arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **arrays)
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> RunResult:
+        with np.load(io.BytesIO(data), allow_pickle=False) as z:
+            header = json.loads(bytes(z["header"]).decode())
+            history = {k[2:]: z[k] for k in z.files if k.startswith("h_")}
+            return cls(
+                spec=RunSpec.from_dict(header["spec"]),
+                history=history,
+                final={k: float(v) for k, v in header["final"].items()},
+                prediction=z["prediction"],
+                boundaries=z["boundaries"] if "boundaries" in z.files else None,
+                train_indices=z["train_indices"],
+                diverged_at=header["diverged_at"],
+                meta=header["meta"],
+            )
+
+
+def default_cache_dir() -> Path:
+    env = os.environ.get("GENPROBE_CACHE")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return Path(xdg) / "genprobe" if xdg else Path.home() / ".cache" / "genprobe"
+
+
+class Cache:
+    """Run results on disk, one ``<key>.npz`` per spec.
+
+    Writes go to a temp file in the same folder, are fsynced, then renamed
+    over the target: a reader sees the old file, the new file, or none.
+    A per-key lock (``filelock``) keeps two processes from training one run.
+    """
+
+    def __init__(self, root: str | Path | None = None):
+        self.root = Path(root) if root is not None else default_cache_dir()
+        try:
+            (self.root / "runs").mkdir(parents=True, exist_ok=True)
+            (self.root / "locks").mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise GenprobeError(f"cannot use cache folder {str(self.root)!r}: {exc.strerror}") from None
+        self.corrupt_seen: list[str] = []
+
+    def path(self, spec: RunSpec) -> Path:
+        return self.root / "runs" / f"{spec.key}.npz"
+
+    def lock(self, spec: RunSpec):
+        from filelock import FileLock
+
+        return FileLock(str(self.root / "locks" / f"{spec.key}.lock"))
+
+    def get(self, spec: RunSpec) -> RunResult | None:
+        """The cached result, or None; a corrupt entry is reported and removed."""
+        p = self.path(spec)
+        try:
+            data = p.read_bytes()
+        except FileNotFoundError:
+            return None
+        try:
+            result = RunResult.from_bytes(data)
+            if result.spec != spec:
+                raise ValueError("spec mismatch")
+        except Exception as exc:  # any decoding failure means the entry is unusable
+            warnings.warn(f"genprobe: corrupt cache entry {p.name} ({exc.__class__.__name__}); recomputing", stacklevel=2)
+            self.corrupt_seen.append(p.name)
+            try:
+                p.unlink()
+            except FileNotFoundError:
+                pass
+            return None
+        return result
+
+    def put(self, result: RunResult) -> Path:
+        p = self.path(result.spec)
+        data = result.to_bytes()
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.stem}.", suffix=".tmp", dir=p.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, p)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+            raise
+        return p

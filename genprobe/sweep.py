@@ -1,0 +1,124 @@
+"""Run many specs: reuse cached results, batch the rest into few groups.
+
+Groups hold specs that differ only in N, seed and labels and share the same
+steps per epoch; a group is split further so that padding the smaller
+training sets to the largest wastes at most :data:`MAX_PADDING_WASTE` of its
+compute. Each finished group is written to the cache at once, so an
+interrupted sweep loses at most the group in flight.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from .baselines import run_baseline
+from .runs import Cache, RunResult, RunSpec
+from .train import group_key, resolve_device, train_group
+
+__all__ = ["run_sweep", "plan_groups", "padding_waste", "MAX_PADDING_WASTE", "MAX_GROUP"]
+
+log = logging.getLogger("genprobe")
+
+MAX_PADDING_WASTE = 0.2
+# More nets per group stop paying off on CPU (measured: 64 nets give ~3 % more
+# net-steps/s than 16) and cost memory.
+MAX_GROUP = 64
+
+
+def padding_waste(specs: Sequence[RunSpec]) -> float:
+    """Share of a group's per-epoch compute spent on padded (masked) points."""
+    batch, n_max = specs[0].batch, max(s.n for s in specs)
+    full = (specs[0].steps_per_epoch - 1) * batch
+    last_max = n_max - full
+    useful = sum(s.n for s in specs)
+    return 1.0 - useful / (len(specs) * (full + last_max))
+
+
+def plan_groups(specs: Iterable[RunSpec], max_group: int = MAX_GROUP) -> list[list[RunSpec]]:
+    """Partition trainable specs into batches (see module docstring)."""
+    by_key: dict[tuple, list[RunSpec]] = defaultdict(list)
+    for s in specs:
+        by_key[group_key(s)].append(s)
+    groups: list[list[RunSpec]] = []
+    for members in by_key.values():
+        current: list[RunSpec] = []
+        for s in sorted(members, key=lambda s: (-s.n, s.seed, s.labels)):
+            if current and (len(current) >= max_group or padding_waste(current + [s]) > MAX_PADDING_WASTE):
+                groups.append(current)
+                current = []
+            current.append(s)
+        groups.append(current)
+    return groups
+
+
+def run_sweep(
+    specs: Sequence[RunSpec],
+    cache: Cache | None = None,
+    device: str = "auto",
+    progress: bool | None = None,
+    max_group: int = MAX_GROUP,
+) -> list[RunResult]:
+    """Results for ``specs`` (in order), training only what the cache lacks.
+
+    With a cache, each run is computed under its file lock: a second process
+    asking for the same run waits for it and then reads it from the cache.
+    """
+    device = resolve_device(device)
+    unique = list(dict.fromkeys(specs))
+    done: dict[RunSpec, RunResult] = {}
+    if cache is not None:
+        for s in unique:
+            r = cache.get(s)
+            if r is not None:
+                done[s] = r
+    missing = [s for s in unique if s not in done]
+
+    def compute(batch: list[RunSpec]) -> None:
+        if batch[0].trained:
+            log.info("genprobe: training %d net(s): %s", len(batch), ", ".join(s.label() for s in batch[:4]))
+            results = train_group(batch, device=device, progress=progress)
+        else:
+            results = [run_baseline(s) for s in batch]
+        for r in results:
+            done[r.spec] = r
+            if cache is not None:
+                cache.put(r)
+
+    plan = [[s] for s in missing if not s.trained] + plan_groups([s for s in missing if s.trained], max_group)
+    if cache is None:
+        for batch in plan:
+            compute(batch)
+        return [done[s] for s in specs]
+
+    deferred: list[RunSpec] = []
+    for batch in plan:
+        locks, mine = [], []
+        try:
+            for s in batch:
+                lock = cache.lock(s)
+                try:
+                    lock.acquire(timeout=0)
+                except Exception:  # filelock.Timeout: another process is computing it
+                    deferred.append(s)
+                    continue
+                locks.append(lock)
+                r = cache.get(s)  # it may have landed while we waited
+                if r is not None:
+                    done[s] = r
+                else:
+                    mine.append(s)
+            if mine:
+                compute(mine)
+        finally:
+            for lock in locks:
+                lock.release()
+    for s in deferred:
+        with cache.lock(s):
+            r = cache.get(s)
+            if r is None:  # the other process died before writing it
+                compute([s])
+            else:
+                done[s] = r
+    return [done[s] for s in specs]

@@ -1,0 +1,269 @@
+"""The batched trainer: B networks, one tensor, each with its own data and Adam.
+
+Adam is elementwise, so one Adam over stacked weights with the *sum* of the
+per-network losses is B independent Adams. The ``blog`` protocol rebuilds the
+optimizer at the start of every epoch, as the post's script did; ``standard``
+keeps one for the whole run.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+
+from . import metrics
+from .errors import GenprobeError
+from .model import BatchedMLP, init_generator
+from .provenance import provenance
+from .runs import RunResult, RunSpec
+from .sampling import TrainingSet, sample_training_set
+
+__all__ = ["resolve_device", "train_group", "group_key", "checkpoint_epochs", "grid_coords", "EVAL_CHUNK"]
+
+# Points per forward pass when evaluating a grid: bounds evaluation memory to
+# about EVAL_CHUNK * B * width * 4 bytes per layer whatever the grid size.
+EVAL_CHUNK = 32768
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+def resolve_device(device: str = "auto") -> str:
+    """``auto`` -> cuda, then mps, then cpu; a forced device must exist."""
+    if not isinstance(device, str):
+        raise GenprobeError(f"device must be a string, got {device!r}")
+    base = device.split(":")[0]
+    if base not in DEVICES:
+        raise GenprobeError(f"unknown device {device!r}; choose from {', '.join(DEVICES)}")
+    if device == "auto":
+        if torch.cuda.is_available():
+            return "cuda"
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return "mps"
+        return "cpu"
+    if base == "cuda" and not torch.cuda.is_available():
+        raise GenprobeError(f"device {device!r} requested but this machine has no CUDA GPU (torch {torch.__version__})")
+    if base == "mps" and not (getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()):
+        raise GenprobeError(f"device {device!r} requested but MPS is not available here")
+    return device
+
+
+def group_key(spec: RunSpec) -> tuple:
+    """Specs with equal keys can train in one batch (N and seed may differ)."""
+    d = spec.to_dict()
+    for name in ("n", "seed", "labels"):
+        d.pop(name)
+    return (tuple(sorted(d.items())), spec.steps_per_epoch, spec.total_epochs, spec.total_steps)
+
+
+def checkpoint_epochs(spec: RunSpec) -> list[int]:
+    """Epoch 0 and ``spec.checkpoints`` evenly spaced epochs up to the last."""
+    total = spec.total_epochs
+    return sorted({0} | {max(1, round(k * total / spec.checkpoints)) for k in range(1, spec.checkpoints + 1)})
+
+
+def grid_coords(res: int) -> np.ndarray:
+    """(res*res, 2) float32 points (j/res, i/res), row-major."""
+    c = np.arange(res, dtype=np.float32) / res
+    xs, ys = np.meshgrid(c, c)
+    return np.stack([xs.ravel(), ys.ravel()], axis=1)
+
+
+class _Evaluator:
+    """Evaluates a batch of nets on a fixed grid against the truth."""
+
+    def __init__(self, truth_grid: np.ndarray, sets: Sequence[TrainingSet], device: str):
+        self.res = truth_grid.shape[0]
+        self.truth = truth_grid
+        self.coords = torch.from_numpy(grid_coords(self.res)).to(device)
+        self.masks = [ts.mask_at(self.res) for ts in sets]
+        self.geometry = metrics.TruthGeometry.from_truth(truth_grid) if hasattr(metrics, "TruthGeometry") else None
+
+    @torch.no_grad()
+    def predict(self, model: BatchedMLP, with_patterns: bool = False):
+        preds, ids = [], []
+        B = model.n_nets
+        for start in range(0, self.coords.shape[0], EVAL_CHUNK):
+            x = self.coords[start : start + EVAL_CHUNK].unsqueeze(0).expand(B, -1, -1)
+            if with_patterns:
+                p, i = model.predict_and_patterns(x)
+                ids.append(i.cpu())
+            else:
+                p = model(x)
+            preds.append(p.float().cpu())
+        pred = torch.cat(preds, 1).numpy().reshape(B, self.res, self.res)
+        if with_patterns:
+            return pred, torch.cat(ids, 1).numpy().reshape(B, self.res, self.res)
+        return pred
+
+    def metrics(self, pred: np.ndarray, b: int, pred_train: np.ndarray, targets: np.ndarray) -> dict[str, float]:
+        kw = {"geometry": self.geometry} if self.geometry is not None else {}
+        return metrics.evaluate(pred, self.truth, self.masks[b], pred_train=pred_train, train_targets=targets, **kw)
+
+
+def _check_group(specs: Sequence[RunSpec]) -> None:
+    if not specs:
+        raise GenprobeError("train_group needs at least one spec")
+    keys = {group_key(s) for s in specs}
+    if len(keys) != 1:
+        raise GenprobeError("specs in one group must differ only in n, seed and labels with equal steps per epoch")
+    if any(not s.trained for s in specs):
+        raise GenprobeError("train_group trains model='mlp' specs only")
+
+
+def train_group(
+    specs: Sequence[RunSpec],
+    device: str = "auto",
+    progress: bool | None = None,
+    on_epoch: Callable[[int], None] | None = None,
+) -> list[RunResult]:
+    """Train B = len(specs) networks together; one result per spec, in order.
+
+    All specs must share :func:`group_key` (same architecture, protocol,
+    budget, steps per epoch); N, seed and labels may differ per network.
+    Deterministic on CPU: a network's result depends on its own spec only, not
+    on which other networks share its batch (up to float rounding of the
+    batched matmuls).
+
+    Args:
+        specs: the runs.
+        device: ``auto``, ``cpu``, ``cuda``, ``mps``.
+        progress: show a progress bar (None: only on a terminal).
+        on_epoch: called after every epoch with the epoch number (tests use it
+            to interrupt a run).
+    """
+    _check_group(specs)
+    device = resolve_device(device)
+    t0 = time.perf_counter()
+    s0 = specs[0]
+    truth = s0.load_truth()
+    sets = [sample_training_set(truth, s.n, s.seed, shuffle_labels=s.labels == "shuffled") for s in specs]
+    B, n_max = len(specs), max(s.n for s in specs)
+    ns = torch.tensor([s.n for s in specs])
+    X = torch.zeros(B, n_max, 2)
+    Y = torch.zeros(B, n_max)
+    for b, ts in enumerate(sets):
+        X[b, : len(ts)] = torch.from_numpy(ts.coords)
+        Y[b, : len(ts)] = torch.from_numpy(ts.targets)
+    X, Y, ns_dev = X.to(device), Y.to(device), ns.to(device)
+    padded = bool((ns != n_max).any())
+
+    model = BatchedMLP(
+        [s.seed for s in specs],
+        depth=s0.depth,
+        width=s0.width,
+        negative_slope=s0.negative_slope,
+        fourier_dim=s0.fourier_dim if s0.features == "fourier" else 0,
+        fourier_scale=s0.fourier_scale,
+    ).to(device)
+    params = list(model.parameters())
+    fused = device == "cpu" or device.startswith("cuda")
+
+    def new_optimizer() -> torch.optim.Optimizer:
+        return torch.optim.Adam(params, lr=s0.lr, fused=fused) if fused else torch.optim.Adam(params, lr=s0.lr)
+
+    opt = new_optimizer()
+    shuffle_gens = [init_generator(s.seed, 1) for s in specs]
+    curve = _Evaluator(truth.at_resolution(s0.curve_res), sets, device)
+    targets_np = [ts.targets for ts in sets]
+    checkpoints = set(checkpoint_epochs(s0))
+    history: list[list[dict[str, float]]] = [[] for _ in specs]
+    ckpt_epochs: list[int] = []
+    ckpt_steps: list[int] = []
+    diverged_at: list[int | None] = [None] * B
+    nonfinite = torch.zeros(B, dtype=torch.bool, device=device)
+    S, total_epochs, total_steps = s0.steps_per_epoch, s0.total_epochs, s0.total_steps
+    arange_batch = torch.arange(s0.batch, device=device)
+
+    def record(epoch: int, step: int) -> None:
+        with torch.no_grad():
+            pred = curve.predict(model)
+            pred_train = model(X).float().cpu().numpy()
+        ckpt_epochs.append(epoch)
+        ckpt_steps.append(step)
+        for b in range(B):
+            history[b].append(curve.metrics(pred[b], b, pred_train[b, : specs[b].n], targets_np[b]))
+
+    from tqdm.auto import tqdm
+
+    bar = tqdm(
+        total=total_epochs,
+        disable=(not progress) if progress is not None else None,
+        unit="epoch",
+        desc=f"{B} net(s) N={'/'.join(sorted({str(s.n) for s in specs}, key=int))}",
+        leave=False,
+        mininterval=1.0,
+    )
+    record(0, 0)
+    step = 0
+    try:
+        for epoch in range(1, total_epochs + 1):
+            if s0.protocol == "blog":
+                opt = new_optimizer()  # the post's script: Adam's moments and bias correction restart
+            perm = torch.zeros(B, n_max, dtype=torch.int64)
+            for b, s in enumerate(specs):
+                perm[b, : s.n] = torch.randperm(s.n, generator=shuffle_gens[b])
+            perm = perm.to(device)
+            for k in range(S):
+                if step >= total_steps:
+                    break
+                lo = k * s0.batch
+                idx = perm[:, lo : lo + s0.batch]  # (B, m)
+                xb = torch.gather(X, 1, idx.unsqueeze(-1).expand(-1, -1, 2))
+                yb = torch.gather(Y, 1, idx)
+                sq = (model(xb) - yb).square()
+                if padded:
+                    count = (ns_dev - lo).clamp(max=s0.batch)  # >= 1: equal steps per epoch in a group
+                    valid = arange_batch[: idx.shape[1]].unsqueeze(0) < count.unsqueeze(1)
+                    per_net = (sq * valid).sum(1) / count
+                else:
+                    per_net = sq.mean(1)
+                opt.zero_grad(set_to_none=True)
+                per_net.sum().backward()
+                opt.step()
+                nonfinite |= ~torch.isfinite(per_net.detach())
+                step += 1
+            if bool(nonfinite.any()):
+                for b in torch.nonzero(nonfinite).flatten().tolist():
+                    if diverged_at[b] is None:
+                        diverged_at[b] = epoch
+                if all(d is not None for d in diverged_at):
+                    record(epoch, step)
+                    break  # every net in the group has diverged: stop early
+            if epoch in checkpoints:
+                record(epoch, step)
+            bar.update(1)
+            if on_epoch is not None:
+                on_epoch(epoch)
+    finally:
+        bar.close()
+
+    final = _Evaluator(truth.at_resolution(s0.eval_res), sets, device)
+    pred, ids = final.predict(model, with_patterns=True)
+    with torch.no_grad():
+        pred_train = model(X).float().cpu().numpy()
+    seconds = time.perf_counter() - t0
+    meta = provenance(device) | {"seconds": seconds, "group_size": B}
+    results = []
+    for b, spec in enumerate(specs):
+        fin = final.metrics(pred[b], b, pred_train[b, : spec.n], targets_np[b])
+        fin["linear_regions"] = float(metrics.linear_regions(ids[b]))
+        hist = {"epoch": np.array(ckpt_epochs), "step": np.array(ckpt_steps)}
+        for name in history[b][0]:
+            hist[name] = np.array([h[name] for h in history[b]], dtype=np.float64)
+        results.append(
+            RunResult(
+                spec=spec,
+                history=hist,
+                final=fin,
+                prediction=pred[b].astype(np.float32),
+                boundaries=metrics.region_boundaries(ids[b]),
+                train_indices=sets[b].indices,
+                diverged_at=diverged_at[b],
+                meta=dict(meta),
+            )
+        )
+    return results
