@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from .baselines import run_baseline
 from .runs import Cache, RunResult, RunSpec
@@ -59,6 +59,7 @@ def run_sweep(
     device: str = "auto",
     progress: bool | None = None,
     max_group: int = MAX_GROUP,
+    log_fn: Callable[[str], None] | None = None,
 ) -> list[RunResult]:
     """Results for ``specs`` (in order), training only what the cache lacks.
 
@@ -75,9 +76,15 @@ def run_sweep(
                 done[s] = r
     missing = [s for s in unique if s not in done]
 
+    def say(msg: str) -> None:
+        log.info(msg)
+        if log_fn is not None:
+            log_fn(msg)
+
     def compute(batch: list[RunSpec]) -> None:
         if batch[0].trained:
-            log.info("genprobe: training %d net(s): %s", len(batch), ", ".join(s.label() for s in batch[:4]))
+            more = f", ... ({len(batch)} nets)" if len(batch) > 3 else ""
+            say(f"genprobe: training {', '.join(s.label() for s in batch[:3])}{more}")
             results = train_group(batch, device=device, progress=progress)
         else:
             results = [run_baseline(s) for s in batch]

@@ -1,0 +1,504 @@
+"""Claims as functions over run results, returning :class:`Verdict` objects.
+
+A claim is judged per seed on a *window* of late checkpoints (the median of a
+metric over the last ``frac`` of training up to ``end_epoch``), never on one
+snapshot: single checkpoints of these nets can drop to an all-white output
+even late in training. Seeds are then judged by the rule of each
+:class:`Check` (median over seeds, plus a bound on every seed).
+
+Every claim is stated against the right alternative: the dot memoriser and a
+random-Fourier-feature net for "shape, not dots"; the 1-NN rule (a local
+interpolator) for "generalises as well as interpolation".
+
+Pure numpy: no torch, no pytest, no files.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from .runs import RunResult
+from .verdicts import Check, Verdict
+
+__all__ = [
+    "window",
+    "per_seed",
+    "reach_time",
+    "late_instability",
+    "threshold",
+    "compare",
+    "no_overfitting",
+    "concept_learnt",
+    "slower_with_less_data",
+    "less_stable_with_less_data",
+    "ring_not_points",
+    "contiguous_regions",
+    "longer_training_helps",
+    "matches_local_interpolator",
+]
+
+DEFAULT_WINDOW = 0.25
+
+
+def _subject(results: Sequence[RunResult]) -> str:
+    s = results[0].spec
+    if s.model != "mlp":
+        return f"{s.k}-nn" if s.model == "knn" else s.model
+    name = "fourier" if s.features == "fourier" else "mlp"
+    if s.labels == "shuffled":
+        name += "-shuffled"
+    return f"{name}/{s.protocol}"
+
+
+def _seeds(results: Sequence[RunResult]) -> list[int]:
+    return [r.spec.seed for r in results]
+
+
+def _keys(*groups: Sequence[RunResult]) -> list[str]:
+    return [r.spec.key for g in groups for r in g]
+
+
+def _diverged_notes(*groups: Sequence[RunResult]) -> list[str]:
+    return [
+        f"{r.spec.label()} diverged (loss NaN/inf) at epoch {r.diverged_at}: counted as a failed seed"
+        for g in groups
+        for r in g
+        if r.diverged
+    ]
+
+
+def window(result: RunResult, metric: str, end_epoch: int | None = None, frac: float = DEFAULT_WINDOW) -> float:
+    """Median of ``metric`` over the checkpoints in the last ``frac`` of training up to ``end_epoch``.
+
+    Untrained baselines have one checkpoint, so this is their value. A run that
+    diverged before ``end_epoch`` gives NaN (a failed seed).
+
+    Args:
+        result: one run.
+        metric: a key of ``result.history``.
+        end_epoch: where the window ends (default: the run's last checkpoint).
+        frac: window length as a share of ``end_epoch``.
+    """
+    h = result.history
+    if metric not in h:
+        raise KeyError(f"metric {metric!r} not recorded; have {sorted(h)}")
+    epochs = h["epoch"]
+    end = int(epochs[-1]) if end_epoch is None else int(end_epoch)
+    if result.diverged and result.diverged_at <= max(end, 1):
+        return math.nan
+    sel = (epochs >= end * (1.0 - frac)) & (epochs <= end)
+    if not sel.any():
+        sel = epochs == epochs[epochs <= end].max() if (epochs <= end).any() else epochs == epochs[0]
+    return float(np.median(h[metric][sel]))
+
+
+def per_seed(results: Sequence[RunResult], metric: str, end_epoch: int | None = None, frac: float = DEFAULT_WINDOW) -> list[float]:
+    return [window(r, metric, end_epoch, frac) for r in results]
+
+
+def reach_time(
+    result: RunResult, metric: str, level: float, x: str = "epoch", run_length: int = 3, end_epoch: int | None = None
+) -> float:
+    """First epoch (or step) from which ``metric`` stays >= ``level`` for ``run_length`` checkpoints.
+
+    Requiring a short run of checkpoints keeps one lucky spike from counting.
+    ``inf`` when never reached by ``end_epoch`` (default: the run's end);
+    NaN for a diverged run.
+    """
+    if result.diverged:
+        return math.nan
+    h = result.history
+    keep = h["epoch"] <= (h["epoch"][-1] if end_epoch is None else end_epoch)
+    ok = h[metric][keep] >= level
+    xs = h[x][keep]
+    for i in range(len(ok) - run_length + 1):
+        if ok[i : i + run_length].all():
+            return float(xs[i])
+    return math.inf
+
+
+def late_instability(result: RunResult, metric: str = "held_out_iou", end_epoch: int | None = None, frac: float = 0.5) -> float:
+    """Mean absolute change of ``metric`` between consecutive late checkpoints.
+
+    Measures how much the net's output jumps around late in training (a net
+    that flips to all-white and back scores high). NaN for a diverged run.
+    """
+    h = result.history
+    epochs = h["epoch"]
+    end = int(epochs[-1]) if end_epoch is None else int(end_epoch)
+    if result.diverged and result.diverged_at <= end:
+        return math.nan
+    sel = (epochs >= end * (1.0 - frac)) & (epochs <= end)
+    vals = h[metric][sel]
+    if len(vals) < 2:
+        return 0.0
+    return float(np.mean(np.abs(np.diff(vals))))
+
+
+# -- generic building blocks (for user-written hypotheses) --------------------
+
+
+def threshold(
+    results: Sequence[RunResult],
+    metric: str,
+    op: str,
+    value: float,
+    *,
+    worst: float | None = None,
+    claim: str | None = None,
+    statement: str = "",
+    end_epoch: int | None = None,
+    frac: float = DEFAULT_WINDOW,
+) -> Verdict:
+    """``metric`` (late-window median per seed) compared with a fixed bound.
+
+    >>> # threshold(runs, "held_out_iou", ">=", 0.7, worst=0.5)
+    """
+    vals = per_seed(results, metric, end_epoch, frac)
+    return Verdict(
+        claim=claim or f"{metric} {op} {value}",
+        statement=statement or f"{metric} {op} {value}",
+        subject=_subject(results),
+        n=results[0].spec.n,
+        seeds=_seeds(results),
+        checks=[Check(metric, vals, op, value, worst, note=_window_note(end_epoch, frac))],
+        notes=_diverged_notes(results),
+        runs=_keys(results),
+    )
+
+
+def _window_note(end_epoch: int | None, frac: float) -> str:
+    end = "the end" if end_epoch is None else f"epoch {end_epoch}"
+    return f"median over the last {frac:.0%} of checkpoints up to {end}"
+
+
+def _paired(subject: Sequence[RunResult], other: Sequence[RunResult], metric: str, end_epoch, frac, how: str) -> list[float]:
+    a = per_seed(subject, metric, end_epoch, frac)
+    b = per_seed(other, metric, None, frac)
+    if _seeds(subject) != _seeds(other):
+        raise ValueError(f"paired comparison needs the same seeds, got {_seeds(subject)} and {_seeds(other)}")
+    if how == "diff":
+        return [x - y for x, y in zip(a, b)]
+    return [x / y if y > 0 else (math.inf if x > 0 else 1.0) for x, y in zip(a, b)]
+
+
+def compare(
+    subject: Sequence[RunResult],
+    reference: Sequence[RunResult],
+    metric: str,
+    op: str,
+    value: float,
+    *,
+    how: str = "diff",
+    worst: float | None = None,
+    claim: str | None = None,
+    statement: str = "",
+    end_epoch: int | None = None,
+    frac: float = DEFAULT_WINDOW,
+) -> Verdict:
+    """``metric`` of ``subject`` minus (or over, ``how="ratio"``) ``reference``, paired by seed."""
+    vals = _paired(subject, reference, metric, end_epoch, frac, how)
+    sym = "-" if how == "diff" else "/"
+    label = f"{metric} {sym} {_subject(reference)}"
+    return Verdict(
+        claim=claim or f"{label} {op} {value}",
+        statement=statement or f"{_subject(subject)} vs {_subject(reference)} on {metric}",
+        subject=_subject(subject),
+        n=subject[0].spec.n,
+        seeds=_seeds(subject),
+        checks=[Check(label, vals, op, value, worst, note=_window_note(end_epoch, frac))],
+        notes=_diverged_notes(subject, reference),
+        runs=_keys(subject, reference),
+    )
+
+
+# -- the post's claims ------------------------------------------------------------
+
+
+def _topology_error(results: Sequence[RunResult], end_epoch, frac) -> list[float]:
+    """|pieces - true pieces| + |holes - true holes|, late-window median per seed."""
+    out = []
+    for r in results:
+        comp = window(r, "components", end_epoch, frac)
+        holes = window(r, "holes", end_epoch, frac)
+        out.append(abs(comp - r.history["true_components"][0]) + abs(holes - r.history["true_holes"][0]))
+    return out
+
+
+def no_overfitting(
+    net: Sequence[RunResult],
+    dot: Sequence[RunResult],
+    knn: Sequence[RunResult],
+    *,
+    iou_min: float,
+    iou_worst: float,
+    above_dot: float,
+    knn_tolerance: float,
+    end_epoch: int | None = None,
+    frac: float = DEFAULT_WINDOW,
+) -> Verdict:
+    """Claim 1: with many points the net draws the ring instead of overfitting.
+
+    Checks: held-out IoU, the truth's topology (pieces and holes), far above the
+    dot memoriser and at least level (within ``knn_tolerance``) with 1-NN on
+    the same points.
+    """
+    return Verdict(
+        claim="no-overfitting",
+        statement="the net draws the true shape: high held-out IoU, its topology, above the dot memoriser, level with 1-NN",
+        subject=_subject(net),
+        n=net[0].spec.n,
+        seeds=_seeds(net),
+        checks=[
+            Check("held_out_iou", per_seed(net, "held_out_iou", end_epoch, frac), ">=", iou_min, iou_worst, _window_note(end_epoch, frac)),
+            Check("topology_error", _topology_error(net, end_epoch, frac), "<=", 0, 2, "|pieces-true| + |holes-true|"),
+            Check("held_out_iou - dot", _paired(net, dot, "held_out_iou", end_epoch, frac, "diff"), ">=", above_dot, None, "paired by seed"),
+            Check("held_out_iou - 1-nn", _paired(net, knn, "held_out_iou", end_epoch, frac, "diff"), ">=", -knn_tolerance, None, "paired by seed"),
+        ],
+        notes=_diverged_notes(net),
+        runs=_keys(net, dot, knn),
+    )
+
+
+def concept_learnt(
+    net: Sequence[RunResult],
+    *,
+    iou_min: float,
+    iou_worst: float,
+    coverage_min: float,
+    contrast_min: float,
+    end_epoch: int | None = None,
+    frac: float = DEFAULT_WINDOW,
+) -> Verdict:
+    """Claim 2: the concept (the whole ring) is learnt.
+
+    Checks held-out IoU, angular coverage of the true shape and the
+    threshold-free contrast (which sees a dark-grey ring a 0.5 threshold misses).
+    """
+    note = _window_note(end_epoch, frac)
+    return Verdict(
+        claim="concept-learnt",
+        statement="the net learns the whole shape: IoU, coverage of the true shape, contrast between shape and surroundings",
+        subject=_subject(net),
+        n=net[0].spec.n,
+        seeds=_seeds(net),
+        checks=[
+            Check("held_out_iou", per_seed(net, "held_out_iou", end_epoch, frac), ">=", iou_min, iou_worst, note),
+            Check("angular_coverage", per_seed(net, "angular_coverage", end_epoch, frac), ">=", coverage_min, None, note),
+            Check("contrast", per_seed(net, "contrast", end_epoch, frac), ">=", contrast_min, None, note),
+        ],
+        notes=_diverged_notes(net),
+        runs=_keys(net),
+    )
+
+
+def _median(vals: Sequence[float]) -> float:
+    arr = np.asarray(vals, dtype=float)
+    arr = np.where(np.isnan(arr), np.inf, arr)  # diverged: never reached
+    return float(np.median(arr))
+
+
+def slower_with_less_data(
+    runs_by_n: Mapping[int, Sequence[RunResult]],
+    *,
+    level: float,
+    x: str = "epoch",
+    min_ratio: float = 2.0,
+    end_epoch: int | None = None,
+) -> Verdict:
+    """Claim: less data learns slower.
+
+    Per N, the epochs (or optimizer steps, ``x="step"``) until the held-out IoU
+    first stays above ``level``. Checks: every smaller N needs at least as long
+    as the next larger one (median over seeds, never-reached = inf), and the
+    smallest N needs at least ``min_ratio`` times as long as the largest.
+    Every N is censored at the same ``end_epoch``, so a longer budget for small
+    N cannot make it look faster.
+    """
+    sizes = sorted(runs_by_n, reverse=True)
+    times = {n: [reach_time(r, "held_out_iou", level, x, end_epoch=end_epoch) for r in runs_by_n[n]] for n in sizes}
+    checks = []
+    for big, small in zip(sizes, sizes[1:]):
+        ref = _median(times[big])
+        checks.append(Check(f"{x}s to IoU>={level} at N={small}", times[small], ">=", ref, None, f"vs median at N={big}"))
+    largest = _median(times[sizes[0]])
+
+    def ratio(t: float) -> float:
+        if math.isinf(largest):
+            return 1.0 if math.isinf(t) else 0.0  # both never reached: no evidence either way
+        if largest == 0:
+            return math.inf if t > 0 else 1.0
+        return t / largest
+
+    checks.append(
+        Check(f"{x}s N={sizes[-1]} / N={sizes[0]}", [ratio(t) for t in times[sizes[-1]]], ">=", min_ratio, None, "the extremes, per seed over the median at the largest N")
+    )
+    subj = next(iter(runs_by_n.values()))
+    return Verdict(
+        claim=f"slower-per-{x}",
+        statement=f"less data needs more {x}s to reach held-out IoU {level}",
+        subject=_subject(subj),
+        n=f"{sizes[0]}..{sizes[-1]}",
+        seeds=_seeds(subj),
+        checks=checks,
+        notes=_diverged_notes(*runs_by_n.values()),
+        runs=_keys(*runs_by_n.values()),
+    )
+
+
+def less_stable_with_less_data(
+    runs_by_n: Mapping[int, Sequence[RunResult]],
+    *,
+    small: Sequence[int],
+    factor: float,
+    floor: float,
+    end_epoch: int | None = None,
+    frac: float = 0.5,
+) -> Verdict:
+    """Claim: less data trains less stably.
+
+    Late-training instability (mean |change| of held-out IoU between
+    consecutive checkpoints) at each small N must exceed ``factor`` times that
+    at the largest N and an absolute ``floor`` (a model that never changes,
+    like a memoriser, is not "unstable").
+    """
+    sizes = sorted(runs_by_n, reverse=True)
+    inst = {n: [late_instability(r, "held_out_iou", end_epoch, frac) for r in runs_by_n[n]] for n in sizes}
+    ref = float(np.nanmedian(inst[sizes[0]])) if not np.isnan(inst[sizes[0]]).all() else math.nan
+    checks = [
+        Check(f"IoU instability N={n}", inst[n], ">=", max(factor * ref, floor), None, f"{factor} x N={sizes[0]} ({ref:.3g}), at least {floor}")
+        for n in small
+    ]
+    subj = runs_by_n[sizes[0]]
+    return Verdict(
+        claim="less-stable",
+        statement="less data makes late training less stable (IoU jumps between checkpoints)",
+        subject=_subject(subj),
+        n=f"{sizes[0]}..{min(small)}",
+        seeds=_seeds(subj),
+        checks=checks,
+        notes=_diverged_notes(*runs_by_n.values()),
+        runs=_keys(*runs_by_n.values()),
+    )
+
+
+def ring_not_points(
+    net: Sequence[RunResult],
+    memorisers: Mapping[str, Sequence[RunResult]],
+    *,
+    max_piece_ratio: float,
+    min_contrast_gain: float,
+    min_coverage_gain: float,
+    end_epoch: int | None = None,
+    frac: float = DEFAULT_WINDOW,
+) -> Verdict:
+    """Claim 3/4: with few points the net is drawn to a ring-like shape, not to the points.
+
+    Against each point-fitting model (dot memoriser, Fourier-feature net) on
+    the same points, paired by seed: the net draws at most ``max_piece_ratio``
+    times as many pieces, more threshold-free contrast along the true shape and
+    more angular coverage of it.
+    """
+    checks = []
+    for name, other in memorisers.items():
+        checks += [
+            Check(f"pieces / {name}", _paired(net, other, "components", end_epoch, frac, "ratio"), "<=", max_piece_ratio, None, "paired by seed"),
+            Check(f"contrast - {name}", _paired(net, other, "contrast", end_epoch, frac, "diff"), ">=", min_contrast_gain, None, "paired by seed"),
+            Check(f"angular_coverage - {name}", _paired(net, other, "angular_coverage", end_epoch, frac, "diff"), ">=", min_coverage_gain, None, "paired by seed"),
+        ]
+    return Verdict(
+        claim="ring-not-points",
+        statement="the net draws a ring-like shape (fewer pieces, contrast and coverage along the ring) rather than the points",
+        subject=_subject(net),
+        n=net[0].spec.n,
+        seeds=_seeds(net),
+        checks=checks,
+        notes=_diverged_notes(net),
+        runs=_keys(net, *memorisers.values()),
+    )
+
+
+def contiguous_regions(
+    net: Sequence[RunResult],
+    *,
+    max_pieces_per_point: float,
+    min_area_ratio: float,
+    end_epoch: int | None = None,
+    frac: float = DEFAULT_WINDOW,
+) -> Verdict:
+    """Claim 5: predicted black forms far fewer pieces than there are black training points.
+
+    The net must also draw a real area (at least ``min_area_ratio`` of the true
+    black area): an all-white output has no pieces but is no contiguous shape.
+    """
+    ratios, areas = [], []
+    for r in net:
+        truth = r.spec.load_truth()
+        n_black = int((truth.pixels.reshape(-1)[r.train_indices] < 0.5).sum())
+        true_area = float(truth.black().mean())
+        ratios.append(window(r, "components", end_epoch, frac) / max(n_black, 1))
+        areas.append(window(r, "black_fraction", end_epoch, frac) / true_area)
+    return Verdict(
+        claim="contiguous",
+        statement="predicted black forms far fewer pieces than there are black training points",
+        subject=_subject(net),
+        n=net[0].spec.n,
+        seeds=_seeds(net),
+        checks=[
+            Check("pieces per black training point", ratios, "<=", max_pieces_per_point, None, _window_note(end_epoch, frac)),
+            Check("black area / true black area", areas, ">=", min_area_ratio, None, _window_note(end_epoch, frac)),
+        ],
+        notes=_diverged_notes(net),
+        runs=_keys(net),
+    )
+
+
+def longer_training_helps(
+    net: Sequence[RunResult],
+    *,
+    short_epoch: int,
+    long_epoch: int,
+    min_gain: float,
+    frac: float = DEFAULT_WINDOW,
+) -> Verdict:
+    """Claim 6: more epochs raise the small-N held-out IoU.
+
+    Per seed, the late-window IoU at ``long_epoch`` minus that at
+    ``short_epoch`` of the same run (a run's first epochs do not depend on its
+    total budget, so the shorter run is a prefix of the longer one).
+    """
+    gains = [window(r, "held_out_iou", long_epoch, frac) - window(r, "held_out_iou", short_epoch, frac) for r in net]
+    return Verdict(
+        claim="longer-helps",
+        statement=f"training {long_epoch} instead of {short_epoch} epochs raises held-out IoU",
+        subject=_subject(net),
+        n=net[0].spec.n,
+        seeds=_seeds(net),
+        checks=[Check(f"IoU@{long_epoch} - IoU@{short_epoch}", gains, ">=", min_gain, None, f"late-window medians, {frac:.0%} windows")],
+        notes=_diverged_notes(net),
+        runs=_keys(net),
+    )
+
+
+def matches_local_interpolator(
+    net: Sequence[RunResult],
+    knn: Sequence[RunResult],
+    *,
+    tolerance: float,
+    end_epoch: int | None = None,
+    frac: float = DEFAULT_WINDOW,
+) -> Verdict:
+    """The net's held-out IoU is at least the 1-NN rule's, minus ``tolerance`` (paired by seed)."""
+    return Verdict(
+        claim="as-good-as-1nn",
+        statement="the net generalises at least as well as the 1-NN local interpolator on the same points",
+        subject=_subject(net),
+        n=net[0].spec.n,
+        seeds=_seeds(net),
+        checks=[Check("held_out_iou - 1-nn", _paired(net, knn, "held_out_iou", end_epoch, frac, "diff"), ">=", -tolerance, None, "paired by seed")],
+        notes=_diverged_notes(net),
+        runs=_keys(net, knn),
+    )

@@ -1,0 +1,245 @@
+"""``genprobe``: train the post's nets or score a baseline, print a table, write JSON and a PNG.
+
+    genprobe train --n 312 --seeds 0,1,2 --epochs 6000 --protocol blog --json out.json --png out.png
+    genprobe baseline knn --n 312 --seeds 0,1,2 --json out.json
+    genprobe report --profile smoke
+
+Every :class:`~genprobe.runs.RunSpec` field has a flag. Bad arguments exit with
+status 2 and one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import sys
+import tempfile
+import typing
+from pathlib import Path
+from typing import Any
+
+from .errors import GenprobeError
+
+__all__ = ["main"]
+
+BASELINES = ("knn", "dot", "shuffled", "fourier")
+TABLE_METRICS = ("held_out_iou", "components", "holes", "angular_coverage", "contrast", "train_mse", "black_train_recall")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (no usage dump)."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(2, f"genprobe: error: {message}\n")
+
+
+def _spec_flags(parser: argparse.ArgumentParser, skip: tuple[str, ...] = ("seed", "model")) -> None:
+    from .runs import RunSpec
+
+    hints = typing.get_type_hints(RunSpec)
+    group = parser.add_argument_group("run spec (defaults: the post's experiment)")
+    for f in dataclasses.fields(RunSpec):
+        if f.name in skip:
+            continue
+        hint = hints[f.name]
+        kind = int if hint in (int, int | None) else float if hint is float else str
+        default = f.default
+        group.add_argument(
+            f"--{f.name.replace('_', '-')}", dest=f.name, type=kind, default=None, metavar=f.name.upper(),
+            help=f"(default: {default})",
+        )
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seeds", default="0", help="comma-separated seeds or a range, e.g. 0,1,2 or 0-4 (default: 0)")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: auto)")
+    parser.add_argument("--cache", default=None, help="cache folder (default: $GENPROBE_CACHE or ~/.cache/genprobe)")
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    parser.add_argument("--json", type=Path, default=None, help="write spec, final metrics and history per run here")
+    parser.add_argument("--png", type=Path, default=None, help="write the post-style panels (one row per seed) here")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="genprobe", description="Train the ring-fitting nets of the post and measure them against the true image.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    train = sub.add_parser("train", help="train the post's net (model mlp) for each seed")
+    _common(train)
+    _spec_flags(train)
+    base = sub.add_parser("baseline", help="score a baseline or control on the same points: " + ", ".join(BASELINES))
+    base.add_argument("kind", choices=BASELINES)
+    _common(base)
+    _spec_flags(base)
+    rep = sub.add_parser("report", help="run the claim suite (pytest benchmarks) and write reports/<profile>/")
+    rep.add_argument("--profile", default="smoke", help="smoke or paper (default: smoke)")
+    rep.add_argument("--device", default=None, help="auto, cpu, cuda or mps (default: auto)")
+    rep.add_argument("--seeds", default=None, help="seeds (default: the profile's)")
+    rep.add_argument("--cache", default=None, help="cache folder")
+    rep.add_argument("--out", default=None, help="report folder (default: reports/<profile>)")
+    rep.add_argument("--benchmarks", default="benchmarks", help="folder of the claim tests (default: benchmarks)")
+    return parser
+
+
+def _parse_seeds(text: str) -> tuple[int, ...]:
+    from .plugin import parse_seeds
+
+    try:
+        return parse_seeds(text)
+    except ValueError as exc:
+        raise GenprobeError(str(exc)) from None
+
+
+def _specs(args: argparse.Namespace) -> list:
+    from .profiles import get_profile
+    from .runs import RunSpec
+
+    overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(RunSpec) if getattr(args, f.name, None) is not None}
+    kind = getattr(args, "kind", None)
+    if kind == "fourier":
+        f = get_profile("smoke").fourier(1, 0)
+        base = {k: v for k, v in f.to_dict().items() if k not in ("n", "seed", "eval_res", "curve_res")}
+    elif kind == "shuffled":
+        base = {"labels": "shuffled"}
+    elif kind in ("knn", "dot"):
+        base = {"model": kind}
+    else:
+        base = {}
+    if "epochs" in overrides and "steps" in base:
+        base.pop("steps")  # --epochs on the fourier control: an epoch budget instead
+    fields = base | overrides
+    return [RunSpec(seed=s, **fields) for s in _parse_seeds(args.seeds)]
+
+
+def _fmt(v: float) -> str:
+    if isinstance(v, float) and math.isnan(v):
+        return "nan"
+    return f"{v:.0f}" if float(v).is_integer() else f"{v:.3f}"
+
+
+def _table(results) -> str:
+    head = ["seed", *TABLE_METRICS, "diverged"]
+    rows = [[str(r.spec.seed), *(_fmt(r.final.get(m, math.nan)) for m in TABLE_METRICS), str(r.diverged_at or "-")] for r in results]
+    widths = [max(len(x) for x in col) for col in zip(head, *rows)]
+    lines = ["  ".join(x.rjust(w) for x, w in zip(row, widths)) for row in [head, *rows]]
+    return "\n".join(lines)
+
+
+def _json_safe(obj: Any) -> Any:
+    import numpy as np
+
+    if isinstance(obj, np.ndarray):
+        obj = obj.tolist()
+    if isinstance(obj, (np.floating, np.integer)):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None if math.isnan(obj) else ("inf" if obj > 0 else "-inf")
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    return obj
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _check_output(path: Path | None, flag: str) -> None:
+    """Fail before training, not after, when an output cannot be written."""
+    if path is None:
+        return
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise GenprobeError(f"{flag} {str(path)!r} is a folder, not a file")
+    if parent.exists() and not os.access(parent, os.W_OK):
+        raise GenprobeError(f"{flag} {str(path)!r}: folder is not writable")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .runs import Cache
+    from .sweep import run_sweep
+    from .train import resolve_device
+
+    _check_output(args.json, "--json")
+    _check_output(args.png, "--png")
+    specs = _specs(args)
+    for s in specs:
+        s.load_truth()  # a bad --truth fails here, before any training
+    device = resolve_device(args.device)
+    cache = None if args.no_cache else Cache(args.cache)
+    results = run_sweep(specs, cache=cache, device=device, progress=None if not args.quiet else False)
+    print(f"{specs[0].label().rsplit(' seed=', 1)[0]}  ({specs[0].total_epochs} epochs, {specs[0].total_steps} steps, device {device})")
+    print(_table(results))
+    for r in results:
+        if r.diverged:
+            print(f"seed {r.spec.seed}: diverged (loss NaN/inf) at epoch {r.diverged_at}", file=sys.stderr)
+    if args.json is not None:
+        payload = {
+            "runs": [
+                {
+                    "key": r.spec.key,
+                    "spec": r.spec.to_dict(),
+                    "final": r.final,
+                    "diverged_at": r.diverged_at,
+                    "history": {k: v for k, v in r.history.items()},
+                    "meta": r.meta,
+                }
+                for r in results
+            ]
+        }
+        _write_atomic(args.json, json.dumps(_json_safe(payload), indent=1, allow_nan=False).encode())
+        print(f"wrote {args.json}")
+    if args.png is not None:
+        from .report import save_panels_grid
+
+        save_panels_grid(results, args.png)
+        print(f"wrote {args.png}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    import pytest
+
+    from .profiles import get_profile
+
+    get_profile(args.profile)
+    bench = Path(args.benchmarks)
+    if not bench.is_dir():
+        raise GenprobeError(f"benchmarks folder not found: {str(bench)!r} (run from the genprobe checkout or pass --benchmarks)")
+    argv = [str(bench), f"--genprobe-profile={args.profile}", "-q"]
+    for opt in ("device", "seeds", "cache"):
+        if getattr(args, opt):
+            argv.append(f"--genprobe-{opt}={getattr(args, opt)}")
+    if args.out:
+        argv.append(f"--genprobe-report={args.out}")
+    return int(pytest.main(argv))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "report":
+            return _report(args)
+        return _run(args)
+    except GenprobeError as exc:
+        print(f"genprobe: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("genprobe: interrupted; finished runs are in the cache, rerun to train only what is missing", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

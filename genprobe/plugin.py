@@ -1,0 +1,443 @@
+"""The genprobe pytest plugin (registered through the ``pytest11`` entry point).
+
+Adds the ``--genprobe-*`` options, a header line, the ``claim`` marker, the
+``genprobe`` fixture that hands out cached run results, a terminal summary
+table of verdicts and, at the end of the session, the report in
+``reports/<profile>/``.
+
+Nothing heavy is imported at import time: torch and numpy load only when a
+test asks for runs, so installing genprobe costs other projects' test runs
+nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from .profiles import Profile
+    from .runs import Cache, RunResult, RunSpec
+    from .verdicts import Verdict
+
+VERDICT_PROPERTY = "genprobe_verdict"
+EXPECTATIONS = ("holds", "refuted", "fails", "any")
+
+_OPTIONS = {
+    # option: (environment variable, help)
+    "profile": ("GENPROBE_PROFILE", "scale of the claim suite: smoke or paper (default: smoke)"),
+    "device": ("GENPROBE_DEVICE", "device to train on: auto, cpu, cuda, mps (default: auto)"),
+    "seeds": ("GENPROBE_SEEDS", "comma-separated seeds, e.g. 0,1,2 (default: the profile's seeds)"),
+    "cache": ("GENPROBE_CACHE", "folder of cached run results (default: ~/.cache/genprobe)"),
+    "report": ("GENPROBE_REPORT", "folder of the report (default: reports/<profile> under the rootdir)"),
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("genprobe", "genprobe claim suite")
+    for name, (env, help_text) in _OPTIONS.items():
+        group.addoption(f"--genprobe-{name}", dest=f"genprobe_{name}", default=None, metavar=name.upper(), help=f"{help_text}; env {env}")
+    group.addoption(
+        "--genprobe-no-report", dest="genprobe_no_report", action="store_true", default=False,
+        help="do not write the report (default: write it when claims ran)",
+    )
+    group.addoption(
+        "--genprobe-claim", dest="genprobe_claim", action="append", default=[], metavar="NAME",
+        help="run only the claim(s) with this name (repeatable; default: all)",
+    )
+
+
+@dataclass
+class Settings:
+    profile: str
+    device: str
+    seeds: tuple[int, ...] | None
+    cache: Path | None
+    report: Path
+    write_report: bool
+    claims: tuple[str, ...]
+
+
+def _option(config: pytest.Config, name: str) -> str | None:
+    value = config.getoption(f"genprobe_{name}")
+    if value is None:
+        value = os.environ.get(_OPTIONS[name][0]) or None
+    return value
+
+
+def parse_seeds(text: str) -> tuple[int, ...]:
+    """``"0,1,2"`` or ``"0-4"`` -> seeds; raises ValueError naming the bad value."""
+    seeds: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            if "-" in part[1:]:
+                lo, hi = part.split("-", 1)
+                seeds.extend(range(int(lo), int(hi) + 1))
+            else:
+                seeds.append(int(part))
+        except ValueError:
+            raise ValueError(f"bad seed {part!r} in {text!r}: use integers like 0,1,2 or 0-4") from None
+    if not seeds or any(s < 0 for s in seeds):
+        raise ValueError(f"bad seeds {text!r}: need one or more integers >= 0")
+    return tuple(dict.fromkeys(seeds))
+
+
+def _settings(config: pytest.Config) -> Settings:
+    from .profiles import PROFILES
+
+    profile = _option(config, "profile") or "smoke"
+    if profile not in PROFILES:
+        raise pytest.UsageError(f"genprobe: unknown profile {profile!r}; choose from {', '.join(PROFILES)}")
+    device = _option(config, "device") or "auto"
+    if device.split(":")[0] not in ("auto", "cpu", "cuda", "mps"):
+        raise pytest.UsageError(f"genprobe: unknown device {device!r}; choose from auto, cpu, cuda, mps")
+    if device != "auto" and device != "cpu":
+        from .errors import GenprobeError
+        from .train import resolve_device
+
+        try:
+            resolve_device(device)
+        except GenprobeError as exc:
+            raise pytest.UsageError(f"genprobe: {exc}") from None
+    seeds_text = _option(config, "seeds")
+    try:
+        seeds = parse_seeds(seeds_text) if seeds_text else None
+    except ValueError as exc:
+        raise pytest.UsageError(f"genprobe: {exc}") from None
+    cache = _option(config, "cache")
+    report = _option(config, "report")
+    return Settings(
+        profile=profile,
+        device=device,
+        seeds=seeds,
+        cache=Path(cache) if cache else None,
+        report=Path(report) if report else Path(config.rootpath) / "reports" / profile,
+        write_report=not config.getoption("genprobe_no_report"),
+        claims=tuple(config.getoption("genprobe_claim") or ()),
+    )
+
+
+class GenprobeSession:
+    """Per-session state, kept in ``config.stash``."""
+
+    def __init__(self, config: pytest.Config, settings: Settings):
+        self.config = config
+        self.settings = settings
+        self.rows: list[tuple[str, dict[str, Any], str]] = []  # (nodeid, verdict dict, expectation)
+        self.device_used: str | None = None
+        self.report_path: Path | None = None
+        self._cache: Cache | None = None
+        self._results: dict[RunSpec, RunResult] = {}
+        self._profile_trained = False
+
+    # -- runs ----------------------------------------------------------------
+    @property
+    def profile(self) -> Profile:
+        from .profiles import get_profile
+
+        return get_profile(self.settings.profile)
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        return self.settings.seeds or self.profile.seeds
+
+    @property
+    def cache(self) -> Cache:
+        if self._cache is None:
+            from .runs import Cache
+
+            self._cache = Cache(self.settings.cache)
+        return self._cache
+
+    def _log(self, msg: str) -> None:
+        tr = self.config.pluginmanager.get_plugin("terminalreporter")
+        if tr is not None and not hasattr(self.config, "workerinput"):
+            tr.write_line(msg)
+
+    def results(self, specs: list[RunSpec]) -> list[RunResult]:
+        """Results for ``specs``, from memory, the cache, or training.
+
+        The first request that touches the profile's own runs trains the whole
+        profile sweep at once, so its nets share few batched groups.
+        """
+        from .sweep import run_sweep
+        from .train import resolve_device
+
+        if self.device_used is None:
+            self.device_used = resolve_device(self.settings.device)
+            _share_cores_with_xdist_workers()
+        missing = [s for s in specs if s not in self._results]
+        if missing:
+            todo = list(missing)
+            if not self._profile_trained:
+                profile_specs = self.profile.sweep(self.seeds)
+                if any(s in set(profile_specs) for s in missing):
+                    todo = profile_specs + [s for s in missing if s not in set(profile_specs)]
+                    self._profile_trained = True
+            for r in run_sweep(todo, cache=self.cache, device=self.device_used, progress=False, log_fn=self._log):
+                self._results[r.spec] = r
+        return [self._results[s] for s in specs]
+
+    # -- hooks (this object is registered as a plugin) -------------------
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        # user_properties travel with the report, so under xdist the
+        # controller sees the workers' verdicts here too.
+        for name, value in report.user_properties:
+            if name == VERDICT_PROPERTY and report.when == "call":
+                payload = json.loads(value)
+                self.rows.append((report.nodeid, payload["verdict"], payload["expect"]))
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if hasattr(self.config, "workerinput") or not self.rows or not self.settings.write_report:
+            return
+        try:
+            self.report_path = _write_report(self)
+        except Exception as exc:  # the report must never turn a green run red
+            self._log(f"genprobe: could not write the report: {exc.__class__.__name__}: {exc}")
+
+    def pytest_terminal_summary(self, terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+        if not hasattr(config, "workerinput") and self.rows:
+            _terminal_summary(self, terminalreporter)
+
+
+def _share_cores_with_xdist_workers() -> None:
+    """Under ``pytest -n W``, give each worker its share of the cores."""
+    workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
+    if workers:
+        import torch
+
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(workers)))
+
+
+_SESSION = pytest.StashKey[GenprobeSession]()
+
+
+def _session(config: pytest.Config) -> GenprobeSession:
+    return config.stash[_SESSION]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "claim(name): a genprobe claim or control; select with --genprobe-claim NAME",
+    )
+    gs = GenprobeSession(config, _settings(config))
+    config.stash[_SESSION] = gs
+    config.pluginmanager.register(gs, "genprobe-session")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    s = _session(config).settings
+    try:
+        torch_version = version("torch")
+    except PackageNotFoundError:
+        torch_version = "not installed"
+    from .runs import default_cache_dir
+
+    seeds = ",".join(map(str, s.seeds)) if s.seeds else "profile default"
+    return f"genprobe: profile={s.profile}, device={s.device}, torch {torch_version}, seeds={seeds}, cache={s.cache or default_cache_dir()}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    wanted = _session(config).settings.claims
+    if not wanted:
+        return
+    names = {m.args[0] for item in items for m in item.iter_markers("claim") if m.args}
+    unknown = [w for w in wanted if w not in names]
+    if unknown:
+        raise pytest.UsageError(
+            f"genprobe: unknown claim {unknown[0]!r} in --genprobe-claim; collected claims: {', '.join(sorted(names)) or 'none'}"
+        )
+    keep, drop = [], []
+    for item in items:
+        marks = [m.args[0] for m in item.iter_markers("claim") if m.args]
+        (keep if any(m in wanted for m in marks) else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+class Probe:
+    """What a claim test gets from the ``genprobe`` fixture.
+
+    ``probe.net(312)`` is the post's net at N = 312 over the session's seeds,
+    at the profile's scale (cached, trained once per session at most);
+    ``probe.baseline("knn", 312)``, ``probe.shuffled(312)`` and
+    ``probe.fourier(312)`` are the controls on the same points; ``probe.runs``
+    takes any specs. ``probe.check(verdict)`` asserts a verdict and records it
+    for the summary table, the report and ``--junitxml``.
+    """
+
+    def __init__(self, session: GenprobeSession, node: pytest.Item):
+        self._session = session
+        self._node = node
+
+    @property
+    def profile(self) -> Profile:
+        return self._session.profile
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        return self._session.seeds
+
+    @property
+    def thresholds(self):
+        return self.profile.thresholds
+
+    def runs(self, specs: list[RunSpec]) -> list[RunResult]:
+        return self._session.results(list(specs))
+
+    def net(self, n: int, protocol: str = "standard", **overrides: Any) -> list[RunResult]:
+        return self.runs([self.profile.net(n, s, protocol, **overrides) for s in self.seeds])
+
+    def shuffled(self, n: int, protocol: str = "standard") -> list[RunResult]:
+        return self.runs([self.profile.shuffled(n, s, protocol) for s in self.seeds])
+
+    def fourier(self, n: int, scale: float | None = None) -> list[RunResult]:
+        return self.runs([self.profile.fourier(n, s, scale) for s in self.seeds])
+
+    def baseline(self, model: str, n: int, k: int = 1) -> list[RunResult]:
+        return self.runs([self.profile.baseline(model, n, s, k) for s in self.seeds])
+
+    def expect(self, claim: str, n: int | str, protocol: str = "standard") -> str:
+        """The profile's recorded expectation for a claim: ``holds`` or ``refuted``."""
+        return self.profile.expect(claim, n, protocol)
+
+    def check(self, verdict: Verdict, expect: str = "holds") -> Verdict:
+        """Assert ``verdict`` and record it.
+
+        Args:
+            verdict: from a function of :mod:`genprobe.claims`.
+            expect: ``holds`` (the claim must hold), ``refuted`` (our
+                measurements refute the post: the test xfails with the numbers,
+                and fails if the claim unexpectedly holds, like a strict
+                xfail), ``fails`` (a control: passes when the claim does
+                not hold) or ``any`` (a baseline: recorded, never fails).
+        """
+        __tracebackhide__ = True
+        if expect not in EXPECTATIONS:
+            raise pytest.UsageError(f"genprobe: unknown expectation {expect!r}; choose from {', '.join(EXPECTATIONS)}")
+        d = verdict.to_dict()
+        self._node.user_properties.append((VERDICT_PROPERTY, json.dumps({"verdict": _json_safe(d), "expect": expect})))
+        for c in verdict.checks:
+            self._node.user_properties.append((f"genprobe:{verdict.claim}:N={verdict.n}:{c.metric}", c.measured))
+        status = verdict.status
+        if expect == "holds" and status != "holds":
+            pytest.fail(verdict.explain(), pytrace=False)
+        if expect == "fails" and status == "holds":
+            pytest.fail("control passed the claim, so the claim cannot tell it apart:\n" + verdict.explain(), pytrace=False)
+        if expect == "refuted":
+            if status == "holds":
+                pytest.fail("[XPASS(strict)] expected refuted, but the claim holds:\n" + verdict.explain(), pytrace=False)
+            pytest.xfail(f"{status}: " + "; ".join(f"{c.metric} {c.measured} vs {c.rule}" for c in verdict.failing()))
+        return verdict
+
+
+def _json_safe(obj: Any) -> Any:
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None if math.isnan(obj) else ("inf" if obj > 0 else "-inf")
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    return obj
+
+
+def _unjson(obj: Any) -> Any:
+    if obj is None:
+        return math.nan
+    if obj == "inf":
+        return math.inf
+    if obj == "-inf":
+        return -math.inf
+    return obj
+
+
+@pytest.fixture
+def genprobe(request: pytest.FixtureRequest) -> Probe:
+    """Runs of the post's experiment at the session's profile, and ``check``."""
+    return Probe(_session(request.config), request.node)
+
+
+def _verdicts(gs: GenprobeSession) -> list[tuple[Verdict, str]]:
+    from .verdicts import Verdict
+
+    out = []
+    for _, d, expect in gs.rows:
+        d = dict(d)
+        d["checks"] = [dict(c, values=[_unjson(v) for v in c["values"]], threshold=_unjson(c["threshold"]), worst=None if c["worst"] is None else _unjson(c["worst"])) for c in d["checks"]]
+        out.append((Verdict.from_dict(d), expect))
+    return out
+
+
+def _role(expect: str, status: str) -> str:
+    if expect == "any":
+        return f"baseline: {status}"
+    if expect == "fails":
+        return "control ok" if status != "holds" else "CONTROL PASSED CLAIM"
+    if expect == "refuted":
+        return "refuted (expected)" if status != "holds" else "HOLDS (expected refuted)"
+    return status
+
+
+def _write_report(gs: GenprobeSession) -> Path:
+    from .provenance import provenance
+    from .report import write_report, write_run_pictures
+
+    verdicts = _verdicts(gs)
+    keys = {k for v, _ in verdicts for k in v.runs}
+    results = [r for r in gs._results.values() if r.spec.key in keys] if gs._results else []
+    if not results:  # xdist: the controller trained nothing; read what the workers cached
+        specs = gs.profile.sweep(gs.seeds)
+        results = [r for r in (gs.cache.get(s) for s in specs) if r is not None and r.spec.key in keys]
+    out = gs.settings.report
+    out.mkdir(parents=True, exist_ok=True)
+    pictures = write_run_pictures(out, results, mark_epochs=(gs.profile.epochs, gs.profile.long_epochs)) if results else {}
+    info = provenance(gs.device_used or gs.settings.device) | {
+        "profile": gs.settings.profile,
+        "seeds": list(gs.seeds),
+        "cache": str(gs.cache.root),
+        "epochs": gs.profile.epochs,
+        "long_epochs": gs.profile.long_epochs,
+    }
+    labelled = []
+    for v, expect in verdicts:
+        if expect == "fails":
+            v.notes.append("control: this model is expected to fail the claim")
+        elif expect == "refuted":
+            v.notes.append("expected refuted: our measurements contradict the post here")
+        elif expect == "any":
+            v.notes.append("baseline: recorded for comparison, not a pass/fail claim")
+        labelled.append(v)
+    return write_report(out, gs.settings.profile, labelled, results, info, pictures)
+
+
+def _terminal_summary(gs: GenprobeSession, tr) -> None:
+    tr.section(f"genprobe claims ({gs.settings.profile} profile, seeds {','.join(map(str, gs.seeds))})")
+    header = ("claim", "subject", "N", "metric", "rule", "measured", "verdict")
+    rows = []
+    for v, expect in _verdicts(gs):
+        for c in v.checks:
+            rows.append((v.claim, v.subject, str(v.n), c.metric, c.rule, c.measured, _role(expect, c.status) if expect != "holds" else c.status))
+    widths = [min(max(len(r[i]) for r in rows + [header]), 44) for i in range(len(header))]
+
+    def fmt(r):
+        return "  ".join(str(x)[: w].ljust(w) for x, w in zip(r, widths))
+
+    tr.write_line(fmt(header), bold=True)
+    for r in rows:
+        bad = r[-1] in ("refuted", "inconclusive", "CONTROL PASSED CLAIM", "HOLDS (expected refuted)")
+        tr.write_line(fmt(r), red=bad)
+    if gs.report_path is not None:
+        tr.write_line(f"genprobe report: {gs.report_path}")

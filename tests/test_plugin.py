@@ -1,0 +1,194 @@
+"""The pytest plugin, driven through pytester as a user would (tiny runs only)."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+# Inner sessions run in subprocesses: torch and numpy cannot be imported twice
+# into one process, which in-process pytester runs would need.
+
+TINY = """
+import pytest
+from genprobe import claims
+from genprobe.runs import RunSpec
+
+
+def tiny(seed, **kw):
+    base = dict(truth="ring@64", n=300, seed=seed, depth=4, width=16, epochs=40, eval_res=32, curve_res=32, checkpoints=4)
+    return RunSpec(**(base | kw))
+
+
+@pytest.fixture
+def nets(genprobe):
+    return genprobe.runs([tiny(s) for s in genprobe.seeds])
+
+
+@pytest.fixture
+def dots(genprobe):
+    return genprobe.runs([tiny(s, model="dot") for s in genprobe.seeds])
+
+
+@pytest.mark.claim("iou-floor")
+def test_holds(genprobe, dots):
+    genprobe.check(claims.threshold(dots, "held_out_iou", ">=", 0.0, claim="iou-floor"))
+
+
+@pytest.mark.claim("impossible")
+def test_refuted_expected(genprobe, dots):
+    genprobe.check(claims.threshold(dots, "held_out_iou", ">=", 2.0, claim="impossible"), expect="refuted")
+
+
+@pytest.mark.claim("control")
+def test_control(genprobe, dots):
+    genprobe.check(claims.threshold(dots, "components", "<=", 0, claim="control"), expect="fails")
+
+
+@pytest.mark.claim("nets")
+def test_nets_recorded(genprobe, nets):
+    genprobe.check(claims.threshold(nets, "held_out_iou", ">=", 0.0, claim="nets"))
+"""
+
+
+@pytest.fixture
+def suite(pytester, tmp_path, monkeypatch):
+    monkeypatch.setenv("GENPROBE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("GENPROBE_PROFILE", raising=False)
+    pytester.makepyfile(test_tiny=TINY)
+    return pytester
+
+
+def test_options_are_in_one_group(pytester):
+    result = pytester.runpytest_subprocess("--help")
+    out = result.stdout.str()
+    assert "genprobe claim suite" in out
+    for opt in ("--genprobe-profile", "--genprobe-device", "--genprobe-seeds", "--genprobe-cache", "--genprobe-report", "--genprobe-claim"):
+        assert opt in out
+
+
+def test_header_names_profile_device_seeds_cache(suite):
+    result = suite.runpytest_subprocess("--genprobe-seeds=0,1", "--co")
+    result.stdout.fnmatch_lines(["genprobe: profile=smoke, device=auto, torch *, seeds=0,1, cache=*"])
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--genprobe-profile=huge"], "*unknown profile 'huge'*"),
+        (["--genprobe-device=tpu"], "*unknown device 'tpu'*"),
+        (["--genprobe-seeds=a,b"], "*bad seed 'a'*"),
+        (["--genprobe-seeds=-3"], "*bad seed*"),
+        (["--genprobe-claim=nope"], "*unknown claim 'nope'*"),
+    ],
+)
+def test_bad_options_are_usage_errors(suite, args, message):
+    result = suite.runpytest_subprocess(*args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+    assert "Traceback" not in result.stderr.str() + result.stdout.str()
+
+
+def test_profile_from_environment(suite, monkeypatch):
+    monkeypatch.setenv("GENPROBE_PROFILE", "nope")
+    result = suite.runpytest_subprocess()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*unknown profile 'nope'*"])
+
+
+def test_cuda_without_gpu_is_a_usage_error(suite):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    result = suite.runpytest_subprocess("--genprobe-device=cuda")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*cuda*no CUDA GPU*"])
+
+
+def test_summary_report_and_junit(suite, tmp_path):
+    report = tmp_path / "report"
+    junit = tmp_path / "junit.xml"
+    result = suite.runpytest_subprocess("--genprobe-seeds=0,1", f"--genprobe-report={report}", f"--junitxml={junit}", "-p", "no:randomly")
+    result.assert_outcomes(passed=3, xfailed=1)
+    out = result.stdout.str()
+    result.stdout.fnmatch_lines(["*genprobe claims (smoke profile, seeds 0,1)*", "*claim*subject*N*metric*rule*measured*verdict*"])
+    assert "refuted (expected)" in out and "control ok" in out
+    result.stdout.fnmatch_lines([f"genprobe report: {report}*"])
+    summary = (report / "summary.md").read_text()
+    assert "iou-floor" in summary and "impossible" in summary
+    data = json.loads((report / "results.json").read_text())
+    assert {v["claim"] for v in data["verdicts"]} == {"iou-floor", "impossible", "control", "nets"}
+    assert data["info"]["seeds"] == [0, 1]
+    props = [p.get("name") for p in ET.parse(junit).iter("property")]
+    assert "genprobe_verdict" in props and any(p.startswith("genprobe:iou-floor") for p in props)
+
+
+def test_second_run_reuses_the_cache(suite, tmp_path, monkeypatch):
+    first = suite.runpytest_subprocess("--genprobe-seeds=0", "--genprobe-no-report", "-k", "nets")
+    first.assert_outcomes(passed=1)
+
+    # a second session must not train: make training impossible
+    suite.makeconftest(
+        "import genprobe.sweep\n"
+        "def _no(*a, **k):\n    raise AssertionError('trained again')\n"
+        "genprobe.sweep.train_group = _no\n"
+    )
+    second = suite.runpytest_subprocess("--genprobe-seeds=0", "--genprobe-no-report", "-k", "nets")
+    second.assert_outcomes(passed=1)
+
+
+def test_claim_selection(suite):
+    result = suite.runpytest_subprocess("--genprobe-seeds=0", "--genprobe-no-report", "--genprobe-claim=control")
+    result.assert_outcomes(passed=1, deselected=3)
+
+
+def test_refuted_claim_that_holds_fails_strictly(suite):
+    suite.makepyfile(
+        test_strict="""
+import pytest
+from genprobe import claims
+from genprobe.runs import RunSpec
+
+def test_strict(genprobe):
+    runs = genprobe.runs([RunSpec(truth="ring@64", n=300, seed=0, model="dot", eval_res=32, curve_res=32)])
+    genprobe.check(claims.threshold(runs, "held_out_iou", ">=", 0.0), expect="refuted")
+"""
+    )
+    result = suite.runpytest_subprocess("--genprobe-no-report", "test_strict.py")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*XPASS(strict)*expected refuted*"])
+
+
+def test_control_that_passes_the_claim_fails(suite):
+    suite.makepyfile(
+        test_ctrl="""
+from genprobe import claims
+from genprobe.runs import RunSpec
+
+def test_ctrl(genprobe):
+    runs = genprobe.runs([RunSpec(truth="ring@64", n=300, seed=0, model="dot", eval_res=32, curve_res=32)])
+    genprobe.check(claims.threshold(runs, "held_out_iou", ">=", 0.0), expect="fails")
+"""
+    )
+    result = suite.runpytest_subprocess("--genprobe-no-report", "test_ctrl.py")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*control passed the claim*"])
+
+
+def test_xdist_gives_one_summary_and_same_verdicts(suite, tmp_path):
+    pytest.importorskip("xdist")
+    serial = suite.runpytest_subprocess("--genprobe-seeds=0,1", "--genprobe-no-report")
+    parallel = suite.runpytest_subprocess("--genprobe-seeds=0,1", "--genprobe-no-report", "-n", "2")
+    serial.assert_outcomes(passed=3, xfailed=1)
+    parallel.assert_outcomes(passed=3, xfailed=1)
+    assert parallel.stdout.str().count("genprobe claims (") == 1
+
+    def rows(res):
+        lines = res.stdout.str().split("genprobe claims (", 1)[1].splitlines()[2:]
+        return sorted(line for line in lines if line.strip() and not line.startswith("=") and "passed" not in line)
+
+    assert rows(serial) == rows(parallel)

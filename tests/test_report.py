@@ -1,0 +1,245 @@
+"""Tests for genprobe.report on tiny hand-made results (no training)."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from genprobe import report
+from genprobe.runs import RunResult, RunSpec
+from genprobe.sampling import sample_training_set
+from genprobe.verdicts import Check, Verdict
+
+R = 32  # eval grid
+S = report.PANEL_MIN_SIZE // R  # upscale factor (8)
+P = R * S  # panel size in px
+
+
+def fake_result(n: int = 50, seed: int = 0, model: str = "mlp", diverged_at=None, checkpoints=(0, 10, 20, 30)) -> RunResult:
+    spec = RunSpec(n=n, seed=seed, model=model, eval_res=R, curve_res=R, truth="ring@64", epochs=30)
+    truth = spec.load_truth()
+    pred = truth.at_resolution(R).astype(np.float32).copy()
+    pred[0, 0] = np.nan  # NaN reads as white
+    pred[0, 1] = 7.0  # clipped to white
+    pred[0, 2] = -3.0  # clipped to black
+    boundaries = None
+    if model == "mlp":
+        boundaries = np.zeros((R, R), dtype=bool)
+        boundaries[R // 2, :] = True  # one horizontal boundary line
+    ep = np.asarray(checkpoints, dtype=float)
+    c = len(ep)
+    history = {
+        "epoch": ep,
+        "step": ep * spec.steps_per_epoch,
+        "held_out_iou": np.linspace(0.1, 0.6, c) + 0.01 * seed,
+        "components": np.array([0.0, 40.0, 12.0, 3.0][:c]) + seed,
+        "angular_coverage": np.linspace(0.0, 0.9, c),
+        "contrast": np.linspace(0.0, 0.5, c),
+    }
+    final = {"held_out_iou": 0.6 + 0.01 * seed, "components": 3.0, "contrast": math.nan, "mean_distance": math.inf}
+    return RunResult(
+        spec=spec,
+        history=history,
+        final=final,
+        prediction=pred,
+        boundaries=boundaries,
+        train_indices=sample_training_set(truth, n, seed).indices,
+        diverged_at=diverged_at,
+        meta={"seconds": 0.1, "device": "cpu", "arr": np.arange(2), "np_float": np.float32(np.nan)},
+    )
+
+
+def panels(img: Image.Image) -> list[np.ndarray]:
+    a = np.asarray(img.convert("RGB"))
+    assert a.shape[0] >= P
+    a = a[a.shape[0] - P :]  # drop any title strip
+    step = P + report.PANEL_GAP
+    return [a[:, i * step : i * step + P] for i in range(3)]
+
+
+def is_red(px: np.ndarray) -> np.ndarray:
+    return (px[..., 0] == 255) & (px[..., 1] == 0) & (px[..., 2] == 0)
+
+
+def verdicts() -> list[Verdict]:
+    holds = Verdict("draws-ring", "the net draws the ring", "mlp/standard", 50, [0, 1, 2], [Check("held_out_iou", [0.6, 0.61, 0.62], ">=", 0.5, worst=0.4)])
+    refuted = Verdict(
+        "no-memorising", "the net does not only colour its points", "mlp/standard", 50, [0, 1, 2],
+        [Check("components", [30, float("nan"), 40], "<=", 5, note="final"), Check("angular_coverage", [0.9, 0.8, 0.95], ">=", 0.7)],
+        notes=["seed 1 diverged"],
+    )
+    shaky = Verdict("pipe|claim", "seeds disagree", "dot", "5000..312", [0, 1], [Check("held_out_iou", [0.9, 0.1], ">=", 0.3, worst=0.2)])
+    return [holds, refuted, shaky]
+
+
+# --------------------------------------------------------------------------
+
+
+def test_import_is_cheap_and_leaves_pyplot_alone():
+    code = "import sys, genprobe.report; print('matplotlib' in sys.modules, 'PIL' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "False"]
+
+
+def test_panel_size_and_boundaries_red():
+    r = fake_result()
+    img = report.panel_image(r, title=False)
+    assert img.size == (3 * P + 2 * report.PANEL_GAP, P)
+    a, b, c = panels(img)
+    red_a = is_red(a)
+    # the boundary row R//2 is red across the whole width, upscaled to S rows
+    assert red_a[(R // 2) * S : (R // 2 + 1) * S].all()
+    # and nothing else in panel (a) is red
+    expected = np.zeros((R, R), dtype=bool)
+    expected[R // 2] = True
+    assert np.array_equal(red_a, np.kron(expected, np.ones((S, S), dtype=bool)))
+    # (b) is the prediction alone: grey, no red; NaN and >1 white, <0 black
+    assert not is_red(b).any()
+    assert (b[:S, :S] == 255).all() and (b[:S, S : 2 * S] == 255).all() and (b[:S, 2 * S : 3 * S] == 0).all()
+    assert np.array_equal(a[~red_a], b[~red_a])
+
+
+def test_truth_panel_has_red_training_points():
+    r = fake_result()
+    a, b, c = panels(report.panel_image(r, title=False))
+    h, w = r.spec.load_truth().shape
+    rows = (r.train_indices // w) * R // h
+    cols = (r.train_indices % w) * R // w
+    red = is_red(c)
+    for i, j in zip(rows, cols):
+        assert red[i * S : (i + 1) * S, j * S : (j + 1) * S].any(), (i, j)
+    # red only near training points: every red pixel's grid cell (or its
+    # neighbour up/left, for the 2px dot spilling over) holds a point
+    cells = np.zeros((R + 1, R + 1), dtype=bool)
+    cells[rows, cols] = True
+    cells[rows + 1, cols] = cells[rows, cols + 1] = cells[rows + 1, cols + 1] = True
+    ri, ci = np.nonzero(red)
+    assert cells[ri // S, ci // S].all()
+    # truth is shown: the ring's black pixels appear in the truth panel
+    assert ((c == 0).all(axis=-1)).any()
+
+
+def test_panel_without_boundaries_and_title_strip():
+    r = fake_result(model="knn")
+    assert r.boundaries is None
+    img = report.panel_image(r, title=True)
+    assert img.width == 3 * P + 2 * report.PANEL_GAP and img.height >= P
+    a, b, _ = panels(img)
+    assert not is_red(a).any()
+
+
+def test_large_grid_is_not_upscaled():
+    r = fake_result()
+    r.prediction = np.ones((300, 300), dtype=np.float32)
+    r.boundaries = None
+    img = report.panel_image(r, title=False)
+    assert img.size == (3 * 300 + 2 * report.PANEL_GAP, 300)
+
+
+def test_save_panel_and_grid(tmp_path):
+    r0, r1 = fake_result(seed=0), fake_result(seed=1)
+    p = report.save_panel(r0, tmp_path / "sub" / "one.png")
+    with Image.open(p) as im:
+        assert im.format == "PNG" and im.width == 3 * P + 2 * report.PANEL_GAP
+    g = report.save_panels_grid([r0, r1], tmp_path / "grid.png", title=False)
+    with Image.open(g) as im:
+        assert im.size == (3 * P + 2 * report.PANEL_GAP, 2 * P + report.PANEL_GAP)
+    with pytest.raises(ValueError):
+        report.save_panels_grid([], tmp_path / "none.png")
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_save_curves_png(tmp_path):
+    groups = {
+        "N=50": [fake_result(seed=0), fake_result(seed=1)],
+        # a run that stopped early (diverged): interpolated onto the first run's x
+        "N=60": [fake_result(n=60, seed=0), fake_result(n=60, seed=1, diverged_at=20, checkpoints=(0, 10, 20))],
+    }
+    p = report.save_curves(groups, tmp_path / "curves.png", title="test", mark_epochs=[20])
+    with Image.open(p) as im:
+        im.verify()
+    with Image.open(p) as im:
+        assert im.format == "PNG" and im.width > 300 and im.height > 200
+    p2 = report.save_curves(groups, tmp_path / "steps.png", metrics=("components", "no_such_metric"), x="step", mark_epochs=[10])
+    with Image.open(p2) as im:
+        assert im.format == "PNG"
+    with pytest.raises(ValueError):
+        report.save_curves(groups, tmp_path / "bad.png", x="time")
+    assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob(".*"))
+
+
+def test_series_interpolates_onto_first_run():
+    a = fake_result(seed=0)
+    b = fake_result(seed=1, checkpoints=(0, 15))
+    xs, ys = report._series([a, b], "epoch", "held_out_iou")
+    assert xs.tolist() == [0, 10, 20, 30]
+    assert ys.shape == (2, 4)
+    assert np.isnan(ys[1, 2:]).all() and np.isfinite(ys[1, :2]).all()
+
+
+def test_write_report(tmp_path):
+    results = [fake_result(seed=0), fake_result(seed=1, diverged_at=20)]
+    vs = verdicts()
+    out = tmp_path / "deep" / "profile"
+    pics = {"panels mlp/standard N=50": "panel_x.png"}
+    summary = report.write_report(out, "smoke", vs, results, {"torch": "2.x", "seeds": [0, 1], "cache": tmp_path}, pics)
+    assert summary == out / "summary.md"
+
+    text = (out / "results.json").read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    data = json.loads(text)
+    assert data["profile"] == "smoke" and data["info"]["seeds"] == [0, 1]
+    assert data["created"]
+    assert [v["claim"] for v in data["verdicts"]] == [v.claim for v in vs]
+    assert [v["status"] for v in data["verdicts"]] == ["holds", "refuted", "inconclusive"]
+    assert data["verdicts"][1]["checks"][0]["values"][1] is None  # NaN -> null
+    run = data["runs"][0]
+    assert run["key"] == results[0].spec.key and run["spec"]["n"] == 50
+    assert run["final"]["contrast"] is None and run["final"]["mean_distance"] == "inf"
+    assert run["meta"]["arr"] == [0, 1] and run["meta"]["np_float"] is None
+    assert data["runs"][1]["diverged_at"] == 20
+
+    md = summary.read_text()
+    assert "smoke" in md and "torch" in md
+    assert "1 holds, 1 refuted, 1 inconclusive" in md
+    assert "| claim | subject | N | metric | rule | measured (median [min..max]) | verdict |" in md
+    for v in vs:
+        for c in v.checks:
+            assert c.rule in md
+            assert c.measured in md
+    assert "draws-ring" in md and "no-memorising" in md and "pipe\\|claim" in md
+    assert "**refuted**" in md and "| holds |" in md and "| inconclusive |" in md
+    # explain() for non-holding verdicts only
+    assert vs[1].explain() in md and vs[2].explain() in md and vs[0].explain() not in md
+    assert "## Pictures" in md and "![panels mlp/standard N=50](panel_x.png)" in md
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp") or p.name.startswith(".")]
+
+
+def test_write_run_pictures(tmp_path):
+    results = [fake_result(seed=s) for s in (0, 1)] + [fake_result(n=60, seed=s) for s in (0, 1)] + [fake_result(model="knn")]
+    pics = report.write_run_pictures(tmp_path, results)
+    files = sorted(pics.values())
+    assert len([f for f in files if f.startswith("panel_")]) == 3
+    assert [f for f in files if f.startswith("curves_")] == ["curves_mlp-standard.png"]
+    for f in files:
+        assert all(ch.isalnum() or ch in "-_." for ch in f)
+        with Image.open(tmp_path / f) as im:
+            assert im.format == "PNG"
+    with Image.open(tmp_path / "panel_mlp-standard_N50.png") as im:
+        assert im.height >= 2 * P  # two seeds stacked
+    summary = report.write_report(tmp_path, "p", [], results, {}, pics)
+    md = summary.read_text()
+    assert all(f in md for f in files) and "missing" not in md
+    assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob(".*"))
+
+
+def test_slug_and_group_label():
+    assert report.slug("fourier-shuffled/blog N=5000") == "fourier-shuffled-blog_N5000"
+    assert report.group_label(RunSpec(n=312, seed=3)) == "mlp/standard N=312"
+    assert report.group_label(RunSpec(n=312, model="knn", k=3)) == "3-nn N=312"
