@@ -2,6 +2,7 @@
 
     genprobe train --n 312 --seeds 0,1,2 --epochs 6000 --protocol blog --json out.json --png out.png
     genprobe baseline knn --n 312 --seeds 0,1,2 --json out.json
+    genprobe sweep --profile paper --device cuda --jobs 8 --export paper.json.gz
     genprobe report --profile smoke
 
 Every :class:`~genprobe.runs.RunSpec` field has a flag. Bad arguments exit with
@@ -73,6 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
     base.add_argument("kind", choices=BASELINES)
     _common(base)
     _spec_flags(base)
+    sw = sub.add_parser("sweep", help="train every run of a profile into the cache (e.g. on a GPU box), optionally in parallel")
+    sw.add_argument("--profile", default="smoke", help="smoke or paper (default: smoke)")
+    sw.add_argument("--seeds", default=None, help="seeds (default: the profile's)")
+    sw.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: auto)")
+    sw.add_argument("--cache", default=None, help="cache folder (default: $GENPROBE_CACHE or ~/.cache/genprobe)")
+    sw.add_argument("--jobs", type=int, default=1, help="worker processes, one batched group each at a time (default: 1)")
+    sw.add_argument("--export", type=Path, default=None, help="write spec, final metrics and history of every run here (.json or .json.gz)")
     rep = sub.add_parser("report", help="run the claim suite (pytest benchmarks) and write reports/<profile>/")
     rep.add_argument("--profile", default="smoke", help="smoke or paper (default: smoke)")
     rep.add_argument("--device", default=None, help="auto, cpu, cuda or mps (default: auto)")
@@ -226,12 +234,74 @@ def _report(args: argparse.Namespace) -> int:
     return int(pytest.main(argv))
 
 
+def _export(path: Path, results) -> None:
+    import gzip
+
+    payload = {
+        "runs": [
+            {"key": r.spec.key, "spec": r.spec.to_dict(), "final": r.final, "diverged_at": r.diverged_at, "history": r.history, "meta": r.meta}
+            for r in results
+        ]
+    }
+    data = json.dumps(_json_safe(payload), allow_nan=False).encode()
+    _write_atomic(path, gzip.compress(data) if path.suffix == ".gz" else data)
+
+
+def _sweep_worker(specs, cache_root, device):
+    from .runs import Cache
+    from .sweep import run_sweep
+
+    run_sweep(specs, cache=Cache(cache_root), device=device, progress=False)
+    return len(specs)
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    import time
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    import multiprocessing
+
+    from .plugin import parse_seeds
+    from .profiles import get_profile
+    from .runs import Cache
+    from .sweep import plan_groups, run_sweep
+    from .train import resolve_device
+
+    profile = get_profile(args.profile)
+    seeds = _parse_seeds(args.seeds) if args.seeds else profile.seeds
+    if args.jobs < 1:
+        raise GenprobeError(f"--jobs must be >= 1, got {args.jobs}")
+    device = resolve_device(args.device)
+    cache = Cache(args.cache)
+    specs = profile.sweep(seeds)
+    t0 = time.perf_counter()
+    if args.jobs == 1:
+        results = run_sweep(specs, cache=cache, device=device, progress=None)
+    else:
+        todo = [s for s in specs if cache.get(s) is None]
+        batches = [[s] for s in todo if not s.trained] + plan_groups([s for s in todo if s.trained])
+        batches.sort(key=lambda b: -sum(s.total_steps * min(s.n, s.batch) for s in b))  # longest first
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx) as pool:
+            futures = [pool.submit(_sweep_worker, b, str(cache.root), device) for b in batches]
+            for i, f in enumerate(as_completed(futures), 1):
+                f.result()
+                print(f"[{time.perf_counter() - t0:7.1f} s] {i}/{len(futures)} groups done", flush=True)
+        results = run_sweep(specs, cache=cache, device=device)
+    print(f"{len(results)} runs of profile {profile.name} (seeds {','.join(map(str, seeds))}) in {time.perf_counter() - t0:.1f} s on {device}; cache {cache.root}")
+    if args.export is not None:
+        _export(args.export, results)
+        print(f"wrote {args.export}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         if args.command == "report":
             return _report(args)
+        if args.command == "sweep":
+            return _sweep(args)
         return _run(args)
     except GenprobeError as exc:
         print(f"genprobe: error: {exc}", file=sys.stderr)

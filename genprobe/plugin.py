@@ -314,18 +314,25 @@ class Probe:
         """The profile's recorded expectation for a claim: ``holds`` or ``refuted``."""
         return self.profile.expect(claim, n, protocol)
 
-    def check(self, verdict: Verdict, expect: str = "holds") -> Verdict:
+    def check(self, verdict: Verdict, expect: str | None = None, protocol: str = "standard") -> Verdict:
         """Assert ``verdict`` and record it.
 
         Args:
             verdict: from a function of :mod:`genprobe.claims`.
-            expect: ``holds`` (the claim must hold), ``refuted`` (our
+            expect: None: the profile's recorded expectation for
+                ``(verdict.claim, verdict.n, protocol)`` (default ``holds``);
+                or ``holds`` (the claim must hold), ``refuted`` (our
                 measurements refute the post: the test xfails with the numbers,
                 and fails if the claim unexpectedly holds, like a strict
                 xfail), ``fails`` (a control: passes when the claim does
                 not hold) or ``any`` (a baseline: recorded, never fails).
         """
         __tracebackhide__ = True
+        if expect is None:
+            expect = self.profile.expect(verdict.claim, verdict.n, protocol)
+            why = self.profile.why(verdict.claim, verdict.n, protocol)
+            if why:
+                verdict.notes.append(f"{self.profile.name} profile expectation '{expect}': {why}")
         if expect not in EXPECTATIONS:
             raise pytest.UsageError(f"genprobe: unknown expectation {expect!r}; choose from {', '.join(EXPECTATIONS)}")
         d = verdict.to_dict()

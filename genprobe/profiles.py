@@ -24,8 +24,10 @@ POST_SIZES = (5000, 2500, 1250, 625, 312)
 class Profile:
     """One scale of the suite.
 
-    Every net trains for ``long_epochs``; the post's budget ``epochs`` is read
-    off the same runs (a run's first epochs do not depend on its total budget).
+    Nets at ``long_sizes`` train for ``long_epochs``, the others for
+    ``epochs``; the post's budget ``epochs`` is read off the same runs (a run's
+    first epochs do not depend on its total budget), so the longer runs give
+    both views of the sparse-data claims.
     """
 
     name: str
@@ -44,11 +46,18 @@ class Profile:
     shuffled_sizes: tuple[int, ...] = (5000, 312)
     long_sizes: tuple[int, ...] = POST_SIZES  # sizes trained to long_epochs (the others to epochs)
     thresholds: Mapping[str, Any] = field(default_factory=dict)
-    refuted: frozenset[tuple[str, Any, str]] = frozenset()  # (claim, n, protocol) our runs refute
+    # (claim, N, protocol) -> (expectation, why). Not listed: "holds".
+    # "refuted": our measurements refute the claim here (strict xfail);
+    # "any": the verdict is not stable over seed subsets at this scale, so it
+    # is reported but does not gate.
+    expectations: Mapping[tuple[str, Any, str], tuple[str, str]] = field(default_factory=dict)
 
     def expect(self, claim: str, n: Any, protocol: str = "standard") -> str:
-        """``refuted`` where this profile's measurements refute the post, else ``holds``."""
-        return "refuted" if (claim, n, protocol) in self.refuted else "holds"
+        """``holds``, ``refuted`` or ``any`` (reported, not gating) for this claim here."""
+        return self.expectations.get((claim, n, protocol), ("holds", ""))[0]
+
+    def why(self, claim: str, n: Any, protocol: str = "standard") -> str:
+        return self.expectations.get((claim, n, protocol), ("holds", ""))[1]
 
     def budget(self, n: int) -> int:
         return self.long_epochs if n in self.long_sizes else self.epochs
@@ -91,31 +100,115 @@ class Profile:
 
 
 # Thresholds: every number below is set from measurements over several seeds,
-# with margin, and the measurements are written next to it (see README,
-# "How the thresholds were set"). Never move one to make a claim pass.
-_SMOKE_THRESHOLDS: dict[str, Any] = {}
-_PAPER_THRESHOLDS: dict[str, Any] = {}
+# with margin; the measurements are in the README ("How the thresholds were
+# set") and are reproduced by `python benchmarks/threshold_evidence.py`. A
+# claim gates CI at a profile only where its verdict was the same for >= 95 %
+# of the 5-seed subsets of our 10 measured seeds; elsewhere it is reported as
+# "any". Never move a threshold to make a claim pass.
+_SMOKE_THRESHOLDS: dict[str, Any] = {
+    # 10 seeds, standard, window ending at epoch 2000: IoU 0.73..0.82 (median
+    # 0.80); 1-NN 0.70..0.78; dot memoriser 0.18..0.25; ring topology in 10/10.
+    "no-overfitting": {"n": 5000, "iou_min": 0.65, "iou_worst": 0.5, "above_dot": 0.3, "knn_tolerance": 0.05},
+    # 10 seeds: IoU 0.38..0.77 (median 0.69), coverage 0.55..0.98 (0.95),
+    # contrast 0.36..0.75 (0.65).
+    "concept-learnt": {"n": 2500, "iou_min": 0.45, "iou_worst": None, "coverage_min": 0.7, "contrast_min": 0.4},
+    # epochs to IoU >= 0.3 (median, standard): 233 (5000), 450 (2500),
+    # 1150 (1250), 1333 (625), never (312); compared 4x apart in N.
+    "slower": {"level": 0.3, "min_ratio": 2.0, "gap": 4},
+    # mean |change| of IoU between late checkpoints (median, standard):
+    # 0.075 (5000), 0.122 (2500), 0.148 (1250), 0.072 (625), 0.061 (312).
+    "less-stable": {"factor": 1.2, "floor": 0.02},
+    # 625 / 312 points, paired by seed. Net vs dot: pieces 1.75 vs 25 / 2.25
+    # vs 14, coverage 0.56 vs 0.08 / 0.48 vs 0.04, contrast 0.28 vs 0.03 /
+    # 0.17 vs 0.02. Net vs Fourier (scale 10): pieces ~2 vs 84..250, share of
+    # black on the widened ring 0.74..1.0 vs 0.16..0.59, mean distance to the
+    # ring 0.00..0.02 vs 0.08..0.16 (image widths).
+    "ring-not-points": {
+        "dot": [("components", "ratio", "<=", 0.5), ("angular_coverage", "diff", ">=", 0.2), ("contrast", "diff", ">=", 0.08)],
+        "fourier": [("components", "ratio", "<=", 0.5), ("annulus_share", "diff", ">=", 0.2), ("mean_distance", "diff", "<=", -0.03)],
+    },
+    # pieces per black training point: <= 0.33 at 312 (11-19 black points),
+    # ~0.004 at 5000; black area / true 0..1.1 (0 when the net collapsed).
+    "contiguous": {"max_pieces_per_point": 0.35, "min_area_ratio": 0.3},
+    # IoU gain 2000 -> 4000 epochs, blog: 625 -0.06..0.21 (median 0.085),
+    # 312 0.01..0.15 (0.035); standard: -0.39..0.31 (coin flip).
+    "longer-helps": {"min_gain": 0.01},
+    # net - 1-NN IoU, paired: +0.04 (5000), +0.035 (2500), -0.2 (1250),
+    # -0.08 (625), -0.04 (312) (medians).
+    "as-good-as-1nn": {"tolerance": 0.05},
+}
+
+_SMOKE_EXPECTATIONS: dict[tuple[str, Any, str], tuple[str, str]] = {
+    ("no-overfitting", 5000, "blog"): ("refuted", "blog protocol at 2000 epochs: IoU 0.50..0.67, 0.08..0.28 below 1-NN"),
+    ("concept-learnt", 2500, "blog"): ("refuted", "blog protocol at 2000 epochs: coverage 0.59..0.97 (median 0.66), contrast 0.34"),
+    ("slower-per-epoch", "5000..312", "standard"): ("any", "holds in 93 % of 5-seed subsets only (1250 and 625 within noise)"),
+    ("slower-per-step", "5000..312", "standard"): ("any", "refuted in 65 % of 5-seed subsets: per step, 625 learns as fast as 2500"),
+    ("less-stable", "5000..2500", "standard"): ("any", "holds in 94 % of 5-seed subsets"),
+    ("less-stable", "5000..625", "standard"): ("any", "refuted in 63 %: small N moves less in absolute IoU"),
+    ("less-stable", "5000..312", "standard"): ("any", "refuted in 87 %: small N moves less in absolute IoU"),
+    ("less-stable", "5000..2500", "blog"): ("refuted", "blog: late IoU jumps shrink with N: 0.116 (5000) .. 0.06 (312)"),
+    ("less-stable", "5000..1250", "blog"): ("refuted", "blog: late IoU jumps shrink with N: 0.116 (5000) .. 0.06 (312)"),
+    ("less-stable", "5000..625", "blog"): ("refuted", "blog: late IoU jumps shrink with N: 0.116 (5000) .. 0.06 (312)"),
+    ("less-stable", "5000..312", "blog"): ("refuted", "blog: late IoU jumps shrink with N: 0.116 (5000) .. 0.06 (312)"),
+    ("longer-helps", 625, "standard"): ("any", "standard: gain -0.39..0.27, holds in 50 % of subsets"),
+    ("longer-helps", 312, "standard"): ("any", "standard: gain -0.09..0.31, holds in 74 % of subsets"),
+    ("as-good-as-1nn", 1250, "standard"): ("refuted", "net 0.28..0.55 vs 1-NN 0.49..0.62"),
+    ("as-good-as-1nn", 625, "standard"): ("any", "refuted in 92 % of 5-seed subsets"),
+    ("as-good-as-1nn", 312, "standard"): ("any", "refuted in 50 % of 5-seed subsets"),
+}
+
+# The paper profile: the smoke thresholds are lower bounds that longer
+# training keeps (measured at 6000 epochs, 5 seeds, 1024^2, on an H200:
+# standard 2500 IoU 0.74..0.80, blog 2500 0.56..0.69, standard 1250
+# 0.27..0.63 vs 1-NN 0.50..0.58; protocol.md: 0.85 at 5000). Where no
+# paper-scale measurement over seeds exists yet the claim is reported, not gated.
+_PAPER_EXPECTATIONS: dict[tuple[str, Any, str], tuple[str, str]] = {
+    **{
+        (claim, n, proto): ("any", "not yet measured over seeds at paper scale")
+        for claim, n, proto in [
+            ("no-overfitting", 5000, "blog"),
+            ("slower-per-epoch", "5000..312", "standard"),
+            ("slower-per-step", "5000..312", "standard"),
+            ("slower-per-epoch", "5000..312", "blog"),
+            ("slower-per-step", "5000..312", "blog"),
+            ("longer-helps", 625, "standard"),
+            ("longer-helps", 312, "standard"),
+            ("ring-not-points", 625, "standard"),
+            ("ring-not-points", 312, "standard"),
+            ("contiguous", 312, "standard"),
+            ("contiguous", 625, "standard"),
+        ]
+        + [("less-stable", f"5000..{n}", p) for n in (2500, 1250, 625, 312) for p in ("standard", "blog")]
+    },
+    ("as-good-as-1nn", 1250, "standard"): ("refuted", "net 0.27..0.63 vs 1-NN 0.50..0.58 (5 seeds, 6000 epochs)"),
+    ("as-good-as-1nn", 625, "standard"): ("refuted", "protocol.md: net 0.2..0.6 vs 1-NN 0.45"),
+    ("as-good-as-1nn", 312, "standard"): ("refuted", "protocol.md: net 0.2..0.4 vs 1-NN 0.34"),
+}
 
 PROFILES: Mapping[str, Profile] = MappingProxyType(
     {
         "smoke": Profile(
             name="smoke",
-            description="CPU scale for CI: 3 seeds, short budgets, 256^2 evaluation",
-            seeds=(0, 1, 2),
-            epochs=1000,
-            long_epochs=3000,
+            description="CPU scale for CI: 5 seeds, 2000 epochs (4000 at N <= 625), 256^2 evaluation",
+            seeds=(0, 1, 2, 3, 4),
+            epochs=2000,
+            long_epochs=4000,
+            long_sizes=(625, 312),
             thresholds=MappingProxyType(_SMOKE_THRESHOLDS),
+            expectations=MappingProxyType(_SMOKE_EXPECTATIONS),
         ),
         "paper": Profile(
             name="paper",
-            description="the post's scale for a GPU: 6000 and 20000 epochs, 5 seeds, 1024^2 evaluation",
+            description="the post's scale for a GPU: 6000 epochs (20000 at N <= 625), 5 seeds, 1024^2 evaluation",
             seeds=(0, 1, 2, 3, 4),
             epochs=6000,
             long_epochs=20000,
+            long_sizes=(625, 312),
             eval_res=1024,
             curve_res=256,
             checkpoints=100,
-            thresholds=MappingProxyType(_PAPER_THRESHOLDS),
+            thresholds=MappingProxyType(_SMOKE_THRESHOLDS),
+            expectations=MappingProxyType(_PAPER_EXPECTATIONS),
         ),
     }
 )

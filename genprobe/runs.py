@@ -29,7 +29,7 @@ from .truth import TrueImage, resolve_truth
 __all__ = ["RunSpec", "RunResult", "Cache", "MODELS", "PROTOCOLS", "LABELS", "FEATURES", "default_cache_dir"]
 
 # Bump when a change alters what a spec computes, so old entries are not reused.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 MODELS = ("mlp", "knn", "dot")
 PROTOCOLS = ("standard", "blog")
@@ -262,6 +262,19 @@ class Cache:
         except OSError as exc:
             raise GenprobeError(f"cannot use cache folder {str(self.root)!r}: {exc.strerror}") from None
         self.corrupt_seen: list[str] = []
+        self._sweep_stale_temp_files()
+
+    def _sweep_stale_temp_files(self, older_than_s: float = 3600.0) -> None:
+        """Remove temp files that a killed writer left behind (never a live writer's)."""
+        import time
+
+        now = time.time()
+        for tmp in (self.root / "runs").glob(".*.tmp"):
+            try:
+                if now - tmp.stat().st_mtime > older_than_s:
+                    tmp.unlink()
+            except OSError:
+                pass
 
     def path(self, spec: RunSpec) -> Path:
         return self.root / "runs" / f"{spec.key}.npz"

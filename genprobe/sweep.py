@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from itertools import groupby
 
 from .baselines import run_baseline
 from .runs import Cache, RunResult, RunSpec
@@ -44,11 +45,18 @@ def plan_groups(specs: Iterable[RunSpec], max_group: int = MAX_GROUP) -> list[li
     groups: list[list[RunSpec]] = []
     for members in by_key.values():
         current: list[RunSpec] = []
-        for s in sorted(members, key=lambda s: (-s.n, s.seed, s.labels)):
-            if current and (len(current) >= max_group or padding_waste(current + [s]) > MAX_PADDING_WASTE):
+        ordered = sorted(members, key=lambda s: (-s.n, s.seed, s.labels))
+        # Specs of one N stay together: splitting them over groups only pads more.
+        for _, same_n in groupby(ordered, key=lambda s: s.n):
+            block = list(same_n)
+            if current and (len(current) + len(block) > max_group or padding_waste(current + block) > MAX_PADDING_WASTE):
                 groups.append(current)
                 current = []
-            current.append(s)
+            for s in block:  # a block larger than max_group is cut into full groups
+                if len(current) >= max_group:
+                    groups.append(current)
+                    current = []
+                current.append(s)
         groups.append(current)
     return groups
 

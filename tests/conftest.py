@@ -1,0 +1,18 @@
+"""Shared test setup.
+
+The nets in these tests are tiny (a few hundred points, widths of 8-30), so
+torch's intra-op threads only add synchronisation cost; on a busy 2-core
+machine two spinning OpenMP threads made a 20-epoch run ~100x slower
+(5 s instead of 0.05 s). One thread also makes CPU results independent of
+the machine's core count, which the determinism tests rely on.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # inherited by subprocesses the tests start
+
+import torch  # noqa: E402
+
+torch.set_num_threads(1)

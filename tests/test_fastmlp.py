@@ -1,0 +1,171 @@
+"""FastMLPStep computes the loss and gradients autograd computes, to float rounding."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from genprobe.fastmlp import FastMLPStep, supports
+from genprobe.model import BatchedMLP
+
+
+def _data(B: int, m: int, seed: int = 0, in_dim: int = 2):
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(B, m, in_dim, generator=g), torch.rand(B, m, generator=g)
+
+
+def _autograd(model: BatchedMLP, xb, yb, count=None):
+    """The trainer's step (train.py): per-net MSE, optionally over the first count[b] points."""
+    sq = (model(xb) - yb).square()
+    if count is None:
+        per_net = sq.mean(1)
+    else:
+        valid = torch.arange(xb.shape[1]).unsqueeze(0) < count.unsqueeze(1)
+        per_net = (sq * valid).sum(1) / count
+    for p in model.parameters():
+        p.grad = None
+    per_net.sum().backward()
+    return per_net.detach(), [p.grad.clone() for p in model.parameters()]
+
+
+def _fast(model: BatchedMLP, xb, yb, count=None, **kw):
+    for p in model.parameters():
+        p.grad = None
+    per_net = FastMLPStep(model, **kw).loss_and_grads(xb, yb, count)
+    return per_net, [p.grad.clone() for p in model.parameters()]
+
+
+def _assert_same(model, xb, yb, count=None, rtol=1e-4, atol=1e-6, **kw):
+    loss_ref, grads_ref = _autograd(model, xb, yb, count)
+    loss, grads = _fast(model, xb, yb, count, **kw)
+    torch.testing.assert_close(loss, loss_ref, rtol=1e-5, atol=1e-7)
+    names = [n for n, _ in model.named_parameters()]
+    for name, g, r in zip(names, grads, grads_ref):
+        torch.testing.assert_close(g, r, rtol=rtol, atol=atol, msg=lambda m, name=name: f"{name}: {m}")
+
+
+SMALL = dict(depth=5, width=8)
+
+
+@pytest.mark.parametrize("padded", [False, True])
+@pytest.mark.parametrize("nets_per_chunk", [None, 1, 2])
+def test_small_grads_match_autograd(padded, nets_per_chunk):
+    model = BatchedMLP([3, 1, 4], **SMALL)
+    xb, yb = _data(3, 37)
+    count = torch.tensor([37, 20, 1]) if padded else None
+    _assert_same(model, xb, yb, count, nets_per_chunk=nets_per_chunk)
+
+
+@pytest.mark.parametrize("pad", [False, True])
+def test_post_shape_one_step(pad):
+    model = BatchedMLP([0, 1, 2, 3])  # depth 30, width 30, slope 0.01
+    xb, yb = _data(4, 1024, seed=1)
+    _assert_same(model, xb, yb, pad=pad)
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(depth=3, width=16, fourier_dim=8, negative_slope=0.0),  # the Fourier profile, small
+        dict(depth=4, width=12, negative_slope=0.0),  # ReLU
+        dict(depth=2, width=40, negative_slope=0.5),
+        dict(depth=1, width=8),
+        dict(depth=0, width=8),  # output layer only
+    ],
+)
+def test_other_architectures(kw):
+    model = BatchedMLP([7, 8], **kw)
+    xb, yb = _data(2, 29, seed=2)
+    _assert_same(model, xb, yb)
+    _assert_same(model, xb, yb, torch.tensor([5, 29]))
+
+
+@pytest.mark.parametrize("padded", [False, True])
+def test_fifty_adam_steps_match(padded):
+    """Train twice from the same seeds as train.py does; predictions agree after 50 fused-Adam steps."""
+    B, n_max, batch = 3, 100, 37  # 3 steps per epoch, the last one 26 points long
+    X, Y = _data(B, n_max, seed=3)
+    ns = torch.tensor([100, 90, 80]) if padded else torch.full((B,), n_max)
+    models = [BatchedMLP([3, 1, 4], **SMALL) for _ in range(2)]
+    opts = [torch.optim.Adam(mdl.parameters(), lr=1e-3, fused=True) for mdl in models]
+    fast = FastMLPStep(models[1])
+    gen = torch.Generator().manual_seed(4)
+    for step in range(50):
+        k = step % 3
+        if k == 0:
+            perm = torch.zeros(B, n_max, dtype=torch.int64)
+            for b in range(B):
+                perm[b, : ns[b]] = torch.randperm(int(ns[b]), generator=gen)
+        lo = k * batch
+        idx = perm[:, lo : lo + batch]
+        xb = torch.gather(X, 1, idx.unsqueeze(-1).expand(-1, -1, 2))
+        yb = torch.gather(Y, 1, idx)
+        count = (ns - lo).clamp(max=batch) if padded else None
+        opts[0].zero_grad(set_to_none=True)
+        loss_ref, _ = _autograd(models[0], xb, yb, count)
+        opts[0].step()
+        opts[1].zero_grad(set_to_none=True)  # as train.py does: the step sets the grads again
+        loss = fast.loss_and_grads(xb, yb, count)
+        opts[1].step()
+        torch.testing.assert_close(loss, loss_ref, rtol=1e-4, atol=1e-6)
+    with torch.no_grad():
+        torch.testing.assert_close(models[1](X), models[0](X), rtol=0, atol=1e-4)
+    for p, q in zip(models[1].parameters(), models[0].parameters()):
+        torch.testing.assert_close(p, q, rtol=0, atol=1e-4)
+
+
+def test_reuse_across_batch_lengths_and_weight_updates():
+    """One FastMLPStep serves changing weights and a short last batch."""
+    model = BatchedMLP([5, 6], **SMALL)
+    fast = FastMLPStep(model)
+    for m, seed in [(37, 0), (11, 1), (37, 2)]:
+        xb, yb = _data(2, m, seed)
+        with torch.no_grad():
+            for p in model.parameters():
+                p.mul_(1.01)
+        loss_ref, grads_ref = _autograd(model, xb, yb)
+        loss = fast.loss_and_grads(xb, yb)
+        torch.testing.assert_close(loss, loss_ref, rtol=1e-5, atol=1e-7)
+        for p, r in zip(model.parameters(), grads_ref):
+            torch.testing.assert_close(p.grad, r, rtol=1e-4, atol=1e-6)
+
+
+def test_networks_stay_independent():
+    """A diverged net (NaN weights) leaves the other nets' loss and gradients untouched."""
+    model = BatchedMLP([1, 2, 3], **SMALL)
+    xb, yb = _data(3, 37)
+    loss_ok, grads_ok = _fast(model, xb, yb, nets_per_chunk=3)
+    with torch.no_grad():
+        model.weights[2][1].fill_(float("nan"))
+    loss, grads = _fast(model, xb, yb, nets_per_chunk=3)
+    assert torch.isnan(loss[1]) and torch.isfinite(loss[[0, 2]]).all()
+    torch.testing.assert_close(loss[[0, 2]], loss_ok[[0, 2]], rtol=0, atol=0)
+    for g, r in zip(grads, grads_ok):
+        torch.testing.assert_close(g[[0, 2]], r[[0, 2]], rtol=0, atol=0)
+
+
+def test_result_does_not_depend_on_batch_mates():
+    """Net b's gradients match those of the same net trained alone (up to rounding)."""
+    xb, yb = _data(3, 37)
+    _, grads3 = _fast(BatchedMLP([3, 1, 4], **SMALL), xb, yb)
+    _, grads1 = _fast(BatchedMLP([1], **SMALL), xb[1:2], yb[1:2])
+    for g3, g1 in zip(grads3, grads1):
+        torch.testing.assert_close(g3[1:2], g1, rtol=1e-5, atol=1e-7)
+
+
+def test_supports():
+    assert supports(BatchedMLP([0], **SMALL))
+    assert supports(BatchedMLP([0], fourier_dim=4, **SMALL))
+    assert not supports(BatchedMLP([0], negative_slope=-0.1, **SMALL))
+    assert not supports(torch.nn.Linear(2, 1))
+    assert not supports(BatchedMLP([0], **SMALL).half())
+    with pytest.raises(ValueError):
+        FastMLPStep(BatchedMLP([0], negative_slope=-0.1, **SMALL))
+    with pytest.raises(ValueError):
+        FastMLPStep(BatchedMLP([0], **SMALL), nets_per_chunk=0)
+
+
+def test_float64():
+    model = BatchedMLP([0, 1], **SMALL).double()
+    xb, yb = _data(2, 37)
+    _assert_same(model, xb.double(), yb.double(), rtol=1e-10, atol=1e-12)
