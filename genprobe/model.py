@@ -8,6 +8,7 @@ other networks share the batch.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -20,6 +21,17 @@ __all__ = ["BatchedMLP", "param_count", "init_generator"]
 # Multiplier of the polynomial hash that folds per-layer activation codes
 # into one int64 pattern id (wraps around; collisions are negligible here).
 _HASH_PRIME = 1_000_003
+_BITS = 15
+
+
+@functools.lru_cache(maxsize=16)
+def _packing_matrix(width: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """(width, ceil(width / 15)): column c sums 2^k over neurons 15c + k."""
+    cols = -(-width // _BITS)
+    m = torch.zeros(width, cols, dtype=torch.float64)
+    k = torch.arange(width)
+    m[k, k // _BITS] = torch.pow(2.0, (k % _BITS).double())
+    return m.to(device=device, dtype=dtype)
 
 
 def init_generator(seed: int, stream: int) -> torch.Generator:
@@ -104,16 +116,14 @@ class BatchedMLP(torch.nn.Module):
         """
         h = self.features(x)
         ids = torch.zeros(x.shape[:2], dtype=torch.int64, device=x.device)
-        bits = None
         for w, b in zip(self.weights[:-1], self.biases[:-1]):
             pre = torch.baddbmm(b, h, w)
-            width = pre.shape[-1]
-            if bits is None or bits.shape[0] != min(width, 62):
-                bits = torch.pow(2, torch.arange(min(width, 62), device=x.device, dtype=torch.int64))
-            on = pre > 0
-            for start in range(0, width, 62):
-                chunk = on[..., start : start + 62].to(torch.int64)
-                ids = ids * _HASH_PRIME + (chunk * bits[: chunk.shape[-1]]).sum(-1)
+            # pack the on/off states into integers with one float matmul:
+            # 15 bits per column keep every sum exact in float32 (< 2^24)
+            on = (pre > 0).to(pre.dtype)
+            codes = torch.matmul(on, _packing_matrix(pre.shape[-1], pre.dtype, pre.device)).to(torch.int64)
+            for c in range(codes.shape[-1]):
+                ids = ids * _HASH_PRIME + codes[..., c]
             h = F.leaky_relu(pre, self.negative_slope)
         out = torch.baddbmm(self.biases[-1], h, self.weights[-1]).squeeze(-1)
         return out, ids

@@ -26,8 +26,10 @@ from .sampling import TrainingSet, sample_training_set
 __all__ = ["resolve_device", "train_group", "group_key", "checkpoint_epochs", "grid_coords", "EVAL_CHUNK"]
 
 # Points per forward pass when evaluating a grid: bounds evaluation memory to
-# about EVAL_CHUNK * B * width * 4 bytes per layer whatever the grid size.
-EVAL_CHUNK = 32768
+# about EVAL_CHUNK * B * width * 4 bytes per layer whatever the grid size, and
+# keeps a layer's activations in cache (measured on 2 cores, 16 nets: 1.6M
+# points/s at 4096, 0.4M at 32768).
+EVAL_CHUNK = 4096
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 

@@ -1,0 +1,153 @@
+"""Speed and memory, measured with pytest-benchmark (never asserted as wall times).
+
+    pytest benchmarks/test_speed.py --benchmark-json speed.json
+
+Every benchmark puts its throughput in ``extra_info`` (net-steps/s, GFLOP/s;
+one net-step of the post's net at batch 1024 is 6 x 27,091 x 1024 FLOP =
+166 MFLOP), so ``--benchmark-json`` holds them. ``test_side_by_side_ratios``
+measures the naive loop, the autograd step, the fast step and the bmm ceiling
+interleaved in one run and records the ratios (the targets: fast >= 6x naive
+and >= 80 % of the bmm ceiling); it asserts only what no machine noise can
+flip (the batched step beats the naive loop by 2x). The figures we measured
+are in the README ("Speed").
+"""
+
+from __future__ import annotations
+
+import resource
+import types
+
+import numpy as np
+import pytest
+import torch
+
+from genprobe.model import BatchedMLP, param_count
+from genprobe.profiles import get_profile
+from genprobe.runs import RunSpec
+from genprobe.sweep import padding_waste, plan_groups, run_sweep
+from genprobe.train import EVAL_CHUNK, grid_coords
+
+from .speed_probe import Batched, Ceiling, Naive, make_data
+
+NETS, BATCH, DEPTH, WIDTH = 16, 1024, 30, 30
+FLOP_PER_NET_STEP = 6 * param_count(DEPTH, WIDTH) * BATCH
+ARGS = types.SimpleNamespace(nets=NETS, batch=BATCH, depth=DEPTH, width=WIDTH)
+
+
+def _record(benchmark, net_steps_per_call: int) -> None:
+    mean = benchmark.stats.stats.mean
+    rate = net_steps_per_call / mean
+    benchmark.extra_info.update(net_steps_per_s=round(rate, 1), gflop_per_s=round(rate * FLOP_PER_NET_STEP / 1e9, 2), nets=NETS, batch=BATCH)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_data(NETS, 4096)
+
+
+METHODS = {
+    "naive_loop": lambda X, Y: Naive(ARGS, X, Y),
+    "batched_autograd": lambda X, Y: Batched(ARGS, X, Y, fast=False),
+    "batched_fast": lambda X, Y: Batched(ARGS, X, Y, fast=True),
+    "bmm_ceiling_hot": lambda X, Y: Ceiling(ARGS, cold=False),
+    "bmm_ceiling_cold": lambda X, Y: Ceiling(ARGS, cold=True),
+}
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+def test_train_step(benchmark, data, method):
+    """One optimizer step of 16 nets of the post's shape (batch 1024), five ways."""
+    m = METHODS[method](*data)
+    m.step()
+    benchmark.pedantic(m.step, rounds=5 if method == "naive_loop" else 15, warmup_rounds=1)
+    _record(benchmark, NETS)
+
+
+def test_side_by_side_ratios(benchmark, data):
+    """The ratios, from interleaved rounds in one run (best round of each)."""
+    import time
+
+    methods = {name: make(*data) for name, make in METHODS.items()}
+    best = dict.fromkeys(methods, 0.0)
+    for m in methods.values():
+        m.step()
+    for _ in range(3):
+        for name, m in methods.items():
+            reps = 2 if name == "naive_loop" else 8
+            t0 = time.perf_counter()
+            for _ in range(reps):
+                m.step()
+            best[name] = max(best[name], reps * NETS / (time.perf_counter() - t0))
+    benchmark.pedantic(lambda: None, rounds=1)
+    ratios = {
+        "fast_over_naive": best["batched_fast"] / best["naive_loop"],
+        "fast_over_autograd": best["batched_fast"] / best["batched_autograd"],
+        "fast_over_bmm_hot": best["batched_fast"] / best["bmm_ceiling_hot"],
+        "fast_over_bmm_cold": best["batched_fast"] / best["bmm_ceiling_cold"],
+    }
+    benchmark.extra_info.update({f"{k}_net_steps_per_s": round(v, 1) for k, v in best.items()})
+    benchmark.extra_info.update({k: round(v, 3) for k, v in ratios.items()})
+    benchmark.extra_info.update(gflop_per_s={k: round(v * FLOP_PER_NET_STEP / 1e9, 1) for k, v in best.items()})
+    print(" ".join(f"{k}={v:.2f}" for k, v in ratios.items()))
+    assert ratios["fast_over_naive"] >= 2.0, best
+
+
+def test_eval_full_grid(benchmark):
+    """Predictions and activation patterns of 16 nets on the full 1024^2 grid, chunked.
+
+    Peak extra memory is bounded by the chunk (EVAL_CHUNK points x 16 nets x
+    30 floats per layer) plus the outputs (16 x 1024^2 x (4 + 8) bytes); the
+    measured rise of the process's peak RSS is recorded.
+    """
+    model = BatchedMLP(list(range(NETS)))
+    coords = torch.from_numpy(grid_coords(1024))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+    def evaluate():
+        preds, ids = [], []
+        for start in range(0, coords.shape[0], EVAL_CHUNK):
+            x = coords[start : start + EVAL_CHUNK].unsqueeze(0).expand(NETS, -1, -1)
+            p, i = model.predict_and_patterns(x)
+            preds.append(p)
+            ids.append(i)
+        return torch.cat(preds, 1), torch.cat(ids, 1)
+
+    benchmark.pedantic(evaluate, rounds=1, warmup_rounds=0)
+    peak_rise_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    mean = benchmark.stats.stats.mean
+    benchmark.extra_info.update(
+        points_per_s=round(NETS * 1024**2 / mean), peak_rss_rise_mib=round(peak_rise_mib, 1),
+        bound_mib=round((EVAL_CHUNK * NETS * WIDTH * 4 * 4 + NETS * 1024**2 * 12) / 2**20, 1),
+    )
+
+
+def test_mixed_sweep_padding_waste_and_wall_time(benchmark, tmp_path):
+    """A sweep of mixed N in one call: planned padding waste <= 20 %; wall time recorded."""
+    plan = plan_groups([s for s in get_profile("smoke").sweep() if s.trained])
+    wastes = [padding_waste(g) for g in plan]
+    assert max(wastes) <= 0.2
+    specs = [
+        RunSpec(n=n, seed=s, epochs=20, checkpoints=2, eval_res=64, curve_res=32)
+        for n in (5000, 2500, 1250, 625, 312)
+        for s in (0, 1)
+    ]
+    benchmark.pedantic(lambda: run_sweep(specs, progress=False), rounds=1)
+    benchmark.extra_info.update(groups=len(plan), max_padding_waste=round(max(wastes), 3), mean_padding_waste=round(float(np.mean(wastes)), 3))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU on this machine")
+def test_gpu_train_step(benchmark):
+    """The batched step on CUDA (eager), 64 nets."""
+    B = 64
+    m = BatchedMLP(list(range(B))).cuda()
+    opt = torch.optim.Adam(m.parameters(), lr=1e-3, fused=True)
+    x, y = torch.rand(B, BATCH, 2, device="cuda"), torch.rand(B, BATCH, device="cuda")
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        (m(x) - y).square().mean(1).sum().backward()
+        opt.step()
+        torch.cuda.synchronize()
+
+    benchmark.pedantic(step, rounds=50, warmup_rounds=5)
+    _record(benchmark, B)
