@@ -19,7 +19,6 @@ import pytest
 from genprobe import claims
 from genprobe.profiles import POST_SIZES
 
-from .conftest import by_n
 
 
 def _same_seeds_by_n(runs_fn, sizes):

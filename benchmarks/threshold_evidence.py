@@ -21,7 +21,6 @@ import gzip
 import importlib
 import itertools
 import json
-import math
 import random
 import sys
 import warnings
@@ -32,17 +31,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from genprobe.jsonio import from_json_safe  # noqa: E402
 from genprobe.profiles import get_profile  # noqa: E402
 from genprobe.runs import RunResult, RunSpec  # noqa: E402
 from genprobe.sampling import sample_training_set  # noqa: E402
-
-
-def _unjson(v):
-    if v is None:
-        return math.nan
-    if v in ("inf", "-inf"):
-        return math.inf if v == "inf" else -math.inf
-    return v
 
 
 def load_export(path: str) -> dict[RunSpec, RunResult]:
@@ -52,10 +44,10 @@ def load_export(path: str) -> dict[RunSpec, RunResult]:
     out = {}
     for r in data["runs"]:
         spec = RunSpec.from_dict(r["spec"])
-        history = {k: np.array([_unjson(x) for x in v], dtype=float) for k, v in r["history"].items()}
+        history = {k: np.array([from_json_safe(x) for x in v], dtype=float) for k, v in r["history"].items()}
         indices = sample_training_set(spec.load_truth(), spec.n, spec.seed).indices
         out[spec] = RunResult(
-            spec=spec, history=history, final={k: _unjson(v) for k, v in r["final"].items()},
+            spec=spec, history=history, final={k: from_json_safe(v) for k, v in r["final"].items()},
             prediction=np.zeros((1, 1), np.float32), boundaries=None, train_indices=indices,
             diverged_at=r["diverged_at"], meta=r.get("meta", {}),
         )

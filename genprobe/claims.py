@@ -44,13 +44,7 @@ DEFAULT_WINDOW = 0.25
 
 
 def _subject(results: Sequence[RunResult]) -> str:
-    s = results[0].spec
-    if s.model != "mlp":
-        return f"{s.k}-nn" if s.model == "knn" else s.model
-    name = "fourier" if s.features == "fourier" else "mlp"
-    if s.labels == "shuffled":
-        name += "-shuffled"
-    return f"{name}/{s.protocol}"
+    return results[0].spec.what()
 
 
 def _seeds(results: Sequence[RunResult]) -> list[int]:

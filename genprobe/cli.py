@@ -17,12 +17,11 @@ import json
 import math
 import os
 import sys
-import tempfile
 import typing
 from pathlib import Path
-from typing import Any
 
 from .errors import GenprobeError
+from .jsonio import atomic_write, to_json_safe
 
 __all__ = ["main"]
 
@@ -135,34 +134,6 @@ def _table(results) -> str:
     return "\n".join(lines)
 
 
-def _json_safe(obj: Any) -> Any:
-    import numpy as np
-
-    if isinstance(obj, np.ndarray):
-        obj = obj.tolist()
-    if isinstance(obj, (np.floating, np.integer)):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None if math.isnan(obj) else ("inf" if obj > 0 else "-inf")
-    if isinstance(obj, dict):
-        return {k: _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
-    return obj
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _check_output(path: Path | None, flag: str) -> None:
     """Fail before training, not after, when an output cannot be written."""
     if path is None:
@@ -206,7 +177,7 @@ def _run(args: argparse.Namespace) -> int:
                 for r in results
             ]
         }
-        _write_atomic(args.json, json.dumps(_json_safe(payload), indent=1, allow_nan=False).encode())
+        atomic_write(args.json, json.dumps(to_json_safe(payload), indent=1, allow_nan=False).encode())
         print(f"wrote {args.json}")
     if args.png is not None:
         from .report import save_panels_grid
@@ -243,8 +214,8 @@ def _export(path: Path, results) -> None:
             for r in results
         ]
     }
-    data = json.dumps(_json_safe(payload), allow_nan=False).encode()
-    _write_atomic(path, gzip.compress(data) if path.suffix == ".gz" else data)
+    data = json.dumps(to_json_safe(payload), allow_nan=False).encode()
+    atomic_write(path, gzip.compress(data) if path.suffix == ".gz" else data)
 
 
 def _sweep_worker(specs, cache_root, device):
@@ -260,7 +231,6 @@ def _sweep(args: argparse.Namespace) -> int:
     from concurrent.futures import ProcessPoolExecutor, as_completed
     import multiprocessing
 
-    from .plugin import parse_seeds
     from .profiles import get_profile
     from .runs import Cache
     from .sweep import plan_groups, run_sweep

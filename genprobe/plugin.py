@@ -13,9 +13,8 @@ nothing.
 from __future__ import annotations
 
 import json
-import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -328,6 +327,8 @@ class Probe:
                 not hold) or ``any`` (a baseline: recorded, never fails).
         """
         __tracebackhide__ = True
+        from .jsonio import to_json_safe
+
         if expect is None:
             expect = self.profile.expect(verdict.claim, verdict.n, protocol)
             why = self.profile.why(verdict.claim, verdict.n, protocol)
@@ -336,7 +337,7 @@ class Probe:
         if expect not in EXPECTATIONS:
             raise pytest.UsageError(f"genprobe: unknown expectation {expect!r}; choose from {', '.join(EXPECTATIONS)}")
         d = verdict.to_dict()
-        self._node.user_properties.append((VERDICT_PROPERTY, json.dumps({"verdict": _json_safe(d), "expect": expect})))
+        self._node.user_properties.append((VERDICT_PROPERTY, json.dumps({"verdict": to_json_safe(d), "expect": expect})))
         for c in verdict.checks:
             self._node.user_properties.append((f"genprobe:{verdict.claim}:N={verdict.n}:{c.metric}", c.measured))
         status = verdict.status
@@ -351,26 +352,6 @@ class Probe:
         return verdict
 
 
-def _json_safe(obj: Any) -> Any:
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None if math.isnan(obj) else ("inf" if obj > 0 else "-inf")
-    if isinstance(obj, dict):
-        return {k: _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
-    return obj
-
-
-def _unjson(obj: Any) -> Any:
-    if obj is None:
-        return math.nan
-    if obj == "inf":
-        return math.inf
-    if obj == "-inf":
-        return -math.inf
-    return obj
-
-
 @pytest.fixture
 def genprobe(request: pytest.FixtureRequest) -> Probe:
     """Runs of the post's experiment at the session's profile, and ``check``."""
@@ -378,12 +359,13 @@ def genprobe(request: pytest.FixtureRequest) -> Probe:
 
 
 def _verdicts(gs: GenprobeSession) -> list[tuple[Verdict, str]]:
+    from .jsonio import from_json_safe
     from .verdicts import Verdict
 
     out = []
     for _, d, expect in gs.rows:
         d = dict(d)
-        d["checks"] = [dict(c, values=[_unjson(v) for v in c["values"]], threshold=_unjson(c["threshold"]), worst=None if c["worst"] is None else _unjson(c["worst"])) for c in d["checks"]]
+        d["checks"] = [dict(c, values=[from_json_safe(v) for v in c["values"]], threshold=from_json_safe(c["threshold"]), worst=None if c["worst"] is None else from_json_safe(c["worst"])) for c in d["checks"]]
         out.append((Verdict.from_dict(d), expect))
     return out
 

@@ -27,7 +27,6 @@ import json
 import math
 import os
 import re
-import tempfile
 import urllib.parse
 import warnings
 from collections.abc import Mapping, Sequence
@@ -37,6 +36,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .jsonio import atomic_write as _atomic_write
+from .jsonio import to_json_safe as _jsonable
 from .verdicts import HOLDS, INCONCLUSIVE, REFUTED
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -91,26 +92,10 @@ def slug(text: str) -> str:
     return s or "x"
 
 
-def _what(spec: RunSpec) -> str:
-    """The model part of a label, e.g. ``mlp/standard``, ``fourier-shuffled/blog``, ``1-nn``, ``dot``."""
-    what = spec.model
-    if spec.model == "mlp":
-        what = "fourier" if spec.features == "fourier" else "mlp"
-        if spec.labels == "shuffled":
-            what += "-shuffled"
-        what += f"/{spec.protocol}"
-    else:
-        if spec.model == "knn":
-            what = f"{spec.k}-nn"
-        if spec.labels == "shuffled":
-            what += "-shuffled"
-    return what
-
-
 def group_label(spec: RunSpec) -> str:
     """A run's label without the seed, built from model, features, labels,
     protocol (and k for k-NN) and N, e.g. ``mlp/standard N=312``."""
-    return f"{_what(spec)} N={spec.n}"
+    return f"{spec.what()} N={spec.n}"
 
 
 def _without(spec: RunSpec, *fields: str) -> str:
@@ -119,27 +104,6 @@ def _without(spec: RunSpec, *fields: str) -> str:
     for f in fields:
         d.pop(f, None)
     return json.dumps(d, sort_keys=True)
-
-
-def _atomic_write(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` via a temp file in the same folder + ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
 
 
 def _png_bytes(img: Image.Image) -> bytes:
@@ -424,37 +388,6 @@ def save_curves(
 # --------------------------------------------------------------------------
 
 
-def _jsonable(obj: Any) -> Any:
-    """Plain JSON values: NaN -> None (null), +inf/-inf -> "inf"/"-inf";
-    numpy scalars/arrays, tuples, sets, paths and dataclasses converted;
-    anything else by ``str``."""
-    if obj is None or isinstance(obj, (bool, str)):
-        return obj
-    if isinstance(obj, (np.bool_,)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        v = float(obj)
-        if math.isnan(v):
-            return None
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        return v
-    if isinstance(obj, Mapping):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    if isinstance(obj, (list, tuple, set, frozenset)):
-        items = sorted(obj, key=repr) if isinstance(obj, (set, frozenset)) else obj
-        return [_jsonable(v) for v in items]
-    if isinstance(obj, os.PathLike):
-        return os.fspath(obj)
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return _jsonable(dataclasses.asdict(obj))
-    return str(obj)
-
-
 def _key(spec: RunSpec) -> str | None:
     """``spec.key``, or None when the true image cannot be read any more."""
     try:
@@ -656,7 +589,7 @@ def write_run_pictures(
 
     def order(r: RunResult) -> tuple:
         s = r.spec
-        return (_what(s), s.n, s.truth, s.seed)
+        return (s.what(), s.n, s.truth, s.seed)
 
     results = sorted(results, key=order)
     groups: dict[str, list[RunResult]] = {}
@@ -677,7 +610,7 @@ def write_run_pictures(
             continue
         k = _without(r.spec, "seed", by)
         families.setdefault(k, {}).setdefault(getattr(r.spec, by), []).append(r)
-        fam_labels[k] = _what(r.spec) if by == "n" else f"{_what(r.spec)} N={r.spec.n}"
+        fam_labels[k] = r.spec.what() if by == "n" else f"{r.spec.what()} N={r.spec.n}"
     by_name = "N" if by == "n" else by
     for k, name in _unique_names(list(families), fam_labels).items():
         fam = families[k]

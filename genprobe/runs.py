@@ -15,7 +15,6 @@ import json
 import math
 import numbers
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from .errors import GenprobeError
+from .jsonio import atomic_write
 from .truth import TrueImage, resolve_truth
 
 __all__ = ["RunSpec", "RunResult", "Cache", "MODELS", "PROTOCOLS", "LABELS", "FEATURES", "default_cache_dir"]
@@ -162,17 +162,18 @@ class RunSpec:
         payload["cache_version"] = CACHE_VERSION
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
 
-    def label(self) -> str:
-        """Short human name, e.g. ``mlp/standard N=312 seed=0``."""
-        what = self.model
+    def what(self) -> str:
+        """The model part of a label: ``mlp/standard``, ``fourier-shuffled/blog``, ``1-nn``, ``dot``."""
+        what = f"{self.k}-nn" if self.model == "knn" else self.model
         if self.model == "mlp":
             what = "fourier" if self.features == "fourier" else "mlp"
-            if self.labels == "shuffled":
-                what += "-shuffled"
-            what += f"/{self.protocol}"
-        elif self.model == "knn":
-            what = f"{self.k}-nn"
-        return f"{what} N={self.n} seed={self.seed}"
+        if self.labels == "shuffled":
+            what += "-shuffled"
+        return f"{what}/{self.protocol}" if self.model == "mlp" else what
+
+    def label(self) -> str:
+        """Short human name, e.g. ``mlp/standard N=312 seed=0``."""
+        return f"{self.what()} N={self.n} seed={self.seed}"
 
 
 @dataclass
@@ -306,19 +307,4 @@ class Cache:
         return result
 
     def put(self, result: RunResult) -> Path:
-        p = self.path(result.spec)
-        data = result.to_bytes()
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.stem}.", suffix=".tmp", dir=p.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, p)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-            raise
-        return p
+        return atomic_write(self.path(result.spec), result.to_bytes())

@@ -8,7 +8,6 @@ keeps one for the whole run.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Sequence
 

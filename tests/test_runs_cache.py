@@ -12,7 +12,6 @@ import sys
 import time
 import warnings
 from collections import defaultdict
-from pathlib import Path
 
 import numpy as np
 import pytest

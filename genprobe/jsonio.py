@@ -1,0 +1,86 @@
+"""Atomic file writes and JSON for values with NaN/inf and numpy types.
+
+One place for what the cache, the CLI, the plugin and the report all write.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["atomic_write", "to_json_safe", "from_json_safe"]
+
+
+def atomic_write(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` via a temp file in the same folder, fsync, ``os.replace``.
+
+    A reader sees the old file, the new file or none; never half of one.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def to_json_safe(obj: Any) -> Any:
+    """Plain JSON values: NaN -> None (null), +inf/-inf -> "inf"/"-inf";
+    numpy scalars/arrays, tuples, sets, paths and dataclasses converted;
+    anything else by ``str``.
+
+    >>> to_json_safe({"a": float("nan"), "b": np.array([1.5, float("inf")])})
+    {'a': None, 'b': [1.5, 'inf']}
+    """
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        v = float(obj)
+        if math.isnan(v):
+            return None
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return v
+    if isinstance(obj, Mapping):
+        return {str(k): to_json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, np.ndarray):
+        return to_json_safe(obj.tolist())
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        items = sorted(obj, key=repr) if isinstance(obj, (set, frozenset)) else obj
+        return [to_json_safe(v) for v in items]
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return to_json_safe(dataclasses.asdict(obj))
+    return str(obj)
+
+
+def from_json_safe(obj: Any) -> Any:
+    """The inverse for numbers: None -> NaN, "inf"/"-inf" -> +-inf, recursively."""
+    if obj is None:
+        return math.nan
+    if obj == "inf":
+        return math.inf
+    if obj == "-inf":
+        return -math.inf
+    if isinstance(obj, list):
+        return [from_json_safe(v) for v in obj]
+    return obj
