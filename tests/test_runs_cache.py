@@ -482,3 +482,36 @@ def test_plan_groups_properties(ns, max_group, protocols):
     for members in same_n.values():
         if len(members) <= max_group:
             assert sum(any(m in g for m in members) for g in groups) == 1
+
+
+_KILL_SWEEP = """
+import sys
+from genprobe.runs import Cache, RunSpec
+from genprobe.sweep import run_sweep
+specs = [RunSpec(truth="ring@64", n=200, seed=0, depth=d, width=8, epochs=e, eval_res=32, curve_res=32, checkpoints=2)
+         for d, e in ((3, 5), (4, 20000))]
+run_sweep(specs, cache=Cache(sys.argv[1]), device="cpu", progress=False)
+"""
+
+
+@pytest.mark.slow
+def test_kill_9_mid_sweep_keeps_finished_runs_and_rerun_trains_only_the_rest(tmp_path, monkeypatch):
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    proc = subprocess.Popen([sys.executable, "-c", _KILL_SWEEP, str(tmp_path)], env=env)
+    runs = tmp_path / "runs"
+    deadline = time.time() + 120
+    while time.time() < deadline and not list(runs.glob("*.npz")):
+        time.sleep(0.05)
+    time.sleep(0.5)  # the second, long group is training now
+    proc.kill()  # SIGKILL: no cleanup code runs
+    proc.wait()
+    assert len(list(runs.glob("*.npz"))) == 1, "exactly the finished group survives"
+    short, long = (RunSpec(truth="ring@64", n=200, seed=0, depth=d, width=8, epochs=e, eval_res=32, curve_res=32, checkpoints=2) for d, e in ((3, 5), (4, 20000)))
+    cache = Cache(tmp_path)
+    assert cache.get(short) is not None and cache.get(long) is None
+    trained: list = []
+    real = sweep_mod.train_group
+    monkeypatch.setattr(sweep_mod, "train_group", lambda specs, **kw: trained.append(list(specs)) or real(specs, **kw))
+    quick_long = long.replace(epochs=5)  # same group shape, short enough to finish here
+    run_sweep([short, quick_long], cache=cache, device="cpu", progress=False)
+    assert trained == [[quick_long]], "the rerun trains only what is missing"
