@@ -244,7 +244,9 @@ def pytest_report_header(config: pytest.Config) -> str:
         torch_version = "not installed"
     from .runs import default_cache_dir
 
-    seeds = ",".join(map(str, s.seeds)) if s.seeds else "profile default"
+    from .profiles import get_profile
+
+    seeds = ",".join(map(str, s.seeds or get_profile(s.profile).seeds))
     return f"genprobe: profile={s.profile}, device={s.device}, torch {torch_version}, seeds={seeds}, cache={s.cache or default_cache_dir()}"
 
 
@@ -370,14 +372,17 @@ def _verdicts(gs: GenprobeSession) -> list[tuple[Verdict, str]]:
     return out
 
 
-def _role(expect: str, status: str) -> str:
+def _role(expect: str, check_status: str, verdict_status: str) -> str:
+    """What a check row means for its test (controls and refutations read differently)."""
     if expect == "any":
-        return f"baseline: {status}"
+        return f"reported: {check_status}"
     if expect == "fails":
-        return "control ok" if status != "holds" else "CONTROL PASSED CLAIM"
+        if verdict_status == "holds":
+            return "CONTROL PASSED CLAIM"
+        return f"control: {check_status}"
     if expect == "refuted":
-        return "refuted (expected)" if status != "holds" else "HOLDS (expected refuted)"
-    return status
+        return f"{check_status} (claim expected refuted)" if verdict_status != "holds" else "HOLDS (expected refuted)"
+    return check_status
 
 
 def _write_report(gs: GenprobeSession) -> Path:
@@ -401,13 +406,9 @@ def _write_report(gs: GenprobeSession) -> Path:
         "long_epochs": gs.profile.long_epochs,
     }
     labelled = []
+    roles = {"fails": "control", "refuted": "expected refuted", "any": "reported", "holds": "claim"}
     for v, expect in verdicts:
-        if expect == "fails":
-            v.notes.append("control: this model is expected to fail the claim")
-        elif expect == "refuted":
-            v.notes.append("expected refuted: our measurements contradict the post here")
-        elif expect == "any":
-            v.notes.append("baseline: recorded for comparison, not a pass/fail claim")
+        v.role = roles[expect]
         labelled.append(v)
     return write_report(out, gs.settings.profile, labelled, results, info, pictures)
 
@@ -418,7 +419,7 @@ def _terminal_summary(gs: GenprobeSession, tr) -> None:
     rows = []
     for v, expect in _verdicts(gs):
         for c in v.checks:
-            rows.append((v.claim, v.subject, str(v.n), c.metric, c.rule, c.measured, _role(expect, c.status) if expect != "holds" else c.status))
+            rows.append((v.claim, v.subject, str(v.n), c.metric, c.rule, c.measured, _role(expect, c.status, v.status)))
     widths = [min(max(len(r[i]) for r in rows + [header]), 44) for i in range(len(header))]
 
     def fmt(r):
@@ -426,7 +427,7 @@ def _terminal_summary(gs: GenprobeSession, tr) -> None:
 
     tr.write_line(fmt(header), bold=True)
     for r in rows:
-        bad = r[-1] in ("refuted", "inconclusive", "CONTROL PASSED CLAIM", "HOLDS (expected refuted)")
+        bad = r[-1] in ("refuted", "inconclusive", "CONTROL PASSED CLAIM", "HOLDS (expected refuted)")  # a failing test
         tr.write_line(fmt(r), red=bad)
     if gs.report_path is not None:
         tr.write_line(f"genprobe report: {gs.report_path}")

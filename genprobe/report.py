@@ -440,23 +440,29 @@ def _summary_md(profile: str, verdicts: Sequence[Verdict], results: Sequence[Run
     for k, v in info.items():
         lines.append(f"- **{k}**: {_info_value(v)}")
     lines.append("")
-    statuses = [v.status for v in verdicts]
+    claims_ = [v for v in verdicts if v.role != "control"]
+    controls = [v for v in verdicts if v.role == "control"]
+    statuses = [v.status for v in claims_]
+    by_role = {r: sum(v.role == r for v in claims_) for r in ("expected refuted", "reported")}
     lines.append(
-        f"**{len(verdicts)} verdict{'s' if len(verdicts) != 1 else ''}: {statuses.count(HOLDS)} holds, "
+        f"**{len(claims_)} claim verdict{'s' if len(claims_) != 1 else ''}: {statuses.count(HOLDS)} holds, "
         f"{statuses.count(REFUTED)} refuted, {statuses.count(INCONCLUSIVE)} inconclusive** "
+        f"({by_role['expected refuted']} refutations expected from our measurements, "
+        f"{by_role['reported']} reported without gating); "
+        f"**{sum(v.status != HOLDS for v in controls)} of {len(controls)} controls fail their claim**, as they must "
         f"({len(results)} run{'s' if len(results) != 1 else ''})"
     )
     section("## Claims")
     if verdicts:
-        lines.append("| claim | subject | N | metric | rule | measured (median [min..max]) | verdict |")
-        lines.append("|---|---|---|---|---|---|---|")
+        lines.append("| claim | role | subject | N | metric | rule | measured (median [min..max]) | verdict |")
+        lines.append("|---|---|---|---|---|---|---|---|")
         for v in verdicts:
             if not v.checks:
-                lines.append(f"| {_cell(v.claim)} | {_cell(v.subject)} | {_cell(v.n)} | (no checks) | - | - | {v.status} |")
+                lines.append(f"| {_cell(v.claim)} | {v.role} | {_cell(v.subject)} | {_cell(v.n)} | (no checks) | - | - | {v.status} |")
             for c in v.checks:
                 status = f"**{c.status}**" if c.status == REFUTED else c.status
                 lines.append(
-                    f"| {_cell(v.claim)} | {_cell(v.subject)} | {_cell(v.n)} | {_cell(c.metric)} | {_cell(c.rule)} | {_cell(c.measured)} | {status} |"
+                    f"| {_cell(v.claim)} | {v.role} | {_cell(v.subject)} | {_cell(v.n)} | {_cell(c.metric)} | {_cell(c.rule)} | {_cell(c.measured)} | {status} |"
                 )
         statements: dict[str, str] = {}
         for v in verdicts:
@@ -464,7 +470,7 @@ def _summary_md(profile: str, verdicts: Sequence[Verdict], results: Sequence[Run
         lines += [""] + [f"- **{_cell(k)}**: {s}" for k, s in statements.items()]
     else:
         lines.append("_No claims were judged._")
-    failing = [v for v in verdicts if v.status != HOLDS]
+    failing = [v for v in claims_ if v.status != HOLDS]
     if failing:
         section("## Not holding")
         for v in failing:
@@ -608,7 +614,7 @@ def write_run_pictures(
     for r in results:
         if r.spec.model != "mlp":
             continue
-        k = _without(r.spec, "seed", by)
+        k = _without(r.spec, "seed", by, "epochs", "steps")
         families.setdefault(k, {}).setdefault(getattr(r.spec, by), []).append(r)
         fam_labels[k] = r.spec.what() if by == "n" else f"{r.spec.what()} N={r.spec.n}"
     by_name = "N" if by == "n" else by

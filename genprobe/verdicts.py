@@ -105,6 +105,8 @@ class Verdict:
         checks: the measured checks; the verdict holds when all hold.
         notes: anything the report should say (diverged seeds, ...).
         runs: cache keys of the runs behind the numbers.
+        role: ``claim`` (must hold), ``expected refuted``, ``reported`` (not
+            gating at this scale) or ``control`` (must fail the claim).
     """
 
     claim: str
@@ -115,6 +117,7 @@ class Verdict:
     checks: list[Check]
     notes: list[str] = field(default_factory=list)
     runs: list[str] = field(default_factory=list)
+    role: str = "claim"
 
     @property
     def status(self) -> str:
@@ -158,5 +161,5 @@ class Verdict:
         ]
         return cls(
             claim=d["claim"], statement=d["statement"], subject=d["subject"], n=d["n"], seeds=list(d["seeds"]),
-            checks=checks, notes=list(d.get("notes", [])), runs=list(d.get("runs", [])),
+            checks=checks, notes=list(d.get("notes", [])), runs=list(d.get("runs", [])), role=d.get("role", "claim"),
         )

@@ -116,7 +116,7 @@ def test_summary_report_and_junit(suite, tmp_path):
     result.assert_outcomes(passed=3, xfailed=1)
     out = result.stdout.str()
     result.stdout.fnmatch_lines(["*genprobe claims (smoke profile, seeds 0,1)*", "*claim*subject*N*metric*rule*measured*verdict*"])
-    assert "refuted (expected)" in out and "control ok" in out
+    assert "(claim expected refuted)" in out and "control: " in out
     result.stdout.fnmatch_lines([f"genprobe report: {report}*"])
     summary = (report / "summary.md").read_text()
     assert "iou-floor" in summary and "impossible" in summary

@@ -208,7 +208,7 @@ def test_write_report(tmp_path):
     md = summary.read_text()
     assert "smoke" in md and "torch" in md
     assert "1 holds, 1 refuted, 1 inconclusive" in md
-    assert "| claim | subject | N | metric | rule | measured (median [min..max]) | verdict |" in md
+    assert "| claim | role | subject | N | metric | rule | measured (median [min..max]) | verdict |" in md
     for v in vs:
         for c in v.checks:
             assert c.rule in md
