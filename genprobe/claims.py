@@ -64,6 +64,20 @@ def _diverged_notes(*groups: Sequence[RunResult]) -> list[str]:
     ]
 
 
+def _verdict(claim: str, statement: str, subject: Sequence[RunResult], checks: list[Check], runs: tuple, n=None) -> Verdict:
+    """A verdict on ``subject``'s seeds; ``runs``: every group of runs behind the numbers."""
+    return Verdict(
+        claim=claim,
+        statement=statement,
+        subject=_subject(subject),
+        n=subject[0].spec.n if n is None else n,
+        seeds=_seeds(subject),
+        checks=checks,
+        notes=_diverged_notes(*runs),
+        runs=_keys(*runs),
+    )
+
+
 def window(result: RunResult, metric: str, end_epoch: int | None = None, frac: float = DEFAULT_WINDOW) -> float:
     """Median of ``metric`` over the checkpoints in the last ``frac`` of training up to ``end_epoch``.
 
@@ -154,15 +168,12 @@ def threshold(
     >>> # threshold(runs, "held_out_iou", ">=", 0.7, worst=0.5)
     """
     vals = per_seed(results, metric, end_epoch, frac)
-    return Verdict(
-        claim=claim or f"{metric} {op} {value}",
-        statement=statement or f"{metric} {op} {value}",
-        subject=_subject(results),
-        n=results[0].spec.n,
-        seeds=_seeds(results),
-        checks=[Check(metric, vals, op, value, worst, note=_window_note(end_epoch, frac))],
-        notes=_diverged_notes(results),
-        runs=_keys(results),
+    return _verdict(
+        claim or f"{metric} {op} {value}",
+        statement or f"{metric} {op} {value}",
+        results,
+        [Check(metric, vals, op, value, worst, note=_window_note(end_epoch, frac))],
+        runs=(results,),
     )
 
 
@@ -199,15 +210,12 @@ def compare(
     vals = _paired(subject, reference, metric, end_epoch, frac, how)
     sym = "-" if how == "diff" else "/"
     label = f"{metric} {sym} {_subject(reference)}"
-    return Verdict(
-        claim=claim or f"{label} {op} {value}",
-        statement=statement or f"{_subject(subject)} vs {_subject(reference)} on {metric}",
-        subject=_subject(subject),
-        n=subject[0].spec.n,
-        seeds=_seeds(subject),
-        checks=[Check(label, vals, op, value, worst, note=_window_note(end_epoch, frac))],
-        notes=_diverged_notes(subject, reference),
-        runs=_keys(subject, reference),
+    return _verdict(
+        claim or f"{label} {op} {value}",
+        statement or f"{_subject(subject)} vs {_subject(reference)} on {metric}",
+        subject,
+        [Check(label, vals, op, value, worst, note=_window_note(end_epoch, frac))],
+        runs=(subject, reference),
     )
 
 
@@ -242,20 +250,17 @@ def no_overfitting(
     dot memoriser and at least level (within ``knn_tolerance``) with 1-NN on
     the same points.
     """
-    return Verdict(
-        claim="no-overfitting",
-        statement="the net draws the true shape: high held-out IoU, its topology, above the dot memoriser, level with 1-NN",
-        subject=_subject(net),
-        n=net[0].spec.n,
-        seeds=_seeds(net),
-        checks=[
+    return _verdict(
+        "no-overfitting",
+        "the net draws the true shape: high held-out IoU, its topology, above the dot memoriser, level with 1-NN",
+        net,
+        [
             Check("held_out_iou", per_seed(net, "held_out_iou", end_epoch, frac), ">=", iou_min, iou_worst, _window_note(end_epoch, frac)),
             Check("topology_error", _topology_error(net, end_epoch, frac), "<=", 0, 2, "|pieces-true| + |holes-true|"),
             Check("held_out_iou - dot", _paired(net, dot, "held_out_iou", end_epoch, frac, "diff"), ">=", above_dot, None, "paired by seed"),
             Check("held_out_iou - 1-nn", _paired(net, knn, "held_out_iou", end_epoch, frac, "diff"), ">=", -knn_tolerance, None, "paired by seed"),
         ],
-        notes=_diverged_notes(net),
-        runs=_keys(net, dot, knn),
+        runs=(net, dot, knn),
     )
 
 
@@ -275,19 +280,16 @@ def concept_learnt(
     threshold-free contrast (which sees a dark-grey ring a 0.5 threshold misses).
     """
     note = _window_note(end_epoch, frac)
-    return Verdict(
-        claim="concept-learnt",
-        statement="the net learns the whole shape: IoU, coverage of the true shape, contrast between shape and surroundings",
-        subject=_subject(net),
-        n=net[0].spec.n,
-        seeds=_seeds(net),
-        checks=[
+    return _verdict(
+        "concept-learnt",
+        "the net learns the whole shape: IoU, coverage of the true shape, contrast between shape and surroundings",
+        net,
+        [
             Check("held_out_iou", per_seed(net, "held_out_iou", end_epoch, frac), ">=", iou_min, iou_worst, note),
             Check("angular_coverage", per_seed(net, "angular_coverage", end_epoch, frac), ">=", coverage_min, None, note),
             Check("contrast", per_seed(net, "contrast", end_epoch, frac), ">=", contrast_min, None, note),
         ],
-        notes=_diverged_notes(net),
-        runs=_keys(net),
+        runs=(net,),
     )
 
 
@@ -338,15 +340,13 @@ def slower_with_less_data(
         Check(f"{x}s N={sizes[-1]} / N={sizes[0]}", [ratio(t) for t in times[sizes[-1]]], ">=", min_ratio, None, "the extremes, per seed over the median at the largest N")
     )
     subj = next(iter(runs_by_n.values()))
-    return Verdict(
-        claim=f"slower-per-{x}",
-        statement=f"less data needs more {x}s to reach held-out IoU {level}",
-        subject=_subject(subj),
+    return _verdict(
+        f"slower-per-{x}",
+        f"less data needs more {x}s to reach held-out IoU {level}",
+        subj,
+        checks,
+        runs=tuple(runs_by_n.values()),
         n=f"{sizes[0]}..{sizes[-1]}",
-        seeds=_seeds(subj),
-        checks=checks,
-        notes=_diverged_notes(*runs_by_n.values()),
-        runs=_keys(*runs_by_n.values()),
     )
 
 
@@ -374,15 +374,13 @@ def less_stable_with_less_data(
         for n in small
     ]
     subj = runs_by_n[sizes[0]]
-    return Verdict(
-        claim="less-stable",
-        statement="less data makes late training less stable (IoU jumps between checkpoints)",
-        subject=_subject(subj),
+    return _verdict(
+        "less-stable",
+        "less data makes late training less stable (IoU jumps between checkpoints)",
+        subj,
+        checks,
+        runs=tuple(runs_by_n.values()),
         n=f"{sizes[0]}..{min(small)}",
-        seeds=_seeds(subj),
-        checks=checks,
-        notes=_diverged_notes(*runs_by_n.values()),
-        runs=_keys(*runs_by_n.values()),
     )
 
 
@@ -407,15 +405,12 @@ def ring_not_points(
         for metric, how, op, bound in rules[name]:
             sym = "/" if how == "ratio" else "-"
             checks.append(Check(f"{metric} {sym} {name}", _paired(net, other, metric, end_epoch, frac, how), op, bound, None, "paired by seed"))
-    return Verdict(
-        claim="ring-not-points",
-        statement="the net draws a ring-like shape (fewer pieces, contrast and coverage along the ring) rather than the points",
-        subject=_subject(net),
-        n=net[0].spec.n,
-        seeds=_seeds(net),
-        checks=checks,
-        notes=_diverged_notes(net),
-        runs=_keys(net, *memorisers.values()),
+    return _verdict(
+        "ring-not-points",
+        "the net draws a ring-like shape (fewer pieces, contrast and coverage along the ring) rather than the points",
+        net,
+        checks,
+        runs=(net, *memorisers.values()),
     )
 
 
@@ -439,18 +434,15 @@ def contiguous_regions(
         true_area = float(truth.black().mean())
         ratios.append(window(r, "components", end_epoch, frac) / max(n_black, 1))
         areas.append(window(r, "black_fraction", end_epoch, frac) / true_area)
-    return Verdict(
-        claim="contiguous",
-        statement="predicted black forms far fewer pieces than there are black training points",
-        subject=_subject(net),
-        n=net[0].spec.n,
-        seeds=_seeds(net),
-        checks=[
+    return _verdict(
+        "contiguous",
+        "predicted black forms far fewer pieces than there are black training points",
+        net,
+        [
             Check("pieces per black training point", ratios, "<=", max_pieces_per_point, None, _window_note(end_epoch, frac)),
             Check("black area / true black area", areas, ">=", min_area_ratio, None, _window_note(end_epoch, frac)),
         ],
-        notes=_diverged_notes(net),
-        runs=_keys(net),
+        runs=(net,),
     )
 
 
@@ -469,15 +461,12 @@ def longer_training_helps(
     total budget, so the shorter run is a prefix of the longer one).
     """
     gains = [window(r, "held_out_iou", long_epoch, frac) - window(r, "held_out_iou", short_epoch, frac) for r in net]
-    return Verdict(
-        claim="longer-helps",
-        statement=f"training {long_epoch} instead of {short_epoch} epochs raises held-out IoU",
-        subject=_subject(net),
-        n=net[0].spec.n,
-        seeds=_seeds(net),
-        checks=[Check(f"IoU@{long_epoch} - IoU@{short_epoch}", gains, ">=", min_gain, None, f"late-window medians, {frac:.0%} windows")],
-        notes=_diverged_notes(net),
-        runs=_keys(net),
+    return _verdict(
+        "longer-helps",
+        f"training {long_epoch} instead of {short_epoch} epochs raises held-out IoU",
+        net,
+        [Check(f"IoU@{long_epoch} - IoU@{short_epoch}", gains, ">=", min_gain, None, f"late-window medians, {frac:.0%} windows")],
+        runs=(net,),
     )
 
 
@@ -490,13 +479,10 @@ def matches_local_interpolator(
     frac: float = DEFAULT_WINDOW,
 ) -> Verdict:
     """The net's held-out IoU is at least the 1-NN rule's, minus ``tolerance`` (paired by seed)."""
-    return Verdict(
-        claim="as-good-as-1nn",
-        statement="the net generalises at least as well as the 1-NN local interpolator on the same points",
-        subject=_subject(net),
-        n=net[0].spec.n,
-        seeds=_seeds(net),
-        checks=[Check("held_out_iou - 1-nn", _paired(net, knn, "held_out_iou", end_epoch, frac, "diff"), ">=", -tolerance, None, "paired by seed")],
-        notes=_diverged_notes(net),
-        runs=_keys(net, knn),
+    return _verdict(
+        "as-good-as-1nn",
+        "the net generalises at least as well as the 1-NN local interpolator on the same points",
+        net,
+        [Check("held_out_iou - 1-nn", _paired(net, knn, "held_out_iou", end_epoch, frac, "diff"), ">=", -tolerance, None, "paired by seed")],
+        runs=(net, knn),
     )
