@@ -218,9 +218,13 @@ def _export(path: Path, results) -> None:
     atomic_write(path, gzip.compress(data) if path.suffix == ".gz" else data)
 
 
-def _sweep_worker(specs, cache_root, device):
+def _sweep_worker(specs, cache_root, device, threads):
+    import torch
+
     from .runs import Cache
     from .sweep import run_sweep
+
+    torch.set_num_threads(threads)  # the workers share the cores, not oversubscribe them
 
     run_sweep(specs, cache=Cache(cache_root), device=device, progress=False)
     return len(specs)
@@ -252,7 +256,8 @@ def _sweep(args: argparse.Namespace) -> int:
         batches.sort(key=lambda b: -sum(s.total_steps * min(s.n, s.batch) for s in b))  # longest first
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx) as pool:
-            futures = [pool.submit(_sweep_worker, b, str(cache.root), device) for b in batches]
+            threads = max(1, (os.cpu_count() or 1) // args.jobs)
+            futures = [pool.submit(_sweep_worker, b, str(cache.root), device, threads) for b in batches]
             for i, f in enumerate(as_completed(futures), 1):
                 f.result()
                 print(f"[{time.perf_counter() - t0:7.1f} s] {i}/{len(futures)} groups done", flush=True)
