@@ -164,20 +164,7 @@ def _run(args: argparse.Namespace) -> int:
         if r.diverged:
             print(f"seed {r.spec.seed}: diverged (loss NaN/inf) at epoch {r.diverged_at}", file=sys.stderr)
     if args.json is not None:
-        payload = {
-            "runs": [
-                {
-                    "key": r.spec.key,
-                    "spec": r.spec.to_dict(),
-                    "final": r.final,
-                    "diverged_at": r.diverged_at,
-                    "history": {k: v for k, v in r.history.items()},
-                    "meta": r.meta,
-                }
-                for r in results
-            ]
-        }
-        atomic_write(args.json, json.dumps(to_json_safe(payload), indent=1, allow_nan=False).encode())
+        _export(args.json, results)
         print(f"wrote {args.json}")
     if args.png is not None:
         from .report import save_panels_grid
@@ -206,6 +193,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _export(path: Path, results) -> None:
+    """Spec, final metrics and history of each run, as JSON (gzipped for .gz)."""
     import gzip
 
     payload = {
@@ -214,8 +202,10 @@ def _export(path: Path, results) -> None:
             for r in results
         ]
     }
-    data = json.dumps(to_json_safe(payload), allow_nan=False).encode()
-    atomic_write(path, gzip.compress(data) if path.suffix == ".gz" else data)
+    if path.suffix == ".gz":
+        atomic_write(path, gzip.compress(json.dumps(to_json_safe(payload), allow_nan=False).encode()))
+    else:
+        atomic_write(path, json.dumps(to_json_safe(payload), indent=1, allow_nan=False).encode())
 
 
 def _sweep_worker(specs, cache_root, device, threads):
