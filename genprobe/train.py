@@ -82,7 +82,7 @@ class _Evaluator:
         self.truth = truth_grid
         self.coords = torch.from_numpy(grid_coords(self.res)).to(device)
         self.masks = [ts.mask_at(self.res) for ts in sets]
-        self.geometry = metrics.TruthGeometry.from_truth(truth_grid) if hasattr(metrics, "TruthGeometry") else None
+        self.geometry = metrics.TruthGeometry.from_truth(truth_grid)  # built once, reused at every checkpoint
 
     @torch.no_grad()
     def predict(self, model: BatchedMLP, with_patterns: bool = False):
@@ -102,8 +102,7 @@ class _Evaluator:
         return pred
 
     def metrics(self, pred: np.ndarray, b: int, pred_train: np.ndarray, targets: np.ndarray) -> dict[str, float]:
-        kw = {"geometry": self.geometry} if self.geometry is not None else {}
-        return metrics.evaluate(pred, self.truth, self.masks[b], pred_train=pred_train, train_targets=targets, **kw)
+        return metrics.evaluate(pred, self.truth, self.masks[b], pred_train=pred_train, train_targets=targets, geometry=self.geometry)
 
 
 def _check_group(specs: Sequence[RunSpec]) -> None:
