@@ -31,6 +31,7 @@ threads it also counts OpenMP spin-waiting).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
 import time
@@ -81,15 +82,16 @@ class Batched:
             self.k = 0
         idx = self.perm[:, self.k * self.batch : (self.k + 1) * self.batch]
         self.k += 1
-        xb = torch.gather(self.X, 1, idx.unsqueeze(-1).expand(-1, -1, 2))
-        yb = torch.gather(self.Y, 1, idx)
-        if self.fast is not None:
-            self.fast.loss_and_grads(xb, yb)
-        else:
-            per_net = (self.model(xb) - yb).square().mean(1)
-            self.opt.zero_grad(set_to_none=True)
-            per_net.sum().backward()
-        self.opt.step()
+        with self.fast.solo() if self.fast is not None else contextlib.nullcontext():
+            xb = torch.gather(self.X, 1, idx.unsqueeze(-1).expand(-1, -1, 2))
+            yb = torch.gather(self.Y, 1, idx)
+            if self.fast is not None:
+                self.fast.loss_and_grads(xb, yb)
+            else:
+                per_net = (self.model(xb) - yb).square().mean(1)
+                self.opt.zero_grad(set_to_none=True)
+                per_net.sum().backward()
+            self.opt.step()
 
 
 class _Call:

@@ -30,14 +30,19 @@ and data only.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import math
+import os
 
 import torch
 import torch.nn.functional as F
 
 from .model import BatchedMLP
 
-__all__ = ["FastMLPStep", "supports", "CHUNK_BYTES"]
+__all__ = ["FastMLPStep", "supports", "torch_threads", "CHUNK_BYTES", "BACKENDS"]
+
+BACKENDS = ("auto", "c", "torch")
 
 # Target size of one layer's activations for the networks handled together,
 # per intra-op thread: small enough that a layer's input, output and the two
@@ -152,11 +157,15 @@ class FastMLPStep:
             where that adds at most ~10 % (see :func:`_padded`).
     """
 
-    def __init__(self, model: BatchedMLP, nets_per_chunk: int | None = None, pad: bool = True):
+    def __init__(
+        self, model: BatchedMLP, nets_per_chunk: int | None = None, pad: bool = True, backend: str = "auto", tile: int = 64
+    ):
         if not supports(model):
             raise ValueError("FastMLPStep needs a float32/float64 BatchedMLP with negative_slope >= 0")
         if nets_per_chunk is not None and nets_per_chunk < 1:
             raise ValueError(f"nets_per_chunk must be >= 1, got {nets_per_chunk}")
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
         self.model = model
         self.nets_per_chunk = nets_per_chunk
         p0 = model.weights[0]
@@ -183,6 +192,16 @@ class FastMLPStep:
             self.g_aug.append(torch.empty(B, ci, co, **kw))
         self.grads = [torch.empty_like(p) for p in self._params()]
         self._bufs: dict[int, _Buffers] = {}
+        self._c = _CStep(self, tile) if _use_c(self, backend) else None
+        self.backend = "c" if self._c is not None else "torch"
+
+    def solo(self):
+        """Context for the torch ops of a training step around :meth:`loss_and_grads`.
+
+        With the C kernel, torch runs on one thread inside it (see
+        :class:`_CStep`); with torch ops, it changes nothing.
+        """
+        return torch_threads(1) if self._c is not None else contextlib.nullcontext()
 
     def _params(self) -> list[torch.Tensor]:
         return [p for wb in zip(self.model.weights, self.model.biases) for p in wb]
@@ -220,6 +239,8 @@ class FastMLPStep:
         if xb.shape[:2] != (B, m) or B != self.n_nets:
             got = f"{tuple(xb.shape)} and {tuple(yb.shape)}"
             raise ValueError(f"expected xb (B={self.n_nets}, m, in) and yb (B, m); got {got}")
+        if self._c is not None:
+            return self._c(xb, yb, count)
         params = self._sync()
         bufs = self.buffers(m)
         feats = self.model.features(xb)
@@ -264,3 +285,112 @@ class FastMLPStep:
             if p.grad is not g:
                 p.grad = g
         return torch.cat(losses) if len(losses) > 1 else losses[0]
+
+
+def _use_c(step: FastMLPStep, backend: str) -> bool:
+    """Whether ``step`` runs on the fused C kernel (float32, CPU, and it builds)."""
+    if backend == "torch":
+        return False
+    fits = step.dtype == torch.float32 and step.device.type == "cpu"
+    if backend == "c" and not fits:
+        raise ValueError(f"backend='c' needs float32 networks on the CPU, got {step.dtype} on {step.device}")
+    if not fits:
+        return False
+    from . import ckernel
+
+    kernel = ckernel.load()
+    if kernel is None and backend == "c":
+        raise ValueError(f"backend='c': the C kernel is unavailable ({ckernel.unavailable_reason()})")
+    return kernel is not None
+
+
+@contextlib.contextmanager
+def torch_threads(n: int):
+    """Run torch's intra-op work on ``n`` threads inside the block."""
+    before = torch.get_num_threads()
+    if n == before:
+        yield
+        return
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+_POOL: tuple[int, object] | None = None
+
+
+def _pool():
+    """A thread pool for this process (rebuilt after a fork: threads do not survive one)."""
+    global _POOL
+    import concurrent.futures
+
+    if _POOL is None or _POOL[0] != os.getpid():
+        _POOL = (os.getpid(), concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="genprobe-step"))
+    return _POOL[1]
+
+
+class _CStep:
+    """:meth:`FastMLPStep.loss_and_grads` on the fused C kernel (``_kernel.c``).
+
+    The networks are split into contiguous ranges, one per intra-op thread
+    (``torch.get_num_threads()`` when the step is built); each range runs on
+    its own Python thread, which ctypes lets run without the GIL. Each
+    network is computed alone, so its numbers do not depend on the split.
+
+    Run the torch ops around it (data gather, optimizer) inside
+    :func:`torch_threads` ``(1)``: after a multi-threaded torch op, torch's
+    OpenMP workers spin-wait on the cores for a while, and the kernel's
+    threads would share the cores with them (measured: 4 ms, +25 %, on a
+    16-network step of the post's shape on 2 cores).
+    """
+
+    def __init__(self, step: FastMLPStep, tile: int):
+        from . import ckernel
+
+        self.step, self.tile = step, tile
+        self.threads = torch.get_num_threads()  # read once: callers may run torch on 1 thread meanwhile
+        self.kernel = ckernel.load()
+        self.dims = (ctypes.c_int * len(step.dims))(*step.dims)
+        self.ws_floats = self.kernel.workspace_floats(self.dims, tile)
+        self.workspaces: list[torch.Tensor] = []
+        self.loss = torch.empty(step.n_nets, dtype=torch.float32)
+        self.L = len(step.dims) - 1
+
+    def _ptrs(self, tensors: list[torch.Tensor]) -> ctypes.Array:
+        for t in tensors:
+            if not t.is_contiguous() or t.dtype != torch.float32 or t.device.type != "cpu":
+                raise ValueError("the C kernel needs contiguous float32 CPU parameters")
+        return (ctypes.c_void_p * len(tensors))(*[t.data_ptr() for t in tensors])
+
+    def __call__(self, xb: torch.Tensor, yb: torch.Tensor, count: torch.Tensor | None) -> torch.Tensor:
+        step, model = self.step, self.step.model
+        B, m = yb.shape
+        x = model.features(xb).to(torch.float32).contiguous()
+        y = yb.to(torch.float32).contiguous()
+        cnt = None if count is None else count.to(torch.float32).contiguous()
+        ws, bs = list(model.weights), list(model.biases)
+        gws, gbs = step.grads[0::2], step.grads[1::2]
+        args = (self._ptrs(ws), self._ptrs(bs), self._ptrs(gws), self._ptrs(gbs))
+        threads = max(1, min(self.threads, B))
+        while len(self.workspaces) < threads:
+            self.workspaces.append(torch.empty(self.ws_floats, dtype=torch.float32))
+        bounds = [B * t // threads for t in range(threads + 1)]
+        kernel, slope = self.kernel, float(model.negative_slope)
+        cptr = cnt.data_ptr() if cnt is not None else None
+
+        def run(t: int) -> None:
+            kernel.loss_and_grads(
+                self.L, self.dims, bounds[t], bounds[t + 1], m, *args, x.data_ptr(), y.data_ptr(), cptr,
+                slope, self.loss.data_ptr(), self.workspaces[t].data_ptr(), self.tile,
+            )
+
+        futures = [_pool().submit(run, t) for t in range(1, threads)]
+        run(0)
+        for f in futures:
+            f.result()
+        for p, g in zip(step._params(), step.grads):
+            if p.grad is not g:
+                p.grad = g
+        return self.loss.clone()

@@ -107,6 +107,13 @@ def _settings(config: pytest.Config) -> Settings:
             resolve_device(device)
         except GenprobeError as exc:
             raise pytest.UsageError(f"genprobe: {exc}") from None
+    from .ckernel import mode as ckernel_mode
+    from .errors import GenprobeError
+
+    try:
+        ckernel_mode()  # GENPROBE_CKERNEL, checked before anything trains
+    except GenprobeError as exc:
+        raise pytest.UsageError(f"genprobe: {exc}") from None
     seeds_text = _option(config, "seeds")
     try:
         seeds = parse_seeds(seeds_text) if seeds_text else None

@@ -8,6 +8,8 @@ keeps one for the whole run.
 
 from __future__ import annotations
 
+import contextlib
+
 import time
 from collections.abc import Callable, Sequence
 
@@ -162,9 +164,11 @@ def train_group(
     ).to(device)
     params = list(model.parameters())
     fused = device == "cpu" or device.startswith("cuda")
-    # CPU: a hand-written forward/backward (no autograd, reused buffers), ~1.8x
-    # autograd; on GPUs autograd is kept (kernel-launch bound either way).
+    # CPU: a hand-written forward/backward without autograd (the fused C kernel,
+    # or torch ops if it cannot be built); on GPUs autograd is kept.
     fast = FastMLPStep(model) if device == "cpu" and supports(model) else None
+    # torch on one thread around the C kernel's own threads (FastMLPStep.solo)
+    solo = fast.solo if fast is not None else contextlib.nullcontext
 
     def new_optimizer() -> torch.optim.Optimizer:
         return torch.optim.Adam(params, lr=s0.lr, fused=fused) if fused else torch.optim.Adam(params, lr=s0.lr)
@@ -211,28 +215,29 @@ def train_group(
             for b, s in enumerate(specs):
                 perm[b, : s.n] = torch.randperm(s.n, generator=shuffle_gens[b])
             perm = perm.to(device)
-            for k in range(S):
-                if step >= total_steps:
-                    break
-                lo = k * s0.batch
-                idx = perm[:, lo : lo + s0.batch]  # (B, m)
-                xb = torch.gather(X, 1, idx.unsqueeze(-1).expand(-1, -1, 2))
-                yb = torch.gather(Y, 1, idx)
-                count = (ns_dev - lo).clamp(max=s0.batch) if padded else None  # >= 1: equal steps per epoch in a group
-                if fast is not None:
-                    per_net = fast.loss_and_grads(xb, yb, count)  # sets p.grad of every parameter
-                else:
-                    sq = (model(xb) - yb).square()
-                    if padded:
-                        valid = arange_batch[: idx.shape[1]].unsqueeze(0) < count.unsqueeze(1)
-                        per_net = (sq * valid).sum(1) / count
+            with solo():
+                for k in range(S):
+                    if step >= total_steps:
+                        break
+                    lo = k * s0.batch
+                    idx = perm[:, lo : lo + s0.batch]  # (B, m)
+                    xb = torch.gather(X, 1, idx.unsqueeze(-1).expand(-1, -1, 2))
+                    yb = torch.gather(Y, 1, idx)
+                    count = (ns_dev - lo).clamp(max=s0.batch) if padded else None  # >= 1: equal steps per epoch
+                    if fast is not None:
+                        per_net = fast.loss_and_grads(xb, yb, count)  # sets p.grad of every parameter
                     else:
-                        per_net = sq.mean(1)
-                    opt.zero_grad(set_to_none=True)
-                    per_net.sum().backward()
-                opt.step()
-                nonfinite |= ~torch.isfinite(per_net.detach())
-                step += 1
+                        sq = (model(xb) - yb).square()
+                        if padded:
+                            valid = arange_batch[: idx.shape[1]].unsqueeze(0) < count.unsqueeze(1)
+                            per_net = (sq * valid).sum(1) / count
+                        else:
+                            per_net = sq.mean(1)
+                        opt.zero_grad(set_to_none=True)
+                        per_net.sum().backward()
+                    opt.step()
+                    nonfinite |= ~torch.isfinite(per_net.detach())
+                    step += 1
             if bool(nonfinite.any()):
                 for b in torch.nonzero(nonfinite).flatten().tolist():
                     if diverged_at[b] is None:
@@ -253,7 +258,7 @@ def train_group(
     with torch.no_grad():
         pred_train = model(X).float().cpu().numpy()
     seconds = time.perf_counter() - t0
-    meta = provenance(device) | {"seconds": seconds, "group_size": B}
+    meta = provenance(device) | {"seconds": seconds, "group_size": B, "step": fast.backend if fast is not None else "autograd"}
     results = []
     for b, spec in enumerate(specs):
         fin = final.metrics(pred[b], b, pred_train[b, : spec.n], targets_np[b])

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import pytest
 import torch
 
+from genprobe import ckernel
+from genprobe.errors import GenprobeError
 from genprobe.fastmlp import FastMLPStep, supports
 from genprobe.model import BatchedMLP
 
@@ -35,6 +40,21 @@ def _fast(model: BatchedMLP, xb, yb, count=None, **kw):
     return per_net, [p.grad.clone() for p in model.parameters()]
 
 
+def _kernel_or_skip():
+    kernel = ckernel.load()
+    if kernel is None:
+        pytest.skip(f"C kernel unavailable: {ckernel.unavailable_reason()}")
+    return kernel
+
+
+@pytest.fixture(params=["torch", "c"])
+def backend(request):
+    """Each autograd-parity test runs on both implementations of the step."""
+    if request.param == "c":
+        _kernel_or_skip()
+    return request.param
+
+
 def _assert_same(model, xb, yb, count=None, rtol=1e-4, atol=1e-6, **kw):
     loss_ref, grads_ref = _autograd(model, xb, yb, count)
     loss, grads = _fast(model, xb, yb, count, **kw)
@@ -53,14 +73,25 @@ def test_small_grads_match_autograd(padded, nets_per_chunk):
     model = BatchedMLP([3, 1, 4], **SMALL)
     xb, yb = _data(3, 37)
     count = torch.tensor([37, 20, 1]) if padded else None
-    _assert_same(model, xb, yb, count, nets_per_chunk=nets_per_chunk)
+    _assert_same(model, xb, yb, count, nets_per_chunk=nets_per_chunk, backend="torch")
 
 
-@pytest.mark.parametrize("pad", [False, True])
-def test_post_shape_one_step(pad):
+@pytest.mark.parametrize("padded", [False, True])
+@pytest.mark.parametrize("tile", [8, 16, 64])
+def test_c_kernel_grads_match_autograd(padded, tile):
+    """Tiles smaller than, equal to and larger than the batch; a 1-point net."""
+    _kernel_or_skip()
+    model = BatchedMLP([3, 1, 4], **SMALL)
+    xb, yb = _data(3, 37)
+    count = torch.tensor([37, 20, 1]) if padded else None
+    _assert_same(model, xb, yb, count, backend="c", tile=tile)
+
+
+@pytest.mark.parametrize("backend, pad", [("torch", False), ("torch", True), ("c", True)], indirect=["backend"])
+def test_post_shape_one_step(backend, pad):
     model = BatchedMLP([0, 1, 2, 3])  # depth 30, width 30, slope 0.01
     xb, yb = _data(4, 1024, seed=1)
-    _assert_same(model, xb, yb, pad=pad)
+    _assert_same(model, xb, yb, pad=pad, backend=backend)
 
 
 @pytest.mark.parametrize(
@@ -73,22 +104,22 @@ def test_post_shape_one_step(pad):
         dict(depth=0, width=8),  # output layer only
     ],
 )
-def test_other_architectures(kw):
+def test_other_architectures(kw, backend):
     model = BatchedMLP([7, 8], **kw)
     xb, yb = _data(2, 29, seed=2)
-    _assert_same(model, xb, yb)
-    _assert_same(model, xb, yb, torch.tensor([5, 29]))
+    _assert_same(model, xb, yb, backend=backend)
+    _assert_same(model, xb, yb, torch.tensor([5, 29]), backend=backend)
 
 
 @pytest.mark.parametrize("padded", [False, True])
-def test_fifty_adam_steps_match(padded):
+def test_fifty_adam_steps_match(padded, backend):
     """Train twice from the same seeds as train.py does; predictions agree after 50 fused-Adam steps."""
     B, n_max, batch = 3, 100, 37  # 3 steps per epoch, the last one 26 points long
     X, Y = _data(B, n_max, seed=3)
     ns = torch.tensor([100, 90, 80]) if padded else torch.full((B,), n_max)
     models = [BatchedMLP([3, 1, 4], **SMALL) for _ in range(2)]
     opts = [torch.optim.Adam(mdl.parameters(), lr=1e-3, fused=True) for mdl in models]
-    fast = FastMLPStep(models[1])
+    fast = FastMLPStep(models[1], backend=backend)
     gen = torch.Generator().manual_seed(4)
     for step in range(50):
         k = step % 3
@@ -114,10 +145,10 @@ def test_fifty_adam_steps_match(padded):
         torch.testing.assert_close(p, q, rtol=0, atol=1e-4)
 
 
-def test_reuse_across_batch_lengths_and_weight_updates():
+def test_reuse_across_batch_lengths_and_weight_updates(backend):
     """One FastMLPStep serves changing weights and a short last batch."""
     model = BatchedMLP([5, 6], **SMALL)
-    fast = FastMLPStep(model)
+    fast = FastMLPStep(model, backend=backend)
     for m, seed in [(37, 0), (11, 1), (37, 2)]:
         xb, yb = _data(2, m, seed)
         with torch.no_grad():
@@ -130,27 +161,106 @@ def test_reuse_across_batch_lengths_and_weight_updates():
             torch.testing.assert_close(p.grad, r, rtol=1e-4, atol=1e-6)
 
 
-def test_networks_stay_independent():
+def test_networks_stay_independent(backend):
     """A diverged net (NaN weights) leaves the other nets' loss and gradients untouched."""
     model = BatchedMLP([1, 2, 3], **SMALL)
     xb, yb = _data(3, 37)
-    loss_ok, grads_ok = _fast(model, xb, yb, nets_per_chunk=3)
+    loss_ok, grads_ok = _fast(model, xb, yb, nets_per_chunk=3, backend=backend)
     with torch.no_grad():
         model.weights[2][1].fill_(float("nan"))
-    loss, grads = _fast(model, xb, yb, nets_per_chunk=3)
+    loss, grads = _fast(model, xb, yb, nets_per_chunk=3, backend=backend)
     assert torch.isnan(loss[1]) and torch.isfinite(loss[[0, 2]]).all()
     torch.testing.assert_close(loss[[0, 2]], loss_ok[[0, 2]], rtol=0, atol=0)
     for g, r in zip(grads, grads_ok):
         torch.testing.assert_close(g[[0, 2]], r[[0, 2]], rtol=0, atol=0)
 
 
-def test_result_does_not_depend_on_batch_mates():
+def test_result_does_not_depend_on_batch_mates(backend):
     """Net b's gradients match those of the same net trained alone (up to rounding)."""
     xb, yb = _data(3, 37)
-    _, grads3 = _fast(BatchedMLP([3, 1, 4], **SMALL), xb, yb)
-    _, grads1 = _fast(BatchedMLP([1], **SMALL), xb[1:2], yb[1:2])
+    _, grads3 = _fast(BatchedMLP([3, 1, 4], **SMALL), xb, yb, backend=backend)
+    _, grads1 = _fast(BatchedMLP([1], **SMALL), xb[1:2], yb[1:2], backend=backend)
     for g3, g1 in zip(grads3, grads1):
         torch.testing.assert_close(g3[1:2], g1, rtol=1e-5, atol=1e-7)
+
+
+def test_c_kernel_bitwise_independent_of_threads_and_batch_mates():
+    """Each net is computed alone: the split over threads and the other nets change no bit."""
+    _kernel_or_skip()
+    xb, yb = _data(5, 300, seed=6)
+    count = torch.tensor([300, 299, 120, 64, 1])
+    model = BatchedMLP([3, 1, 4, 1, 5], depth=4, width=30)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        loss1, grads1 = _fast(model, xb, yb, count, backend="c")
+        torch.set_num_threads(3)  # ranges 0-1, 1-3, 3-5 on three threads
+        loss3, grads3 = _fast(model, xb, yb, count, backend="c")
+    finally:
+        torch.set_num_threads(before)
+    torch.testing.assert_close(loss3, loss1, rtol=0, atol=0)
+    for a, b in zip(grads3, grads1):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    alone = BatchedMLP([4], depth=4, width=30)
+    loss_a, grads_a = _fast(alone, xb[2:3], yb[2:3], count[2:3], backend="c")
+    torch.testing.assert_close(loss_a, loss1[2:3], rtol=0, atol=0)
+    for a, b in zip(grads_a, grads1):
+        torch.testing.assert_close(a, b[2:3], rtol=0, atol=0)
+
+
+def test_backend_choice():
+    model = BatchedMLP([0], **SMALL)
+    assert FastMLPStep(model, backend="torch").backend == "torch"
+    assert FastMLPStep(model.double()).backend == "torch"  # the kernel is float32 only
+    with pytest.raises(ValueError, match="float32"):
+        FastMLPStep(model.double(), backend="c")
+    with pytest.raises(ValueError, match="'gpu'"):
+        FastMLPStep(BatchedMLP([0], **SMALL), backend="gpu")
+    if ckernel.load() is not None:
+        assert FastMLPStep(BatchedMLP([0], **SMALL)).backend == "c"
+
+
+@pytest.fixture
+def fresh_kernel(monkeypatch, tmp_path):
+    """An empty kernel cache, and no memory of earlier loads."""
+    monkeypatch.setenv("GENPROBE_KERNEL_CACHE", str(tmp_path / "kernels"))
+    ckernel._load_cached.cache_clear()
+    yield tmp_path / "kernels"
+    ckernel._load_cached.cache_clear()
+
+
+def test_kernel_builds_into_its_cache_and_is_reused(fresh_kernel, monkeypatch):
+    if shutil.which("cc") is None and "CC" not in os.environ:
+        pytest.skip("no C compiler")
+    kernel = ckernel.load()
+    assert kernel is not None and kernel.path.parent == fresh_kernel
+    built = sorted(fresh_kernel.iterdir())
+    assert [p.suffix for p in built] == [".so"]  # no temporary files left behind
+    ckernel._load_cached.cache_clear()
+    mtime = built[0].stat().st_mtime_ns
+    assert ckernel.load().path == built[0] and built[0].stat().st_mtime_ns == mtime  # loaded, not rebuilt
+
+
+def test_without_a_compiler_training_falls_back_to_torch_ops(fresh_kernel, monkeypatch):
+    monkeypatch.setenv("CC", str(fresh_kernel / "no-such-cc"))
+    with pytest.warns(RuntimeWarning, match="C kernel unavailable.*no-such-cc"):
+        step = FastMLPStep(BatchedMLP([0], **SMALL))
+    assert step.backend == "torch"
+    assert "no-such-cc" in ckernel.unavailable_reason()
+    with pytest.raises(ValueError, match="unavailable"):
+        FastMLPStep(BatchedMLP([0], **SMALL), backend="c")
+    monkeypatch.setenv("GENPROBE_CKERNEL", "require")
+    with pytest.raises(GenprobeError, match="GENPROBE_CKERNEL=require.*no-such-cc"):
+        ckernel.load()
+
+
+def test_kernel_modes(fresh_kernel, monkeypatch):
+    monkeypatch.setenv("GENPROBE_CKERNEL", "off")
+    assert ckernel.load() is None and FastMLPStep(BatchedMLP([0], **SMALL)).backend == "torch"
+    assert not fresh_kernel.exists()  # nothing built
+    monkeypatch.setenv("GENPROBE_CKERNEL", "fast")
+    with pytest.raises(GenprobeError, match="GENPROBE_CKERNEL='fast' is not one of auto, off, require"):
+        ckernel.load()
 
 
 def test_supports():
