@@ -11,7 +11,9 @@ Prints net-steps/s and GFLOP/s (one net-step = 6 * params * batch FLOP) for
 * naive     one ``nn.Sequential`` per net, its own ``DataLoader`` and Adam,
             the nets stepped one after another;
 * autograd  the batched trainer's step: ``BatchedMLP`` + autograd + fused Adam;
-* fast      the same step with :class:`genprobe.fastmlp.FastMLPStep`;
+* fast      the same step with :class:`genprobe.fastmlp.FastMLPStep`: the
+            fused C kernel (``genprobe/_kernel.c``, the CPU default), and its
+            fallback on torch ops (``fast torch-ops``);
   (``grads only`` rows: loss and gradients on a fixed batch, without the data
   gather and the Adam step, i.e. the work the ceiling measures);
 * ceiling   ``torch.bmm`` alone on the same shapes: per layer the forward
@@ -55,12 +57,13 @@ def make_data(B: int, n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor
 class Batched:
     """The trainer's inner step (standard protocol, unpadded), autograd or fast."""
 
-    def __init__(self, args, X, Y, fast: bool):
+    def __init__(self, args, X, Y, fast: bool, backend: str = "auto"):
         self.B, self.batch = args.nets, args.batch
         self.model = BatchedMLP(list(range(self.B)), depth=args.depth, width=args.width)
         self.params = list(self.model.parameters())
         self.opt = torch.optim.Adam(self.params, lr=1e-3, fused=True)
-        self.fast = FastMLPStep(self.model) if fast else None
+        self.fast = FastMLPStep(self.model, backend=backend) if fast else None
+        self.backend = self.fast.backend if fast else "autograd"
         self.X, self.Y = X, Y
         self.gen = torch.Generator().manual_seed(1)
         self.k, self.perm = 0, None
@@ -181,6 +184,7 @@ def main(argv: list[str] | None = None) -> None:
         methods["naive loop"] = Naive(args, X, Y)
     methods["autograd batched"] = auto = Batched(args, X, Y, fast=False)
     methods["fast batched"] = fast = Batched(args, X, Y, fast=True)
+    methods["fast torch-ops"] = Batched(args, X, Y, fast=True, backend="torch")
     methods["  autograd grads only"] = _Call(auto.grads_only)
     methods["  fast grads only"] = _Call(fast.grads_only)
     methods["bmm ceiling (hot)"] = Ceiling(args, cold=False)
@@ -207,7 +211,7 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"B={args.nets} depth={args.depth} width={args.width} batch={args.batch} "
         f"params/net={param_count(args.depth, args.width)} threads={torch.get_num_threads()} clock={args.clock} "
-        f"torch={torch.__version__}"
+        f"torch={torch.__version__} fast={fast.backend}"
     )
     print(f"{'method':<22} {'net-steps/s':>11} {'(median)':>9} {'GFLOP/s':>8} {'vs ceiling':>10}")
     for name, r in rates.items():

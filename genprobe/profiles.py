@@ -103,8 +103,10 @@ class Profile:
 # with margin; the measurements are in the README ("How the thresholds were
 # set") and are reproduced by `python benchmarks/threshold_evidence.py`. A
 # claim gates CI at a profile only where its verdict was the same for >= 95 %
-# of the 5-seed subsets of our 10 measured seeds; elsewhere it is reported as
-# "any". Never move a threshold to make a claim pass.
+# of the 5-seed subsets of our 10 measured seeds, in both evidence sets (10
+# seeds on an H200 with autograd; 10 seeds on the CPU with the fused C kernel:
+# float rounding alone changes single runs as much as a new seed does);
+# elsewhere it is reported as "any". Never move a threshold to make a claim pass.
 _SMOKE_THRESHOLDS: dict[str, Any] = {
     # 10 seeds, standard, window ending at epoch 2000: IoU 0.73..0.82 (median
     # 0.80); 1-NN 0.70..0.78; dot memoriser 0.18..0.25; ring topology in 10/10.
@@ -155,6 +157,10 @@ _SMOKE_EXPECTATIONS: dict[tuple[str, Any, str], tuple[str, str]] = {
     ("as-good-as-1nn", 1250, "standard"): ("refuted", "net 0.28..0.55 vs 1-NN 0.49..0.62"),
     ("as-good-as-1nn", 625, "standard"): ("any", "refuted in 92 % of 5-seed subsets"),
     ("as-good-as-1nn", 312, "standard"): ("any", "refuted in 50 % of 5-seed subsets"),
+    # gated on the GPU evidence alone, inconclusive on the CPU kernel's 10 seeds:
+    ("ring-not-points", 312, "standard"): ("any", "holds in 100 % (GPU) but 74 % (CPU) of 5-seed subsets: contrast vs dot 0.04..0.25"),
+    ("as-good-as-1nn", 2500, "standard"): ("any", "holds in 100 % (GPU) but 92 % (CPU) of 5-seed subsets"),
+    ("less-stable", "5000..1250", "standard"): ("any", "holds in 98 % (GPU) but 57 % (CPU) of 5-seed subsets"),
 }
 
 # The paper profile: the smoke thresholds are lower bounds that longer

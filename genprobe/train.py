@@ -107,6 +107,9 @@ class _Evaluator:
         return metrics.evaluate(pred, self.truth, self.masks[b], pred_train=pred_train, train_targets=targets, geometry=self.geometry)
 
 
+STEPS = ("auto", "c", "torch", "autograd")
+
+
 def _check_group(specs: Sequence[RunSpec]) -> None:
     if not specs:
         raise GenprobeError("train_group needs at least one spec")
@@ -122,6 +125,7 @@ def train_group(
     device: str = "auto",
     progress: bool | None = None,
     on_epoch: Callable[[int], None] | None = None,
+    step: str = "auto",
 ) -> list[RunResult]:
     """Train B = len(specs) networks together; one result per spec, in order.
 
@@ -137,7 +141,14 @@ def train_group(
         progress: show a progress bar (None: only on a terminal).
         on_epoch: called after every epoch with the epoch number (tests use it
             to interrupt a run).
+        step: how a CPU training step computes the gradients: ``auto`` (the
+            fused C kernel if it builds, else torch ops), ``c``, ``torch``
+            (:class:`~genprobe.fastmlp.FastMLPStep` on torch ops) or
+            ``autograd``. All give the same numbers up to float rounding
+            (tests/test_train.py); GPUs always use autograd.
     """
+    if step not in STEPS:
+        raise GenprobeError(f"step must be one of {', '.join(STEPS)}, got {step!r}")
     _check_group(specs)
     device = resolve_device(device)
     t0 = time.perf_counter()
@@ -166,7 +177,8 @@ def train_group(
     fused = device == "cpu" or device.startswith("cuda")
     # CPU: a hand-written forward/backward without autograd (the fused C kernel,
     # or torch ops if it cannot be built); on GPUs autograd is kept.
-    fast = FastMLPStep(model) if device == "cpu" and supports(model) else None
+    use_fast = device == "cpu" and supports(model) and step != "autograd"
+    fast = FastMLPStep(model, backend="auto" if step == "auto" else step) if use_fast else None
     # torch on one thread around the C kernel's own threads (FastMLPStep.solo)
     solo = fast.solo if fast is not None else contextlib.nullcontext
 

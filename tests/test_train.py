@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 
+from genprobe import ckernel
 from genprobe.errors import GenprobeError
 from genprobe.model import BatchedMLP, param_count
 from genprobe.runs import RunResult, RunSpec
@@ -189,6 +190,27 @@ def test_padded_group_with_partial_last_batch():
     for spec, r in zip(specs, together):
         [alone] = train([spec])
         assert_same_run(r, alone)
+
+
+def test_every_cpu_step_trains_the_same_nets():
+    """The fused C kernel, FastMLPStep on torch ops and autograd: same runs up to float rounding.
+
+    This is the speed work's guarantee: same seed, same metrics within float
+    tolerance. 30 epochs of 3 steps with a padded group (partial last batches).
+    """
+    specs = [tiny(n=300, batch=100, epochs=30, seed=0), tiny(n=250, batch=100, epochs=30, seed=4)]
+    ref = train(specs, step="autograd")
+    assert ref[0].meta["step"] == "autograd"
+    steps = ["torch"] + (["c"] if ckernel.load() is not None else [])
+    for step in steps:
+        for r, a in zip(train(specs, step=step), ref):
+            assert r.meta["step"] == step
+            assert_same_run(r, a, atol=1e-3)
+
+
+def test_unknown_step_is_one_clear_error():
+    with pytest.raises(GenprobeError, match="step must be one of auto, c, torch, autograd, got 'fused'"):
+        train([tiny()], step="fused")
 
 
 def test_labels_share_a_group():
