@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 import torch
 
+from genprobe.fastmlp import FastMLPStep
 from genprobe.model import BatchedMLP, param_count
 from genprobe.profiles import get_profile
 from genprobe.runs import RunSpec
@@ -99,9 +100,12 @@ def test_side_by_side_ratios(benchmark, data):
     assert ratios["fast_over_naive"] >= 2.0, best
 
 
-def _grid_eval(model: BatchedMLP, res: int, patterns: bool):
-    """The trainer's chunked grid evaluation (predictions, optionally pattern ids)."""
+def _grid_eval(model: BatchedMLP, res: int, patterns: bool, forward=None):
+    """The trainer's grid evaluation: the C kernel's forward on the whole grid
+    (``forward``), or torch ops on chunks (predictions, optionally pattern ids)."""
     coords = torch.from_numpy(grid_coords(res))
+    if forward is not None:
+        return forward(coords.unsqueeze(0).expand(model.n_nets, -1, -1))
     out = []
     with torch.no_grad():
         for start in range(0, coords.shape[0], EVAL_CHUNK):
@@ -110,17 +114,30 @@ def _grid_eval(model: BatchedMLP, res: int, patterns: bool):
     return out
 
 
-@pytest.mark.parametrize("res, patterns", [(1024, False), (256, True)], ids=["1024-predictions", "256-with-patterns"])
-def test_eval_grid(benchmark, res, patterns):
-    """16 nets on the full grid, chunked (what every checkpoint and the final evaluation do).
+@pytest.mark.parametrize(
+    "res, patterns, backend",
+    [(1024, False, "c"), (1024, False, "torch"), (256, True, "torch")],
+    ids=["1024-predictions", "1024-predictions-torch-ops", "256-with-patterns"],
+)
+def test_eval_grid(benchmark, res, patterns, backend):
+    """16 nets on the full grid (what every checkpoint and the final evaluation do).
 
-    Peak extra memory is bounded by the chunk (EVAL_CHUNK points x 16 nets x
-    30 floats per layer) plus the outputs (16 x res^2 x 4 bytes, + 8 with
-    pattern ids); the rise of the process's peak RSS is recorded.
+    Predictions at checkpoints run on the C kernel's forward where it builds
+    (tiles of 64 points: a few hundred KiB per thread) and otherwise on torch
+    ops in chunks of EVAL_CHUNK points; pattern ids (final evaluation) on
+    torch ops. Peak extra memory is bounded by the chunk (EVAL_CHUNK points x
+    16 nets x 30 floats per layer) plus the outputs (16 x res^2 x 4 bytes, + 8
+    with pattern ids); the rise of the process's peak RSS is recorded.
     """
     model = BatchedMLP(list(range(NETS)))
+    forward = None
+    if backend == "c":
+        fast = FastMLPStep(model)
+        if fast.backend != "c":
+            pytest.skip("C kernel unavailable")
+        forward = fast.predict
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    benchmark.pedantic(_grid_eval, args=(model, res, patterns), rounds=1, warmup_rounds=0)
+    benchmark.pedantic(_grid_eval, args=(model, res, patterns, forward), rounds=1, warmup_rounds=0)
     if benchmark.stats is None:
         return
     peak_rise_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024

@@ -316,3 +316,63 @@ int gp_loss_and_grads(int L, const int *dims, int lo, int hi, int m, const float
     }
     return 0;
 }
+
+/*
+ * Predictions of networks lo..hi-1 at rows r_lo..r_hi-1 of their inputs:
+ *   x   : network b's rows start at x + b * x_net_stride (0: all networks share
+ *         one (m, dims[0]) input, e.g. the evaluation grid), row stride dims[0]
+ *   out : (B, m), out[b, r] written for r in [r_lo, r_hi)
+ * Rows are independent, so any split of rows and networks over threads gives
+ * the same numbers. Returns 0, or -1 if the arguments are out of range.
+ */
+int gp_forward(int L, const int *dims, int lo, int hi, int r_lo, int r_hi, long m, const float *const *W,
+               const float *const *b, const float *x, long x_net_stride, float slope_, float *out, float *ws,
+               int tile) {
+    int P[MAX_LAYERS + 1];
+    if (L < 1 || L > MAX_LAYERS || tile < RB || tile % RB || dims[L] != 1 || r_lo < 0 || r_hi > m) return -1;
+    padded_dims(L, dims, P);
+    vf slope = vsplat(slope_);
+    float *p = (float *)(((size_t)ws + VL * sizeof(float) - 1) & ~(size_t)(VL * sizeof(float) - 1));
+    float *Wp[MAX_LAYERS], *bp[MAX_LAYERS], *act[MAX_LAYERS];
+    for (int l = 0; l < L; l++) { /* the same carving as gp_loss_and_grads; W^T and dW stay unused */
+        int out_w = l < L - 1 ? P[l + 1] : VL;
+        Wp[l] = p, p += (size_t)dims[l] * out_w;
+        p += (size_t)out_w * P[l];
+        p += (size_t)P[l] * out_w;
+        bp[l] = p, p += out_w;
+        p += out_w;
+        act[l] = p, p += (size_t)tile * P[l];
+    }
+    for (int net = lo; net < hi; net++) {
+        for (int l = 0; l < L; l++) {
+            int in = dims[l], o = dims[l + 1], out_w = l < L - 1 ? P[l + 1] : VL;
+            const float *w = W[l] + (size_t)net * in * o, *bb = b[l] + (size_t)net * o;
+            memset(Wp[l], 0, sizeof(float) * (size_t)in * out_w);
+            memset(bp[l], 0, sizeof(float) * out_w);
+            for (int i = 0; i < in; i++)
+                for (int k = 0; k < o; k++) Wp[l][(size_t)i * out_w + k] = w[(size_t)i * o + k];
+            for (int k = 0; k < o; k++) bp[l][k] = bb[k];
+        }
+        const float *xn = x + (size_t)net * x_net_stride, *wout = Wp[L - 1];
+        float bout = bp[L - 1][0], *on = out + (size_t)net * m;
+        int in_last = dims[L - 1];
+        for (long r0 = r_lo; r0 < r_hi; r0 += tile) {
+            int rows = r_hi - r0 < tile ? (int)(r_hi - r0) : tile;
+            int rp = round_up(rows, RB);
+            float *a0 = act[0];
+            memset(a0, 0, sizeof(float) * (size_t)rp * P[0]);
+            for (int r = 0; r < rows; r++)
+                memcpy(a0 + (size_t)r * P[0], xn + (size_t)(r0 + r) * dims[0], sizeof(float) * dims[0]);
+            for (int l = 0; l < L - 1; l++)
+                gemm(act[l], P[l], dims[l], Wp[l], P[l + 1], bp[l], act[l + 1], P[l + 1], rp, P[l + 1], 1, NULL, 0,
+                     slope);
+            const float *h = act[L - 1];
+            for (int r = 0; r < rows; r++) {
+                float s = bout;
+                for (int k = 0; k < in_last; k++) s += h[(size_t)r * P[L - 1] + k] * wout[(size_t)k * VL];
+                on[r0 + r] = s;
+            }
+        }
+    }
+    return 0;
+}

@@ -133,12 +133,21 @@ class Kernel:
         self._step = lib.gp_loss_and_grads
         self._step.argtypes = [i, p, i, i, i, p, p, p, p, p, p, p, ctypes.c_float, p, p, i]
         self._step.restype = i
+        self._forward = lib.gp_forward
+        L = ctypes.c_long
+        self._forward.argtypes = [i, p, i, i, i, i, L, p, p, p, L, ctypes.c_float, p, p, i]
+        self._forward.restype = i
 
     def workspace_floats(self, dims: ctypes.Array, tile: int) -> int:
         n = self._ws(len(dims) - 1, dims, tile)
         if n < 0:
             raise ValueError(f"the C kernel does not take layers {list(dims)} with tile {tile}")
         return n
+
+    def forward(self, *args) -> None:
+        """Calls ``gp_forward`` (see ``_kernel.c``); ctypes releases the GIL meanwhile."""
+        if self._forward(*args) != 0:
+            raise ValueError("the C kernel rejected its arguments")
 
     def loss_and_grads(self, *args) -> None:
         """Calls ``gp_loss_and_grads`` (see ``_kernel.c``); ctypes releases the GIL meanwhile."""

@@ -200,10 +200,24 @@ class FastMLPStep:
             self.w_aug.append(wa)
             self.w_back.append(torch.zeros(B, co, ci, **kw))
             self.g_aug.append(torch.empty(B, ci, co, **kw))
+        self._param_list = self._collect_params()
         self.grads = [torch.empty_like(p) for p in self._params()]
         self._bufs: dict[int, _Buffers] = {}
         self._c = _CStep(self, tile) if _use_c(self, backend) else None
         self.backend = "c" if self._c is not None else "torch"
+
+    @torch.no_grad()
+    def predict(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, M, 2) points -> (B, M) predictions: ``model(x)`` up to float rounding.
+
+        On the C kernel the points are processed in cache-sized tiles (memory
+        beyond the output: a few hundred KiB per thread, whatever M), and an
+        input shared by every net (``x.expand(B, -1, -1)``, the evaluation
+        grid) is read once, not copied B times. On torch ops it is ``model(x)``.
+        """
+        if self._c is None:
+            return self.model(x)
+        return self._c.forward(x)
 
     def solo(self):
         """Context for the torch ops of a training step around :meth:`loss_and_grads`.
@@ -214,6 +228,11 @@ class FastMLPStep:
         return torch_threads(1) if self._c is not None else contextlib.nullcontext()
 
     def _params(self) -> list[torch.Tensor]:
+        """The parameters, in order (w0, b0, w1, b1, ...); the Parameter objects of the model at construction."""
+        return self._param_list
+
+    def _collect_params(self) -> list[torch.Tensor]:
+        # once: indexing an nn.ParameterList costs ~5 us a parameter, per step
         return [p for wb in zip(self.model.weights, self.model.biases) for p in wb]
 
     def _sync(self) -> list[torch.Tensor]:
@@ -367,6 +386,19 @@ class _CStep:
         self.workspaces: list[torch.Tensor] = []
         self.loss = torch.empty(step.n_nets, dtype=torch.float32)
         self.L = len(step.dims) - 1
+        self._key: tuple[int, ...] | None = None
+        self._args: tuple[ctypes.Array, ...] = ()
+
+    def _pointer_args(self) -> tuple[ctypes.Array, ...]:
+        """Pointer arrays to the weights, biases and their gradients (rebuilt if any moved)."""
+        params = self.step._params()
+        key = tuple(p.data_ptr() for p in params)
+        if key != self._key:
+            ws, bs = params[0::2], params[1::2]
+            gws, gbs = self.step.grads[0::2], self.step.grads[1::2]
+            self._args = (self._ptrs(ws), self._ptrs(bs), self._ptrs(gws), self._ptrs(gbs))
+            self._key = key
+        return self._args
 
     def _ptrs(self, tensors: list[torch.Tensor]) -> ctypes.Array:
         for t in tensors:
@@ -374,18 +406,55 @@ class _CStep:
                 raise ValueError("the C kernel needs contiguous float32 CPU parameters")
         return (ctypes.c_void_p * len(tensors))(*[t.data_ptr() for t in tensors])
 
+    def _workspaces(self, threads: int) -> list[torch.Tensor]:
+        while len(self.workspaces) < threads:
+            self.workspaces.append(torch.empty(self.ws_floats, dtype=torch.float32))
+        return self.workspaces
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        model = self.step.model
+        B, M = x.shape[:2]
+        if x.shape[0] != self.step.n_nets or x.dim() != 3:
+            raise ValueError(f"expected x (B={self.step.n_nets}, M, 2), got {tuple(x.shape)}")
+        if model.freqs is None and B > 1 and x.stride(0) == 0:
+            feats, net_stride = x[0].to(torch.float32).contiguous(), 0  # one grid for every net
+        else:
+            feats = model.features(x).to(torch.float32).contiguous()
+            net_stride = M * feats.shape[-1]
+        out = torch.empty(B, M, dtype=torch.float32)
+        if M == 0:
+            return out
+        ws, bs = self._pointer_args()[:2]
+        threads = max(1, min(self.threads, M))
+        spaces = self._workspaces(threads)
+        rows = [M * t // threads for t in range(threads + 1)]  # rows are independent: split them, not nets
+        kernel, slope = self.kernel, float(model.negative_slope)
+
+        def run(t: int) -> None:
+            kernel.forward(
+                self.L, self.dims, 0, B, rows[t], rows[t + 1], M, ws, bs, feats.data_ptr(), net_stride,
+                slope, out.data_ptr(), spaces[t].data_ptr(), self.tile,
+            )
+
+        self._run(run, threads)
+        return out
+
+    @staticmethod
+    def _run(fn, threads: int) -> None:
+        futures = [_pool().submit(fn, t) for t in range(1, threads)]
+        fn(0)
+        for f in futures:
+            f.result()
+
     def __call__(self, xb: torch.Tensor, yb: torch.Tensor, count: torch.Tensor | None) -> torch.Tensor:
         step, model = self.step, self.step.model
         B, m = yb.shape
         x = model.features(xb).to(torch.float32).contiguous()
         y = yb.to(torch.float32).contiguous()
         cnt = None if count is None else count.to(torch.float32).contiguous()
-        ws, bs = list(model.weights), list(model.biases)
-        gws, gbs = step.grads[0::2], step.grads[1::2]
-        args = (self._ptrs(ws), self._ptrs(bs), self._ptrs(gws), self._ptrs(gbs))
+        args = self._pointer_args()
         threads = max(1, min(self.threads, B))
-        while len(self.workspaces) < threads:
-            self.workspaces.append(torch.empty(self.ws_floats, dtype=torch.float32))
+        spaces = self._workspaces(threads)
         bounds = [B * t // threads for t in range(threads + 1)]
         kernel, slope = self.kernel, float(model.negative_slope)
         cptr = cnt.data_ptr() if cnt is not None else None
@@ -393,13 +462,10 @@ class _CStep:
         def run(t: int) -> None:
             kernel.loss_and_grads(
                 self.L, self.dims, bounds[t], bounds[t + 1], m, *args, x.data_ptr(), y.data_ptr(), cptr,
-                slope, self.loss.data_ptr(), self.workspaces[t].data_ptr(), self.tile,
+                slope, self.loss.data_ptr(), spaces[t].data_ptr(), self.tile,
             )
 
-        futures = [_pool().submit(run, t) for t in range(1, threads)]
-        run(0)
-        for f in futures:
-            f.result()
+        self._run(run, threads)
         for p, g in zip(step._params(), step.grads):
             if p.grad is not g:
                 p.grad = g

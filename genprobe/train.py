@@ -87,9 +87,18 @@ class _Evaluator:
         self.geometry = metrics.TruthGeometry.from_truth(truth_grid)  # built once, reused at every checkpoint
 
     @torch.no_grad()
-    def predict(self, model: BatchedMLP, with_patterns: bool = False):
-        preds, ids = [], []
+    def predict(self, model: BatchedMLP, with_patterns: bool = False, forward: Callable | None = None):
+        """Predictions (B, res, res), and pattern ids with ``with_patterns``.
+
+        ``forward``: computes predictions for the whole grid at once in
+        bounded memory (:meth:`FastMLPStep.predict` on the C kernel);
+        otherwise ``model`` runs on chunks of ``EVAL_CHUNK`` points.
+        """
         B = model.n_nets
+        if forward is not None and not with_patterns:
+            x = self.coords.unsqueeze(0).expand(B, -1, -1)
+            return forward(x).float().cpu().numpy().reshape(B, self.res, self.res)
+        preds, ids = [], []
         for start in range(0, self.coords.shape[0], EVAL_CHUNK):
             x = self.coords[start : start + EVAL_CHUNK].unsqueeze(0).expand(B, -1, -1)
             if with_patterns:
@@ -181,6 +190,8 @@ def train_group(
     fast = FastMLPStep(model, backend="auto" if step == "auto" else step) if use_fast else None
     # torch on one thread around the C kernel's own threads (FastMLPStep.solo)
     solo = fast.solo if fast is not None else contextlib.nullcontext
+    # predictions at checkpoints: the C kernel's forward where there is one
+    forward = fast.predict if fast is not None and fast.backend == "c" else None
 
     def new_optimizer() -> torch.optim.Optimizer:
         return torch.optim.Adam(params, lr=s0.lr, fused=fused) if fused else torch.optim.Adam(params, lr=s0.lr)
@@ -200,8 +211,8 @@ def train_group(
 
     def record(epoch: int, step: int) -> None:
         with torch.no_grad():
-            pred = curve.predict(model)
-            pred_train = model(X).float().cpu().numpy()
+            pred = curve.predict(model, forward=forward)
+            pred_train = (forward or model)(X).float().cpu().numpy()
         ckpt_epochs.append(epoch)
         ckpt_steps.append(step)
         for b in range(B):
@@ -268,7 +279,7 @@ def train_group(
     final = _Evaluator(truth.at_resolution(s0.eval_res), sets, device)
     pred, ids = final.predict(model, with_patterns=True)
     with torch.no_grad():
-        pred_train = model(X).float().cpu().numpy()
+        pred_train = (forward or model)(X).float().cpu().numpy()
     seconds = time.perf_counter() - t0
     meta = provenance(device) | {"seconds": seconds, "group_size": B, "step": fast.backend if fast is not None else "autograd"}
     results = []

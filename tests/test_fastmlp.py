@@ -280,3 +280,36 @@ def test_float64():
     model = BatchedMLP([0, 1], **SMALL).double()
     xb, yb = _data(2, 37)
     _assert_same(model, xb.double(), yb.double(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [dict(depth=5, width=8), dict(), dict(depth=3, width=16, fourier_dim=8, negative_slope=0.0), dict(depth=0, width=8), dict(depth=2, width=40, negative_slope=0.5)],
+)
+def test_c_kernel_predictions_match_the_model(kw):
+    """The kernel's forward: per-net points and a grid shared by every net (read once)."""
+    _kernel_or_skip()
+    model = BatchedMLP([1, 2, 3], **kw)
+    fast = FastMLPStep(model, backend="c")
+    x = torch.rand(3, 1000, 2, generator=torch.Generator().manual_seed(7))
+    grid = x[:1, :777].expand(3, -1, -1)
+    for pts in (x, grid, x[:, :5]):
+        with torch.no_grad():
+            torch.testing.assert_close(fast.predict(pts), model(pts), rtol=1e-5, atol=3e-5)
+
+
+def test_c_kernel_predictions_do_not_depend_on_the_thread_split():
+    _kernel_or_skip()
+    model = BatchedMLP([1, 2], depth=4, width=30)
+    x = torch.rand(2, 517, 2, generator=torch.Generator().manual_seed(8))
+    before = torch.get_num_threads()
+    outs = []
+    try:
+        for n in (1, 2, 3):
+            torch.set_num_threads(n)
+            outs.append(FastMLPStep(model, backend="c").predict(x))
+    finally:
+        torch.set_num_threads(before)
+    for o in outs[1:]:
+        torch.testing.assert_close(o, outs[0], rtol=0, atol=0)
+    assert FastMLPStep(model, backend="torch").predict(x).shape == (2, 517)
