@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import argparse
 import collections
+import dataclasses
 import gzip
 import importlib
 import itertools
 import json
+import math
 import random
 import sys
 import warnings
@@ -29,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout: genprobe, benchmarks.*
 
 from genprobe.jsonio import from_json_safe  # noqa: E402
 from genprobe.profiles import get_profile  # noqa: E402
@@ -104,6 +106,51 @@ def _cases(module):
             yield label, fn, kwargs
 
 
+@dataclasses.dataclass
+class Row:
+    """One test case's verdicts over the seed subsets."""
+
+    label: str
+    shares: dict[str, float]  # holds / refuted / inconclusive: share of the subsets
+    all_seeds: str  # the verdict on every measured seed together
+    expected: str  # the profile's expectation
+    errors: list[str]
+
+
+def evidence(runs: dict[RunSpec, RunResult], profile_name: str = "smoke", k: int = 5, max_subsets: int = 252) -> list[Row]:
+    """Every claim and control test, judged on every k-seed subset of the measured seeds."""
+    profile = get_profile(profile_name)
+    seeds = sorted({s.seed for s in runs})
+    subsets = list(itertools.combinations(seeds, k))
+    random.Random(0).shuffle(subsets)
+    subsets = subsets[:max_subsets]
+    rows = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for mod_name in ("benchmarks.test_claims", "benchmarks.test_controls"):
+            module = importlib.import_module(mod_name)
+            for label, fn, kwargs in _cases(module):
+                counts: collections.Counter = collections.Counter()
+                expected, everything = "?", "-"
+                for ss in subsets + [tuple(seeds)]:
+                    probe = StandIn(runs, profile, ss)
+                    try:
+                        fn(probe, lambda c: dict(profile.thresholds[c]), **kwargs)
+                    except (Exception, pytest.skip.Exception) as exc:  # a skip or a missing run: say so
+                        counts[f"error:{exc.__class__.__name__}"] += 1
+                        continue
+                    for status, exp in probe.recorded:
+                        if ss == tuple(seeds):
+                            everything, expected = status, exp
+                        else:
+                            counts[status] += 1
+                n = max(1, sum(v for key, v in counts.items() if not key.startswith("error")))
+                shares = {s: counts[s] / n for s in ("holds", "refuted", "inconclusive")}
+                errors = [key for key in counts if key.startswith("error")]
+                rows.append(Row(label, shares, everything, expected, errors))
+    return rows
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("export")
@@ -111,37 +158,14 @@ def main() -> int:
     ap.add_argument("--k", type=int, default=5, help="seeds per subset (default: 5, the smoke profile's)")
     ap.add_argument("--max-subsets", type=int, default=252)
     args = ap.parse_args()
-    warnings.filterwarnings("ignore")
-    profile = get_profile(args.profile)
     runs = load_export(args.export)
     seeds = sorted({s.seed for s in runs})
-    subsets = list(itertools.combinations(seeds, args.k))
-    random.Random(0).shuffle(subsets)
-    subsets = subsets[: args.max_subsets]
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    print(f"{len(seeds)} seeds measured, {len(subsets)} subsets of {args.k}; profile {profile.name}")
+    n_subsets = min(args.max_subsets, math.comb(len(seeds), args.k))
+    print(f"{len(seeds)} seeds measured, {n_subsets} subsets of {args.k}; profile {args.profile}")
     print(f"{'test':58s} {'holds':>6s} {'refut.':>6s} {'incon.':>6s}  all-seeds  expected")
-    for mod_name in ("benchmarks.test_claims", "benchmarks.test_controls"):
-        module = importlib.import_module(mod_name)
-        for label, fn, kwargs in _cases(module):
-            counts: collections.Counter = collections.Counter()
-            expected, everything = "?", "-"
-            for ss in subsets + [tuple(seeds)]:
-                probe = StandIn(runs, profile, ss)
-                try:
-                    fn(probe, lambda c: dict(profile.thresholds[c]), **kwargs)
-                except (Exception, pytest.skip.Exception) as exc:  # a skip or a missing run: say so
-                    counts[f"error:{exc.__class__.__name__}"] += 1
-                    continue
-                for status, exp in probe.recorded:
-                    if ss == tuple(seeds):
-                        everything, expected = status, exp
-                    else:
-                        counts[status] += 1
-            n = max(1, sum(v for k, v in counts.items() if not k.startswith("error")))
-            shares = " ".join(f"{counts[s] / n:6.2f}" for s in ("holds", "refuted", "inconclusive"))
-            errors = ", ".join(k for k in counts if k.startswith("error"))
-            print(f"{label:58s} {shares}  {everything:9s}  {expected} {errors}")
+    for row in evidence(runs, args.profile, args.k, args.max_subsets):
+        shares = " ".join(f"{row.shares[s]:6.2f}" for s in ("holds", "refuted", "inconclusive"))
+        print(f"{row.label:58s} {shares}  {row.all_seeds:9s}  {row.expected} {', '.join(row.errors)}")
     return 0
 
 
