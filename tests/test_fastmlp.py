@@ -216,6 +216,8 @@ def test_backend_choice():
         FastMLPStep(model.double(), backend="c")
     with pytest.raises(ValueError, match="'gpu'"):
         FastMLPStep(BatchedMLP([0], **SMALL), backend="gpu")
+    with pytest.raises(ValueError, match="tile must be a positive multiple of 8, got 12"):
+        FastMLPStep(BatchedMLP([0], **SMALL), tile=12)
     if ckernel.load() is not None:
         assert FastMLPStep(BatchedMLP([0], **SMALL)).backend == "c"
 
