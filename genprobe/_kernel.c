@@ -194,7 +194,8 @@ long gp_workspace_floats(int L, const int *dims, int tile) {
  *                  (count NULL: every row, / m)
  *   ws           : gp_workspace_floats(L, dims, tile) floats, this thread's own
  *
- * Returns 0, or -1 if the arguments are out of range.
+ * Returns 0; -1 if the shapes are out of range; -2 if a count is not a whole
+ * number in [1, m] (nothing is computed then).
  */
 int gp_loss_and_grads(int L, const int *dims, int lo, int hi, int m, const float *const *W, const float *const *b,
                       float *const *gW, float *const *gb, const float *x, const float *y, const float *count,
@@ -221,6 +222,11 @@ int gp_loss_and_grads(int L, const int *dims, int lo, int hi, int m, const float
     p += 2 * (size_t)tile * pmax;
     float *pred = p, *gout = p + tile, *wrow = p + 2 * (size_t)tile;
 
+    if (count) /* before any work: a count torch would treat differently is an error, not a guess */
+        for (int net = lo; net < hi; net++) {
+            float c = count[net];
+            if (!(c >= 1.0f && c <= (float)m) || (float)(int)c != c) return -2;
+        }
     for (int net = lo; net < hi; net++) {
         /* pack this network's weights: zero padding keeps padded columns at exactly 0 */
         for (int l = 0; l < L; l++) {
@@ -239,12 +245,7 @@ int gp_loss_and_grads(int L, const int *dims, int lo, int hi, int m, const float
             for (int k = 0; k < o; k++) bp[l][k] = bb[k];
         }
         const float *xn = x + (size_t)net * m * dims[0], *yn = y + (size_t)net * m;
-        int cnt = m;
-        if (count) {
-            cnt = (int)count[net];
-            if (cnt > m) cnt = m;
-            if (cnt < 1) cnt = 1; /* the caller guarantees >= 1 */
-        }
+        int cnt = count ? (int)count[net] : m; /* checked above: a whole number in [1, m] */
         float scale = 2.0f / (float)cnt;
         double sq = 0.0;
         const float *wout = Wp[L - 1];  /* (dims[L-1], VL): column 0 is the output weight */
@@ -276,9 +277,10 @@ int gp_loss_and_grads(int L, const int *dims, int lo, int hi, int m, const float
                 sq += (double)d * d;
                 gout[r] = d * scale;
             }
-            /* backward: output layer */
+            /* backward: output layer. The padding rows (rows..rp) carry zero gradient and are left out
+               of every sum over rows, so even an overflowing activation there cannot reach a gradient. */
             float *dwo = dW[L - 1];
-            for (int r = 0; r < rp; r++) {
+            for (int r = 0; r < rows; r++) {
                 float g = gout[r];
                 db[L - 1][0] += g;
                 for (int k = 0; k < in; k++) dwo[(size_t)k * VL] += h[(size_t)r * P[L - 1] + k] * g;
@@ -295,7 +297,7 @@ int gp_loss_and_grads(int L, const int *dims, int lo, int hi, int m, const float
             /* backward through the hidden layers: G is d/d(pre-activation) of layer l's output */
             int gi = 0;
             for (int l = L - 2; l >= 0; l--) {
-                gemm_at_b(act[l], P[l], round_up(dims[l], RB), G, P[l + 1], dW[l], db[l], rp, P[l + 1]);
+                gemm_at_b(act[l], P[l], round_up(dims[l], RB), G, P[l + 1], dW[l], db[l], rows, P[l + 1]);
                 if (l > 0) {
                     float *Gn = gbuf[gi ^ 1];
                     gemm(G, P[l + 1], dims[l + 1], WT[l], P[l], NULL, Gn, P[l], rp, P[l], 2, act[l], P[l], slope);

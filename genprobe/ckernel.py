@@ -107,6 +107,9 @@ def _build(cc: list[str], out: Path) -> None:
             cmd = [*cc, *flags, "-o", tmp, str(SOURCE)]
             res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
             if res.returncode == 0:
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(tmp, 0o755 & ~umask)  # mkstemp made it 0600: let others sharing the cache load it
                 os.replace(tmp, out)  # atomic: a concurrent builder's identical file, or ours
                 return
             lines = (res.stderr or res.stdout).strip().splitlines()
@@ -139,20 +142,19 @@ class Kernel:
         self._forward.restype = i
 
     def workspace_floats(self, dims: ctypes.Array, tile: int) -> int:
+        """Floats of workspace one thread needs for these layer widths; ValueError if the kernel does not take them."""
         n = self._ws(len(dims) - 1, dims, tile)
         if n < 0:
             raise ValueError(f"the C kernel does not take layers {list(dims)} with tile {tile}")
         return n
 
-    def forward(self, *args) -> None:
-        """Calls ``gp_forward`` (see ``_kernel.c``); ctypes releases the GIL meanwhile."""
-        if self._forward(*args) != 0:
-            raise ValueError("the C kernel rejected its arguments")
+    def forward(self, *args) -> int:
+        """Calls ``gp_forward`` (see ``_kernel.c``) and returns its status; ctypes releases the GIL meanwhile."""
+        return self._forward(*args)
 
-    def loss_and_grads(self, *args) -> None:
-        """Calls ``gp_loss_and_grads`` (see ``_kernel.c``); ctypes releases the GIL meanwhile."""
-        if self._step(*args) != 0:
-            raise ValueError("the C kernel rejected its arguments")
+    def loss_and_grads(self, *args) -> int:
+        """Calls ``gp_loss_and_grads`` (see ``_kernel.c``) and returns its status; ctypes releases the GIL meanwhile."""
+        return self._step(*args)
 
 
 def load() -> Kernel | None:
@@ -161,39 +163,49 @@ def load() -> Kernel | None:
     With ``GENPROBE_CKERNEL=require`` a failure raises :class:`GenprobeError`
     instead; with ``auto`` it warns once and the caller uses torch ops.
     """
+    global _reason
     m = mode()
     if m == "off":
-        global _reason
         _reason = "GENPROBE_CKERNEL=off"
         return None
-    return _load_cached(m, _compiler_key())
+    kernel, _reason = _load_cached(m, _compiler_key())
+    return kernel
 
 
 def _compiler_key() -> tuple[str, ...]:
     return (*_compiler(), str(cache_dir()))
 
 
+def build_path(cc: list[str] | None = None) -> Path:
+    """Where the build for this source, flags, compiler and CPU is cached."""
+    cc = _compiler() if cc is None else cc
+    h = hashlib.sha256()
+    for part in (SOURCE.read_bytes(), repr(FLAGS).encode(), _compiler_version(cc).encode(), _cpu_signature().encode()):
+        h.update(part)
+        h.update(b"\0")
+    return cache_dir() / f"genprobe_kernel_{h.hexdigest()[:20]}.so"
+
+
 @functools.lru_cache(maxsize=None)
-def _load_cached(m: str, key: tuple[str, ...]) -> Kernel | None:
-    global _reason
+def _load_cached(m: str, key: tuple[str, ...]) -> tuple[Kernel | None, str | None]:
+    """(kernel, None), or (None, why not); built once per process and setting."""
     cc = _compiler()
     try:
-        h = hashlib.sha256()
-        for part in (SOURCE.read_bytes(), repr(FLAGS).encode(), _compiler_version(cc).encode(), _cpu_signature().encode()):
-            h.update(part)
-            h.update(b"\0")
-        path = cache_dir() / f"genprobe_kernel_{h.hexdigest()[:20]}.so"
+        path = build_path(cc)
         if not path.exists():
             _build(cc, path)
-        kernel = Kernel(path)
+        try:
+            kernel = Kernel(path)
+        except OSError:  # a damaged cached build (disk full, ...): build it again, once
+            path.unlink(missing_ok=True)
+            _build(cc, path)
+            kernel = Kernel(path)
     except (_BuildError, OSError) as e:
-        _reason = str(e)
         if m == "require":
             raise GenprobeError(f"GENPROBE_CKERNEL=require, but the C kernel is unavailable: {e}") from None
-        warnings.warn(f"genprobe: C kernel unavailable, training uses torch ops (slower): {e}", RuntimeWarning, stacklevel=3)
-        return None
-    _reason = None
-    return kernel
+        warnings.warn(f"genprobe: C kernel unavailable, training uses torch ops (slower): {e}", RuntimeWarning, stacklevel=4)
+        return None, str(e)
+    return kernel, None
 
 
 def unavailable_reason() -> str | None:

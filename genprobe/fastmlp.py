@@ -40,10 +40,12 @@ and data only.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import ctypes
 import math
 import os
+import threading
 
 import torch
 import torch.nn.functional as F
@@ -366,8 +368,6 @@ _POOL: tuple[int, object] | None = None
 def _pool():
     """A thread pool for this process (rebuilt after a fork: threads do not survive one)."""
     global _POOL
-    import concurrent.futures
-
     if _POOL is None or _POOL[0] != os.getpid():
         _POOL = (os.getpid(), concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="genprobe-step"))
     return _POOL[1]
@@ -399,13 +399,15 @@ class _CStep:
         self.workspaces: list[torch.Tensor] = []
         self.loss = torch.empty(step.n_nets, dtype=torch.float32)
         self.L = len(step.dims) - 1
-        self._key: tuple[int, ...] | None = None
+        self._key: tuple | None = None
         self._args: tuple[ctypes.Array, ...] = ()
+        # one call at a time: the workspaces and the loss buffer are shared by its threads
+        self._lock = threading.Lock()
 
     def _pointer_args(self) -> tuple[ctypes.Array, ...]:
         """Pointer arrays to the weights, biases and their gradients (rebuilt if any moved)."""
         params = self.step._params()
-        key = tuple(p.data_ptr() for p in params)
+        key = tuple((p.data_ptr(), p.stride()) for p in params)
         if key != self._key:
             ws, bs = params[0::2], params[1::2]
             gws, gbs = self.step.grads[0::2], self.step.grads[1::2]
@@ -424,16 +426,25 @@ class _CStep:
             self.workspaces.append(torch.empty(self.ws_floats, dtype=torch.float32))
         return self.workspaces
 
+    def _check_features(self, feats: torch.Tensor, what: str, shape: tuple) -> None:
+        if feats.shape[-1] != self.step.dims[0]:
+            raise ValueError(f"expected {what} {shape} with {self.step.dims[0]} features per point, got {tuple(feats.shape)}")
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        with self._lock:
+            return self._forward(x)
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
         model = self.step.model
-        B, M = x.shape[:2]
-        if x.shape[0] != self.step.n_nets or x.dim() != 3:
+        if x.dim() != 3 or x.shape[0] != self.step.n_nets or x.shape[-1] != 2:
             raise ValueError(f"expected x (B={self.step.n_nets}, M, 2), got {tuple(x.shape)}")
+        B, M = x.shape[:2]
         if model.freqs is None and B > 1 and x.stride(0) == 0:
             feats, net_stride = x[0].to(torch.float32).contiguous(), 0  # one grid for every net
         else:
             feats = model.features(x).to(torch.float32).contiguous()
             net_stride = M * feats.shape[-1]
+        self._check_features(feats, "x", (B, M, 2))
         out = torch.empty(B, M, dtype=torch.float32)
         if M == 0:
             return out
@@ -443,27 +454,38 @@ class _CStep:
         rows = [M * t // threads for t in range(threads + 1)]  # rows are independent: split them, not nets
         kernel, slope = self.kernel, float(model.negative_slope)
 
-        def run(t: int) -> None:
-            kernel.forward(
+        def run(t: int) -> int:
+            return kernel.forward(
                 self.L, self.dims, 0, B, rows[t], rows[t + 1], M, ws, bs, feats.data_ptr(), net_stride,
                 slope, out.data_ptr(), spaces[t].data_ptr(), self.tile,
             )
 
-        self._run(run, threads)
+        if any(self._run(run, threads)):
+            raise ValueError(f"the C kernel rejected x of shape {tuple(x.shape)}")
         return out
 
     @staticmethod
-    def _run(fn, threads: int) -> None:
+    def _run(fn, threads: int) -> list[int]:
+        """fn(0) here and fn(1..threads-1) on the pool; every call has ended when this returns."""
         futures = [_pool().submit(fn, t) for t in range(1, threads)]
-        fn(0)
-        for f in futures:
-            f.result()
+        try:
+            first = fn(0)
+        finally:
+            concurrent.futures.wait(futures)  # never leave a thread writing into the buffers
+        return [first] + [f.result() for f in futures]
 
     def __call__(self, xb: torch.Tensor, yb: torch.Tensor, count: torch.Tensor | None) -> torch.Tensor:
+        with self._lock:
+            return self._loss_and_grads(xb, yb, count)
+
+    def _loss_and_grads(self, xb: torch.Tensor, yb: torch.Tensor, count: torch.Tensor | None) -> torch.Tensor:
         step, model = self.step, self.step.model
         B, m = yb.shape
         x = model.features(xb).to(torch.float32).contiguous()
+        self._check_features(x, "xb", (B, m, 2))
         y = yb.to(torch.float32).contiguous()
+        if count is not None and tuple(count.shape) != (B,):
+            raise ValueError(f"expected count of shape ({B},), got {tuple(count.shape)}")
         cnt = None if count is None else count.to(torch.float32).contiguous()
         args = self._pointer_args()
         threads = max(1, min(self.threads, B))
@@ -472,13 +494,17 @@ class _CStep:
         kernel, slope = self.kernel, float(model.negative_slope)
         cptr = cnt.data_ptr() if cnt is not None else None
 
-        def run(t: int) -> None:
-            kernel.loss_and_grads(
+        def run(t: int) -> int:
+            return kernel.loss_and_grads(
                 self.L, self.dims, bounds[t], bounds[t + 1], m, *args, x.data_ptr(), y.data_ptr(), cptr,
                 slope, self.loss.data_ptr(), spaces[t].data_ptr(), self.tile,
             )
 
-        self._run(run, threads)
+        status = self._run(run, threads)
+        if -2 in status:
+            raise ValueError(f"count must hold whole numbers in [1, {m}] (the batch length), got {count.tolist()}")
+        if any(status):
+            raise ValueError(f"the C kernel rejected xb {tuple(xb.shape)} / yb {tuple(yb.shape)}")
         for p, g in zip(step._params(), step.grads):
             if p.grad is not g:
                 p.grad = g

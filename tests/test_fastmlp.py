@@ -315,3 +315,36 @@ def test_c_kernel_predictions_do_not_depend_on_the_thread_split():
     for o in outs[1:]:
         torch.testing.assert_close(o, outs[0], rtol=0, atol=0)
     assert FastMLPStep(model, backend="torch").predict(x).shape == (2, 517)
+
+
+def test_c_kernel_rejects_bad_inputs_with_one_clear_error():
+    """What the kernel cannot compute the way torch would is an error naming the value, never a guess."""
+    _kernel_or_skip()
+    model = BatchedMLP([1, 2, 3], **SMALL)
+    fast = FastMLPStep(model, backend="c")
+    xb, yb = _data(3, 12)
+    for bad in ([3, 4, 20], [3, 0, 5], [3, 2.5, 5]):
+        with pytest.raises(ValueError, match=r"count must hold whole numbers in \[1, 12\].*got \["):
+            fast.loss_and_grads(xb, yb, torch.tensor(bad, dtype=torch.float32))
+    with pytest.raises(ValueError, match=r"expected count of shape \(3,\), got \(2,\)"):
+        fast.loss_and_grads(xb, yb, torch.tensor([3, 4]))
+    with pytest.raises(ValueError, match="2 features per point"):
+        fast.loss_and_grads(torch.rand(3, 12, 1), yb)
+    with pytest.raises(ValueError, match=r"expected x \(B=3, M, 2\)"):
+        fast.predict(torch.rand(3, 4, 3))
+    loss = fast.loss_and_grads(xb, yb, torch.tensor([12, 5, 1]))  # still usable after the errors
+    assert torch.isfinite(loss).all()
+
+
+def test_damaged_cached_build_is_rebuilt_and_others_can_load_it(fresh_kernel):
+    """A truncated build left by a crashed process is replaced, not loaded (nor kept as a reason to fall back)."""
+    if shutil.which("cc") is None and "CC" not in os.environ:
+        pytest.skip("no C compiler")
+    path = ckernel.build_path()
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"not a shared library")
+    kernel = ckernel.load()
+    assert kernel is not None and kernel.path == path and ckernel.unavailable_reason() is None
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o755 & ~umask  # others sharing the cache can load it
