@@ -9,8 +9,8 @@ runs unchanged on the filled ``p.grad``. It has two implementations:
   :mod:`genprobe.ckernel`), float32 on the CPU; the default where it builds.
   A tile of rows goes through every layer while it stays in the core's
   cache, with bias, activation and its derivative fused into the matmul
-  loops; each network is computed alone on one thread. ~1.6x the torch ops
-  below, and faster than torch's ``bmm`` alone on the same shapes (README,
+  loops; each network is computed alone on one thread. 1.4-1.6x the torch ops
+  below, and as fast as torch's ``bmm`` alone on the same shapes (README,
   "Speed").
 * ``backend="torch"``: batched torch ops, for float64, other devices, or
   where no C compiler is available. What makes it faster than autograd:
