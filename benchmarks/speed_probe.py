@@ -68,15 +68,18 @@ class Batched:
         self.gen = torch.Generator().manual_seed(1)
         self.k, self.perm = 0, None
 
-    def grads_only(self) -> None:
-        """Loss and gradients on a fixed batch: no data gather, no optimizer."""
-        xb, yb = self.X[:, : self.batch], self.Y[:, : self.batch]
+    def _grads(self, xb: torch.Tensor, yb: torch.Tensor) -> None:
+        """Loss and gradients of every net on one batch, as the trainer computes them."""
         if self.fast is not None:
             self.fast.loss_and_grads(xb, yb)
         else:
             per_net = (self.model(xb) - yb).square().mean(1)
             self.opt.zero_grad(set_to_none=True)
             per_net.sum().backward()
+
+    def grads_only(self) -> None:
+        """Loss and gradients on a fixed batch: no data gather, no optimizer."""
+        self._grads(self.X[:, : self.batch], self.Y[:, : self.batch])
 
     def step(self) -> None:
         n = self.X.shape[1]
@@ -88,12 +91,7 @@ class Batched:
         with self.fast.solo() if self.fast is not None else contextlib.nullcontext():
             xb = torch.gather(self.X, 1, idx.unsqueeze(-1).expand(-1, -1, 2))
             yb = torch.gather(self.Y, 1, idx)
-            if self.fast is not None:
-                self.fast.loss_and_grads(xb, yb)
-            else:
-                per_net = (self.model(xb) - yb).square().mean(1)
-                self.opt.zero_grad(set_to_none=True)
-                per_net.sum().backward()
+            self._grads(xb, yb)
             self.opt.step()
 
 

@@ -27,7 +27,7 @@ from genprobe.model import BatchedMLP, param_count
 from genprobe.profiles import get_profile
 from genprobe.runs import RunSpec
 from genprobe.sweep import padding_waste, plan_groups, run_sweep
-from genprobe.train import EVAL_CHUNK, grid_coords
+from genprobe.train import EVAL_CHUNK, grid_coords, grid_predictions
 
 from .speed_probe import Batched, Ceiling, Naive, make_data
 
@@ -101,17 +101,8 @@ def test_side_by_side_ratios(benchmark, data):
 
 
 def _grid_eval(model: BatchedMLP, res: int, patterns: bool, forward=None):
-    """The trainer's grid evaluation: the C kernel's forward on the whole grid
-    (``forward``), or torch ops on chunks (predictions, optionally pattern ids)."""
-    coords = torch.from_numpy(grid_coords(res))
-    if forward is not None:
-        return forward(coords.unsqueeze(0).expand(model.n_nets, -1, -1))
-    out = []
-    with torch.no_grad():
-        for start in range(0, coords.shape[0], EVAL_CHUNK):
-            x = coords[start : start + EVAL_CHUNK].unsqueeze(0).expand(model.n_nets, -1, -1)
-            out.append(model.predict_and_patterns(x) if patterns else model(x))
-    return out
+    """The trainer's grid evaluation (genprobe.train.grid_predictions)."""
+    return grid_predictions(model, torch.from_numpy(grid_coords(res)), patterns, forward)
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,6 @@ import gzip
 import importlib
 import itertools
 import json
-import math
 import random
 import sys
 import warnings
@@ -117,13 +116,18 @@ class Row:
     errors: list[str]
 
 
+def _subsets(seeds: list[int], k: int, max_subsets: int) -> list[tuple[int, ...]]:
+    """The k-seed subsets judged: all of them, or a fixed random max_subsets of them."""
+    subsets = list(itertools.combinations(seeds, k))
+    random.Random(0).shuffle(subsets)
+    return subsets[:max_subsets]
+
+
 def evidence(runs: dict[RunSpec, RunResult], profile_name: str = "smoke", k: int = 5, max_subsets: int = 252) -> list[Row]:
     """Every claim and control test, judged on every k-seed subset of the measured seeds."""
     profile = get_profile(profile_name)
     seeds = sorted({s.seed for s in runs})
-    subsets = list(itertools.combinations(seeds, k))
-    random.Random(0).shuffle(subsets)
-    subsets = subsets[:max_subsets]
+    subsets = _subsets(seeds, k, max_subsets)
     rows = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -160,7 +164,7 @@ def main() -> int:
     args = ap.parse_args()
     runs = load_export(args.export)
     seeds = sorted({s.seed for s in runs})
-    n_subsets = min(args.max_subsets, math.comb(len(seeds), args.k))
+    n_subsets = len(_subsets(seeds, args.k, args.max_subsets))
     print(f"{len(seeds)} seeds measured, {n_subsets} subsets of {args.k}; profile {args.profile}")
     print(f"{'test':58s} {'holds':>6s} {'refut.':>6s} {'incon.':>6s}  all-seeds  expected")
     for row in evidence(runs, args.profile, args.k, args.max_subsets):

@@ -163,25 +163,107 @@ static void padded_dims(int L, const int *dims, int *P) {
 
 #define MAX_LAYERS 1024
 
-/* Floats of workspace one thread needs (each block VL-aligned by construction). */
-long gp_workspace_floats(int L, const int *dims, int tile) {
-    int P[MAX_LAYERS + 1];
-    if (L < 1 || L > MAX_LAYERS || tile < RB || tile % RB) return -1;
-    padded_dims(L, dims, P);
-    long n = 0, pmax = 0;
+/* One thread's workspace, carved into per-layer blocks (each VL-aligned). */
+typedef struct {
+    int L, tile, P[MAX_LAYERS + 1];
+    float *Wp[MAX_LAYERS];  /* W, (dims[l], out) with zero padding columns; the output layer: column 0 */
+    float *WT[MAX_LAYERS];  /* W^T, (out, P[l]) */
+    float *dW[MAX_LAYERS];  /* dW accumulator, (P[l], out) */
+    float *bp[MAX_LAYERS];  /* bias, (out) */
+    float *db[MAX_LAYERS];  /* db accumulator, (out) */
+    float *act[MAX_LAYERS]; /* layer l's input for one tile, (tile, P[l]) */
+    float *gbuf[2];         /* gradient tiles, ping-ponged */
+    float *pred, *gout;     /* output layer: predictions and their gradients, (tile) */
+    float *wrow;            /* the output weights as one padded row, (P[L-1]) */
+} Work;
+
+/* Width of layer l's output block: its padded width, VL for the one-unit output layer. */
+static inline int out_width(const Work *w, int l) { return l < w->L - 1 ? w->P[l + 1] : VL; }
+
+/*
+ * Lays the workspace out from base (ws rounded up to VL alignment); with
+ * ws == NULL it only counts. Returns the floats needed, alignment slack
+ * included, or -1 if the shapes are out of range. The single definition of
+ * the layout: gp_workspace_floats, gp_loss_and_grads and gp_forward all use it.
+ */
+static long carve(Work *w, int L, const int *dims, int tile, float *ws) {
+    if (L < 1 || L > MAX_LAYERS || tile < RB || tile % RB || dims[L] != 1) return -1;
+    w->L = L, w->tile = tile;
+    padded_dims(L, dims, w->P);
+    float *base = ws ? (float *)(((size_t)ws + VL * sizeof(float) - 1) & ~(size_t)(VL * sizeof(float) - 1)) : NULL;
+    size_t off = 0;
+#define TAKE(n) (off += (size_t)(n), base ? base + off - (size_t)(n) : NULL)
+    int pmax = 0;
     for (int l = 0; l < L; l++) {
-        int out = l < L - 1 ? P[l + 1] : VL;
-        n += (long)dims[l] * out;      /* W (rows = real inputs) */
-        n += (long)out * P[l];         /* W^T (rows = outputs) */
-        n += (long)P[l] * out;         /* dW accumulator */
-        n += out;                      /* bias */
-        n += out;                      /* db accumulator */
-        n += (long)tile * P[l];        /* activations: layer l's input */
-        if (P[l] > pmax) pmax = P[l];
+        int out = out_width(w, l), P = w->P[l];
+        w->Wp[l] = TAKE((size_t)dims[l] * out);
+        w->WT[l] = TAKE((size_t)out * P);
+        w->dW[l] = TAKE((size_t)P * out);
+        w->bp[l] = TAKE(out);
+        w->db[l] = TAKE(out);
+        w->act[l] = TAKE((size_t)tile * P);
+        if (P > pmax) pmax = P;
     }
-    n += 2L * tile * pmax;             /* two gradient tiles */
-    n += 2L * tile + pmax;             /* output layer: predictions, gradients, weights as a row */
-    return n + VL;                     /* slack for aligning the base */
+    w->gbuf[0] = TAKE((size_t)tile * pmax);
+    w->gbuf[1] = TAKE((size_t)tile * pmax);
+    w->pred = TAKE(tile);
+    w->gout = TAKE(tile);
+    w->wrow = TAKE(pmax);
+#undef TAKE
+    return (long)off + VL; /* slack for aligning the base */
+}
+
+/* Floats of workspace one thread needs, or -1 if the shapes are out of range. */
+long gp_workspace_floats(int L, const int *dims, int tile) {
+    Work w;
+    return carve(&w, L, dims, tile, NULL);
+}
+
+/*
+ * Copies network `net`'s weights and biases into the padded blocks (zero
+ * padding keeps padded columns at exactly 0); with `backward`, also W^T, and
+ * zeroes the gradient accumulators.
+ */
+static void pack_net(Work *w, const int *dims, const float *const *W, const float *const *b, int net, int backward) {
+    for (int l = 0; l < w->L; l++) {
+        int in = dims[l], o = dims[l + 1], out = out_width(w, l), P = w->P[l];
+        const float *wl = W[l] + (size_t)net * in * o, *bl = b[l] + (size_t)net * o;
+        memset(w->Wp[l], 0, sizeof(float) * (size_t)in * out);
+        memset(w->bp[l], 0, sizeof(float) * out);
+        for (int i = 0; i < in; i++)
+            for (int k = 0; k < o; k++) w->Wp[l][(size_t)i * out + k] = wl[(size_t)i * o + k];
+        for (int k = 0; k < o; k++) w->bp[l][k] = bl[k];
+        if (!backward) continue;
+        memset(w->WT[l], 0, sizeof(float) * (size_t)out * P);
+        memset(w->dW[l], 0, sizeof(float) * (size_t)P * out);
+        memset(w->db[l], 0, sizeof(float) * out);
+        for (int i = 0; i < in; i++)
+            for (int k = 0; k < o; k++) w->WT[l][(size_t)k * P + i] = wl[(size_t)i * o + k];
+    }
+}
+
+/*
+ * Forward pass of one tile: rows r0..r0+rows-1 of xn (row stride dims[0])
+ * through the packed network. The hidden activations stay in w->act (rows
+ * padded to RB with zero inputs); pred[r] gets the output of row r < rows.
+ */
+static void forward_tile(Work *w, const int *dims, const float *xn, long r0, int rows, vf slope, float *pred) {
+    int L = w->L, rp = round_up(rows, RB);
+    const int *P = w->P;
+    float *a0 = w->act[0]; /* layer 0's input: the tile of x, zero-padded (columns and rows) */
+    memset(a0, 0, sizeof(float) * (size_t)rp * P[0]);
+    for (int r = 0; r < rows; r++)
+        memcpy(a0 + (size_t)r * P[0], xn + (size_t)(r0 + r) * dims[0], sizeof(float) * dims[0]);
+    for (int l = 0; l < L - 1; l++)
+        gemm(w->act[l], P[l], dims[l], w->Wp[l], P[l + 1], w->bp[l], w->act[l + 1], P[l + 1], rp, P[l + 1], 1, NULL,
+             0, slope);
+    const float *h = w->act[L - 1], *wout = w->Wp[L - 1]; /* output layer: one unit, column 0 of Wp */
+    float bout = w->bp[L - 1][0];
+    for (int r = 0; r < rows; r++) {
+        float s = bout;
+        for (int k = 0; k < dims[L - 1]; k++) s += h[(size_t)r * P[L - 1] + k] * wout[(size_t)k * VL];
+        pred[r] = s;
+    }
 }
 
 /*
@@ -200,107 +282,59 @@ long gp_workspace_floats(int L, const int *dims, int tile) {
 int gp_loss_and_grads(int L, const int *dims, int lo, int hi, int m, const float *const *W, const float *const *b,
                       float *const *gW, float *const *gb, const float *x, const float *y, const float *count,
                       float slope_, float *loss, float *ws, int tile) {
-    int P[MAX_LAYERS + 1];
-    if (L < 1 || L > MAX_LAYERS || tile < RB || tile % RB || m < 1 || dims[L] != 1) return -1;
-    padded_dims(L, dims, P);
+    Work w;
+    if (m < 1 || carve(&w, L, dims, tile, ws) < 0) return -1;
+    const int *P = w.P;
     vf slope = vsplat(slope_);
-    /* carve the workspace */
-    float *p = (float *)(((size_t)ws + VL * sizeof(float) - 1) & ~(size_t)(VL * sizeof(float) - 1));
-    float *Wp[MAX_LAYERS], *WT[MAX_LAYERS], *dW[MAX_LAYERS], *bp[MAX_LAYERS], *db[MAX_LAYERS], *act[MAX_LAYERS];
-    int pmax = 0;
-    for (int l = 0; l < L; l++) {
-        int out = l < L - 1 ? P[l + 1] : VL;
-        Wp[l] = p, p += (size_t)dims[l] * out;
-        WT[l] = p, p += (size_t)out * P[l];
-        dW[l] = p, p += (size_t)P[l] * out;
-        bp[l] = p, p += out;
-        db[l] = p, p += out;
-        act[l] = p, p += (size_t)tile * P[l];
-        if (P[l] > pmax) pmax = P[l];
-    }
-    float *gbuf[2] = {p, p + (size_t)tile * pmax};
-    p += 2 * (size_t)tile * pmax;
-    float *pred = p, *gout = p + tile, *wrow = p + 2 * (size_t)tile;
-
     if (count) /* before any work: a count torch would treat differently is an error, not a guess */
         for (int net = lo; net < hi; net++) {
             float c = count[net];
             if (!(c >= 1.0f && c <= (float)m) || (float)(int)c != c) return -2;
         }
     for (int net = lo; net < hi; net++) {
-        /* pack this network's weights: zero padding keeps padded columns at exactly 0 */
-        for (int l = 0; l < L; l++) {
-            int in = dims[l], o = dims[l + 1], out = l < L - 1 ? P[l + 1] : VL;
-            const float *w = W[l] + (size_t)net * in * o, *bb = b[l] + (size_t)net * o;
-            memset(Wp[l], 0, sizeof(float) * (size_t)in * out);
-            memset(WT[l], 0, sizeof(float) * (size_t)out * P[l]);
-            memset(dW[l], 0, sizeof(float) * (size_t)P[l] * out);
-            memset(bp[l], 0, sizeof(float) * out);
-            memset(db[l], 0, sizeof(float) * out);
-            for (int i = 0; i < in; i++)
-                for (int k = 0; k < o; k++) {
-                    Wp[l][(size_t)i * out + k] = w[(size_t)i * o + k];
-                    WT[l][(size_t)k * P[l] + i] = w[(size_t)i * o + k];
-                }
-            for (int k = 0; k < o; k++) bp[l][k] = bb[k];
-        }
+        pack_net(&w, dims, W, b, net, 1);
         const float *xn = x + (size_t)net * m * dims[0], *yn = y + (size_t)net * m;
         int cnt = count ? (int)count[net] : m; /* checked above: a whole number in [1, m] */
         float scale = 2.0f / (float)cnt;
         double sq = 0.0;
-        const float *wout = Wp[L - 1];  /* (dims[L-1], VL): column 0 is the output weight */
-        float bout = bp[L - 1][0];
-        memset(wrow, 0, sizeof(float) * P[L - 1]); /* the same weights as one padded row */
-        for (int k = 0; k < dims[L - 1]; k++) wrow[k] = wout[(size_t)k * VL];
+        const float *wout = w.Wp[L - 1]; /* (dims[L-1], VL): column 0 is the output weight */
+        int in = dims[L - 1], pl = P[L - 1];
+        memset(w.wrow, 0, sizeof(float) * pl); /* the same weights as one padded row */
+        for (int k = 0; k < in; k++) w.wrow[k] = wout[(size_t)k * VL];
         for (int r0 = 0; r0 < cnt; r0 += tile) {
             int rows = cnt - r0 < tile ? cnt - r0 : tile; /* rows >= count: zero loss and gradient */
             int rp = round_up(rows, RB);
-            /* layer 0's input: the tile of x, zero-padded (columns and rows) */
-            float *a0 = act[0];
-            memset(a0, 0, sizeof(float) * (size_t)rp * P[0]);
-            for (int r = 0; r < rows; r++)
-                memcpy(a0 + (size_t)r * P[0], xn + (size_t)(r0 + r) * dims[0], sizeof(float) * dims[0]);
-            /* forward through the hidden layers */
-            for (int l = 0; l < L - 1; l++)
-                gemm(act[l], P[l], dims[l], Wp[l], P[l + 1], bp[l], act[l + 1], P[l + 1], rp, P[l + 1], 1, NULL, 0,
-                     slope);
-            /* output layer (one unit), loss and its gradient */
-            const float *h = act[L - 1];
-            int in = dims[L - 1];
+            forward_tile(&w, dims, xn, r0, rows, slope, w.pred);
+            /* loss and its gradient; the padding rows (rows..rp) get zero gradient */
             for (int r = 0; r < rp; r++) {
-                float s = bout;
-                for (int k = 0; k < in; k++) s += h[(size_t)r * P[L - 1] + k] * wout[(size_t)k * VL];
-                pred[r] = s;
-            }
-            for (int r = 0; r < rp; r++) {
-                float d = r < rows ? pred[r] - yn[r0 + r] : 0.0f;
+                float d = r < rows ? w.pred[r] - yn[r0 + r] : 0.0f;
                 sq += (double)d * d;
-                gout[r] = d * scale;
+                w.gout[r] = d * scale;
             }
-            /* backward: output layer. The padding rows (rows..rp) carry zero gradient and are left out
-               of every sum over rows, so even an overflowing activation there cannot reach a gradient. */
-            float *dwo = dW[L - 1];
+            /* backward: output layer. The padding rows are left out of every sum over rows, so even an
+               overflowing activation there cannot reach a gradient. */
+            const float *h = w.act[L - 1];
+            float *dwo = w.dW[L - 1];
             for (int r = 0; r < rows; r++) {
-                float g = gout[r];
-                db[L - 1][0] += g;
-                for (int k = 0; k < in; k++) dwo[(size_t)k * VL] += h[(size_t)r * P[L - 1] + k] * g;
+                float g = w.gout[r];
+                w.db[L - 1][0] += g;
+                for (int k = 0; k < in; k++) dwo[(size_t)k * VL] += h[(size_t)r * pl + k] * g;
             }
             if (L == 1) continue;
             /* gradient w.r.t. the last hidden activation, times the activation's derivative */
-            float *G = gbuf[0];
-            int pl = P[L - 1];
+            float *G = w.gbuf[0];
             for (int r = 0; r < rp; r++) {
-                vf g = vsplat(gout[r]);
+                vf g = vsplat(w.gout[r]);
                 for (int j = 0; j < pl; j += VL)
-                    vstore(G + (size_t)r * pl + j, dlrelu(g * vload(wrow + j), vload(h + (size_t)r * pl + j), slope));
+                    vstore(G + (size_t)r * pl + j, dlrelu(g * vload(w.wrow + j), vload(h + (size_t)r * pl + j), slope));
             }
             /* backward through the hidden layers: G is d/d(pre-activation) of layer l's output */
             int gi = 0;
             for (int l = L - 2; l >= 0; l--) {
-                gemm_at_b(act[l], P[l], round_up(dims[l], RB), G, P[l + 1], dW[l], db[l], rows, P[l + 1]);
+                gemm_at_b(w.act[l], P[l], round_up(dims[l], RB), G, P[l + 1], w.dW[l], w.db[l], rows, P[l + 1]);
                 if (l > 0) {
-                    float *Gn = gbuf[gi ^ 1];
-                    gemm(G, P[l + 1], dims[l + 1], WT[l], P[l], NULL, Gn, P[l], rp, P[l], 2, act[l], P[l], slope);
+                    float *Gn = w.gbuf[gi ^ 1];
+                    gemm(G, P[l + 1], dims[l + 1], w.WT[l], P[l], NULL, Gn, P[l], rp, P[l], 2, w.act[l], P[l], slope);
                     G = Gn;
                     gi ^= 1;
                 }
@@ -309,11 +343,11 @@ int gp_loss_and_grads(int L, const int *dims, int lo, int hi, int m, const float
         loss[net] = (float)(sq / cnt);
         /* unpack the gradients */
         for (int l = 0; l < L; l++) {
-            int in = dims[l], o = dims[l + 1], out = l < L - 1 ? P[l + 1] : VL;
-            float *gw = gW[l] + (size_t)net * in * o, *gbb = gb[l] + (size_t)net * o;
-            for (int i = 0; i < in; i++)
-                for (int k = 0; k < o; k++) gw[(size_t)i * o + k] = dW[l][(size_t)i * out + k];
-            for (int k = 0; k < o; k++) gbb[k] = db[l][k];
+            int i_n = dims[l], o = dims[l + 1], out = out_width(&w, l);
+            float *gw = gW[l] + (size_t)net * i_n * o, *gbb = gb[l] + (size_t)net * o;
+            for (int i = 0; i < i_n; i++)
+                for (int k = 0; k < o; k++) gw[(size_t)i * o + k] = w.dW[l][(size_t)i * out + k];
+            for (int k = 0; k < o; k++) gbb[k] = w.db[l][k];
         }
     }
     return 0;
@@ -330,51 +364,15 @@ int gp_loss_and_grads(int L, const int *dims, int lo, int hi, int m, const float
 int gp_forward(int L, const int *dims, int lo, int hi, int r_lo, int r_hi, long m, const float *const *W,
                const float *const *b, const float *x, long x_net_stride, float slope_, float *out, float *ws,
                int tile) {
-    int P[MAX_LAYERS + 1];
-    if (L < 1 || L > MAX_LAYERS || tile < RB || tile % RB || dims[L] != 1 || r_lo < 0 || r_hi > m) return -1;
-    padded_dims(L, dims, P);
+    Work w;
+    if (r_lo < 0 || r_hi > m || carve(&w, L, dims, tile, ws) < 0) return -1;
     vf slope = vsplat(slope_);
-    float *p = (float *)(((size_t)ws + VL * sizeof(float) - 1) & ~(size_t)(VL * sizeof(float) - 1));
-    float *Wp[MAX_LAYERS], *bp[MAX_LAYERS], *act[MAX_LAYERS];
-    for (int l = 0; l < L; l++) { /* the same carving as gp_loss_and_grads; W^T and dW stay unused */
-        int out_w = l < L - 1 ? P[l + 1] : VL;
-        Wp[l] = p, p += (size_t)dims[l] * out_w;
-        p += (size_t)out_w * P[l];
-        p += (size_t)P[l] * out_w;
-        bp[l] = p, p += out_w;
-        p += out_w;
-        act[l] = p, p += (size_t)tile * P[l];
-    }
     for (int net = lo; net < hi; net++) {
-        for (int l = 0; l < L; l++) {
-            int in = dims[l], o = dims[l + 1], out_w = l < L - 1 ? P[l + 1] : VL;
-            const float *w = W[l] + (size_t)net * in * o, *bb = b[l] + (size_t)net * o;
-            memset(Wp[l], 0, sizeof(float) * (size_t)in * out_w);
-            memset(bp[l], 0, sizeof(float) * out_w);
-            for (int i = 0; i < in; i++)
-                for (int k = 0; k < o; k++) Wp[l][(size_t)i * out_w + k] = w[(size_t)i * o + k];
-            for (int k = 0; k < o; k++) bp[l][k] = bb[k];
-        }
-        const float *xn = x + (size_t)net * x_net_stride, *wout = Wp[L - 1];
-        float bout = bp[L - 1][0], *on = out + (size_t)net * m;
-        int in_last = dims[L - 1];
-        for (long r0 = r_lo; r0 < r_hi; r0 += tile) {
-            int rows = r_hi - r0 < tile ? (int)(r_hi - r0) : tile;
-            int rp = round_up(rows, RB);
-            float *a0 = act[0];
-            memset(a0, 0, sizeof(float) * (size_t)rp * P[0]);
-            for (int r = 0; r < rows; r++)
-                memcpy(a0 + (size_t)r * P[0], xn + (size_t)(r0 + r) * dims[0], sizeof(float) * dims[0]);
-            for (int l = 0; l < L - 1; l++)
-                gemm(act[l], P[l], dims[l], Wp[l], P[l + 1], bp[l], act[l + 1], P[l + 1], rp, P[l + 1], 1, NULL, 0,
-                     slope);
-            const float *h = act[L - 1];
-            for (int r = 0; r < rows; r++) {
-                float s = bout;
-                for (int k = 0; k < in_last; k++) s += h[(size_t)r * P[L - 1] + k] * wout[(size_t)k * VL];
-                on[r0 + r] = s;
-            }
-        }
+        pack_net(&w, dims, W, b, net, 0);
+        const float *xn = x + (size_t)net * x_net_stride;
+        float *on = out + (size_t)net * m;
+        for (long r0 = r_lo; r0 < r_hi; r0 += tile)
+            forward_tile(&w, dims, xn, r0, r_hi - r0 < tile ? (int)(r_hi - r0) : tile, slope, on + r0);
     }
     return 0;
 }

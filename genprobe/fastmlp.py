@@ -190,6 +190,22 @@ class FastMLPStep:
         p0 = model.weights[0]
         self.n_nets, self.device, self.dtype = p0.shape[0], p0.device, p0.dtype
         self.dims = [p0.shape[1]] + [w.shape[2] for w in model.weights]
+        self._param_list = self._collect_params()
+        self.grads = [torch.empty_like(p) for p in self._params()]
+        self._c = None
+        kernel = _kernel_for(self, backend)
+        if kernel is not None:
+            try:
+                self._c = _CStep(self, kernel, tile)
+            except ValueError:  # a shape the kernel does not take (> 1024 layers)
+                if backend == "c":
+                    raise
+        if self._c is None:
+            self._init_torch_ops(pad)
+        self.backend = "c" if self._c is not None else "torch"
+
+    def _init_torch_ops(self, pad: bool) -> None:
+        """The augmented weights and gradient buffers of the torch-ops step."""
         B, L = self.n_nets, len(self.dims) - 1
         kw = dict(device=self.device, dtype=self.dtype)
         # w_aug[l] = [[W, 0], [b, 1], [0, 0]] (last layer: [[W], [b], [0]]), used by
@@ -209,17 +225,7 @@ class FastMLPStep:
             self.w_aug.append(wa)
             self.w_back.append(torch.zeros(B, co, ci, **kw))
             self.g_aug.append(torch.empty(B, ci, co, **kw))
-        self._param_list = self._collect_params()
-        self.grads = [torch.empty_like(p) for p in self._params()]
         self._bufs: dict[int, _Buffers] = {}
-        self._c = None
-        if _use_c(self, backend):
-            try:
-                self._c = _CStep(self, tile)
-            except ValueError:  # a shape the kernel does not take (> 1024 layers)
-                if backend == "c":
-                    raise
-        self.backend = "c" if self._c is not None else "torch"
 
     @torch.no_grad()
     def predict(self, x: torch.Tensor) -> torch.Tensor:
@@ -331,21 +337,21 @@ class FastMLPStep:
         return torch.cat(losses) if len(losses) > 1 else losses[0]
 
 
-def _use_c(step: FastMLPStep, backend: str) -> bool:
-    """Whether ``step`` runs on the fused C kernel (float32, CPU, and it builds)."""
+def _kernel_for(step: FastMLPStep, backend: str):
+    """The C kernel ``step`` runs on (float32, CPU, and it builds), or None for torch ops."""
     if backend == "torch":
-        return False
+        return None
     fits = step.dtype == torch.float32 and step.device.type == "cpu"
     if backend == "c" and not fits:
         raise ValueError(f"backend='c' needs float32 networks on the CPU, got {step.dtype} on {step.device}")
     if not fits:
-        return False
+        return None
     from . import ckernel
 
     kernel = ckernel.load()
     if kernel is None and backend == "c":
         raise ValueError(f"backend='c': the C kernel is unavailable ({ckernel.unavailable_reason()})")
-    return kernel is not None
+    return kernel
 
 
 @contextlib.contextmanager
@@ -388,12 +394,10 @@ class _CStep:
     16-network step of the post's shape on 2 cores).
     """
 
-    def __init__(self, step: FastMLPStep, tile: int):
-        from . import ckernel
-
+    def __init__(self, step: FastMLPStep, kernel, tile: int):
         self.step, self.tile = step, tile
         self.threads = torch.get_num_threads()  # read once: callers may run torch on 1 thread meanwhile
-        self.kernel = ckernel.load()
+        self.kernel = kernel
         self.dims = (ctypes.c_int * len(step.dims))(*step.dims)
         self.ws_floats = self.kernel.workspace_floats(self.dims, tile)
         self.workspaces: list[torch.Tensor] = []

@@ -76,6 +76,31 @@ def grid_coords(res: int) -> np.ndarray:
     return np.stack([xs.ravel(), ys.ravel()], axis=1)
 
 
+@torch.no_grad()
+def grid_predictions(
+    model: BatchedMLP, coords: torch.Tensor, with_patterns: bool = False, forward: Callable | None = None
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Every net at the points ``coords`` (M, 2): predictions (B, M), and pattern ids (B, M) or None.
+
+    ``forward``: computes predictions for all points at once in bounded memory
+    (:meth:`FastMLPStep.predict` on the C kernel; not for pattern ids);
+    otherwise ``model`` runs on chunks of ``EVAL_CHUNK`` points.
+    """
+    B = model.n_nets
+    if forward is not None and not with_patterns:
+        return forward(coords.unsqueeze(0).expand(B, -1, -1)), None
+    preds, ids = [], []
+    for start in range(0, coords.shape[0], EVAL_CHUNK):
+        x = coords[start : start + EVAL_CHUNK].unsqueeze(0).expand(B, -1, -1)
+        if with_patterns:
+            p, i = model.predict_and_patterns(x)
+            ids.append(i)
+        else:
+            p = model(x)
+        preds.append(p)
+    return torch.cat(preds, 1), torch.cat(ids, 1) if with_patterns else None
+
+
 class _Evaluator:
     """Evaluates a batch of nets on a fixed grid against the truth."""
 
@@ -86,31 +111,12 @@ class _Evaluator:
         self.masks = [ts.mask_at(self.res) for ts in sets]
         self.geometry = metrics.TruthGeometry.from_truth(truth_grid)  # built once, reused at every checkpoint
 
-    @torch.no_grad()
     def predict(self, model: BatchedMLP, with_patterns: bool = False, forward: Callable | None = None):
-        """Predictions (B, res, res), and pattern ids with ``with_patterns``.
-
-        ``forward``: computes predictions for the whole grid at once in
-        bounded memory (:meth:`FastMLPStep.predict` on the C kernel);
-        otherwise ``model`` runs on chunks of ``EVAL_CHUNK`` points.
-        """
-        B = model.n_nets
-        if forward is not None and not with_patterns:
-            x = self.coords.unsqueeze(0).expand(B, -1, -1)
-            return forward(x).float().cpu().numpy().reshape(B, self.res, self.res)
-        preds, ids = [], []
-        for start in range(0, self.coords.shape[0], EVAL_CHUNK):
-            x = self.coords[start : start + EVAL_CHUNK].unsqueeze(0).expand(B, -1, -1)
-            if with_patterns:
-                p, i = model.predict_and_patterns(x)
-                ids.append(i.cpu())
-            else:
-                p = model(x)
-            preds.append(p.float().cpu())
-        pred = torch.cat(preds, 1).numpy().reshape(B, self.res, self.res)
-        if with_patterns:
-            return pred, torch.cat(ids, 1).numpy().reshape(B, self.res, self.res)
-        return pred
+        """Predictions (B, res, res), and pattern ids with ``with_patterns`` (see :func:`grid_predictions`)."""
+        shape = (model.n_nets, self.res, self.res)
+        pred, ids = grid_predictions(model, self.coords, with_patterns, forward)
+        pred = pred.float().cpu().numpy().reshape(shape)
+        return (pred, ids.cpu().numpy().reshape(shape)) if with_patterns else pred
 
     def metrics(self, pred: np.ndarray, b: int, pred_train: np.ndarray, targets: np.ndarray) -> dict[str, float]:
         return metrics.evaluate(pred, self.truth, self.masks[b], pred_train=pred_train, train_targets=targets, geometry=self.geometry)
