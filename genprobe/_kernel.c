@@ -21,7 +21,18 @@
 #include <stddef.h>
 #include <string.h>
 
-#define VL 16 /* floats per vector (one AVX-512 register; two AVX2 ones) */
+/*
+ * Floats per vector: one AVX-512 register, else one AVX register. Every
+ * output element is one lane's own chain of FMAs in a fixed order, so the
+ * width changes the speed, never a number (tests/test_fastmlp.py).
+ */
+#ifndef VL
+#if defined(__AVX512F__)
+#define VL 16
+#else
+#define VL 8
+#endif
+#endif
 #define RB 8  /* rows per register block */
 typedef float vf __attribute__((vector_size(VL * sizeof(float))));
 typedef int vi __attribute__((vector_size(VL * sizeof(int))));
@@ -32,6 +43,28 @@ static inline vf vselect(vi mask, vf a, vf b) { return (vf)(((vi)a & mask) | ((v
 static inline vf vload(const float *p) { return *(const vf *)p; }
 static inline void vstore(float *p, vf v) { *(vf *)p = v; }
 static inline vf vsplat(float s) { return (vf){0} + s; }
+
+/*
+ * a * b + c with one rounding, written out rather than left to the compiler:
+ * the build passes -ffp-contract=off, so no other multiply-add is fused, and
+ * every build computes the same numbers whatever -march it targets (an FMA
+ * is exactly specified; a contraction the compiler may or may not make is
+ * not). Where the CPU has no FMA instruction, fmaf gives the same result,
+ * slowly.
+ */
+#if defined(__AVX512F__) && VL == 16
+#include <immintrin.h>
+static inline vf vfma(vf a, vf b, vf c) { return (vf)_mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c); }
+#elif defined(__FMA__) && VL == 8
+#include <immintrin.h>
+static inline vf vfma(vf a, vf b, vf c) { return (vf)_mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)c); }
+#else
+static inline vf vfma(vf a, vf b, vf c) {
+    vf r;
+    for (int i = 0; i < VL; i++) r[i] = __builtin_fmaf(a[i], b[i], c[i]);
+    return r;
+}
+#endif
 
 static inline int round_up(int x, int k) { return (x + k - 1) / k * k; }
 
@@ -73,8 +106,8 @@ static inline __attribute__((always_inline)) void gemm_block(const float *A, int
 #pragma GCC unroll 8
             for (int i = 0; i < RB; i++) {
                 vf s = vsplat(a[(size_t)i * as + k]);
-                c0[i] += s * w0;
-                if (two) c1[i] += s * w1;
+                c0[i] = vfma(s, w0, c0[i]);
+                if (two) c1[i] = vfma(s, w1, c1[i]);
             }
         }
         for (int i = 0; i < RB; i++) {
@@ -135,8 +168,8 @@ static void gemm_at_b(const float *A, int as, int K8, const float *G, int gs, fl
 #pragma GCC unroll 8
                     for (int i = 0; i < RB; i++) {
                         vf s = vsplat(a[i]);
-                        c0[i] += s * g0;
-                        c1[i] += s * g1;
+                        c0[i] = vfma(s, g0, c0[i]);
+                        c1[i] = vfma(s, g1, c1[i]);
                     }
                 }
             } else {
@@ -144,7 +177,7 @@ static void gemm_at_b(const float *A, int as, int K8, const float *G, int gs, fl
                     vf g0 = vload(G + (size_t)r * gs + j * VL);
                     const float *a = A + (size_t)r * as + k0;
 #pragma GCC unroll 8
-                    for (int i = 0; i < RB; i++) c0[i] += vsplat(a[i]) * g0;
+                    for (int i = 0; i < RB; i++) c0[i] = vfma(vsplat(a[i]), g0, c0[i]);
                 }
             }
             for (int i = 0; i < RB; i++) {

@@ -21,6 +21,9 @@ fused linear+activation works on one matrix at a time.
 Environment:
     GENPROBE_CKERNEL: ``auto`` (default: use it if it builds), ``off`` (never
         build or load it), ``require`` (fail loudly if it cannot be built).
+    GENPROBE_CKERNEL_MARCH: the ``-march`` to build for (default ``native``;
+        e.g. ``x86-64-v3`` for one build shared by a cluster's machines).
+        The numbers are the same at every level: see :data:`FLAGS`.
     GENPROBE_KERNEL_CACHE: the cache folder (default
         ``$XDG_CACHE_HOME/genprobe/kernels`` or ``~/.cache/genprobe/kernels``).
 """
@@ -43,8 +46,11 @@ from .errors import GenprobeError
 __all__ = ["Kernel", "load", "mode", "unavailable_reason", "SOURCE"]
 
 SOURCE = Path(__file__).with_name("_kernel.c")
-FLAGS = ("-O3", "-march=native", "-std=gnu11", "-fPIC", "-shared")
-FALLBACK_FLAGS = ("-O3", "-std=gnu11", "-fPIC", "-shared")  # a compiler without -march=native
+# -ffp-contract=off: the compiler fuses no multiply-add of its own; the
+# kernel writes its FMAs out (vfma in _kernel.c), so its numbers do not depend
+# on the -march it is built for (tests/test_fastmlp.py builds it at two).
+FLAGS = ("-O3", "-march=native", "-ffp-contract=off", "-std=gnu11", "-fPIC", "-shared")
+FALLBACK_FLAGS = ("-O3", "-ffp-contract=off", "-std=gnu11", "-fPIC", "-shared")  # a compiler without -march=native
 MODES = ("auto", "off", "require")
 
 _reason: str | None = None  # why the last load() returned None
@@ -97,14 +103,23 @@ class _BuildError(Exception):
     pass
 
 
+def march() -> str:
+    """The ``-march`` the kernel is built for: ``GENPROBE_CKERNEL_MARCH`` (default ``native``)."""
+    return os.environ.get("GENPROBE_CKERNEL_MARCH", "").strip() or "native"
+
+
+def flags() -> tuple[str, ...]:
+    return tuple(f"-march={march()}" if f == "-march=native" else f for f in FLAGS)
+
+
 def _build(cc: list[str], out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     last = ""
-    for flags in (FLAGS, FALLBACK_FLAGS):
+    for flags_ in (flags(), FALLBACK_FLAGS):
         fd, tmp = tempfile.mkstemp(prefix=out.stem + ".", suffix=".tmp.so", dir=out.parent)
         os.close(fd)
         try:
-            cmd = [*cc, *flags, "-o", tmp, str(SOURCE)]
+            cmd = [*cc, *flags_, "-o", tmp, str(SOURCE)]
             res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
             if res.returncode == 0:
                 umask = os.umask(0)
@@ -173,14 +188,14 @@ def load() -> Kernel | None:
 
 
 def _compiler_key() -> tuple[str, ...]:
-    return (*_compiler(), str(cache_dir()))
+    return (*_compiler(), str(cache_dir()), march())
 
 
 def build_path(cc: list[str] | None = None) -> Path:
     """Where the build for this source, flags, compiler and CPU is cached."""
     cc = _compiler() if cc is None else cc
     h = hashlib.sha256()
-    for part in (SOURCE.read_bytes(), repr(FLAGS).encode(), _compiler_version(cc).encode(), _cpu_signature().encode()):
+    for part in (SOURCE.read_bytes(), repr(flags()).encode(), _compiler_version(cc).encode(), _cpu_signature().encode()):
         h.update(part)
         h.update(b"\0")
     return cache_dir() / f"genprobe_kernel_{h.hexdigest()[:20]}.so"

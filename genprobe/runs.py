@@ -29,7 +29,7 @@ from .truth import TrueImage, resolve_truth
 __all__ = ["RunSpec", "RunResult", "Cache", "MODELS", "PROTOCOLS", "LABELS", "FEATURES", "default_cache_dir"]
 
 # Bump when a change alters what a spec computes, so old entries are not reused.
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 
 MODELS = ("mlp", "knn", "dot")
 PROTOCOLS = ("standard", "blog")

@@ -20,6 +20,7 @@ from . import metrics
 from .errors import GenprobeError
 from .fastmlp import FastMLPStep, supports
 from .model import BatchedMLP, init_generator
+from .optim import ExactAdam
 from .provenance import provenance
 from .runs import RunResult, RunSpec
 from .sampling import TrainingSet, sample_training_set
@@ -189,7 +190,6 @@ def train_group(
         fourier_scale=s0.fourier_scale,
     ).to(device)
     params = list(model.parameters())
-    fused = device == "cpu" or device.startswith("cuda")
     # CPU: a hand-written forward/backward without autograd (the fused C kernel,
     # or torch ops if it cannot be built); on GPUs autograd is kept.
     use_fast = device == "cpu" and supports(model) and step != "autograd"
@@ -199,10 +199,9 @@ def train_group(
     # predictions at checkpoints: the C kernel's forward where there is one
     forward = fast.predict if fast is not None and fast.backend == "c" else None
 
-    def new_optimizer() -> torch.optim.Optimizer:
-        return torch.optim.Adam(params, lr=s0.lr, fused=fused) if fused else torch.optim.Adam(params, lr=s0.lr)
-
-    opt = new_optimizer()
+    # not torch.optim.Adam: its CPU kernels round a tensor's last elements
+    # differently, so a net's update depended on its batch-mates (optim.py)
+    opt = ExactAdam(params, lr=s0.lr)
     shuffle_gens = [init_generator(s.seed, 1) for s in specs]
     curve = _Evaluator(truth.at_resolution(s0.curve_res), sets, device)
     targets_np = [ts.targets for ts in sets]
@@ -239,7 +238,7 @@ def train_group(
     try:
         for epoch in range(1, total_epochs + 1):
             if s0.protocol == "blog":
-                opt = new_optimizer()  # the post's script: Adam's moments and bias correction restart
+                opt.reset()  # the post's script: Adam's moments and bias correction restart
             perm = torch.zeros(B, n_max, dtype=torch.int64)
             for b, s in enumerate(specs):
                 perm[b, : s.n] = torch.randperm(s.n, generator=shuffle_gens[b])
@@ -262,7 +261,8 @@ def train_group(
                             per_net = (sq * valid).sum(1) / count
                         else:
                             per_net = sq.mean(1)
-                        opt.zero_grad(set_to_none=True)
+                        for p in params:
+                            p.grad = None
                         per_net.sum().backward()
                     opt.step()
                     nonfinite |= ~torch.isfinite(per_net.detach())
@@ -284,6 +284,10 @@ def train_group(
 
     final = _Evaluator(truth.at_resolution(s0.eval_res), sets, device)
     pred, ids = final.predict(model, with_patterns=True)
+    if forward is not None:
+        # the C kernel's forward computes each net alone; torch's bmm rounds
+        # differently for other group sizes, so only the pattern ids come from it
+        pred = final.predict(model, forward=forward)
     with torch.no_grad():
         pred_train = (forward or model)(X).float().cpu().numpy()
     seconds = time.perf_counter() - t0
