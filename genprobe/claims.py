@@ -157,7 +157,6 @@ def threshold(
     op: str,
     value: float,
     *,
-    worst: float | None = None,
     claim: str | None = None,
     statement: str = "",
     end_epoch: int | None = None,
@@ -165,14 +164,14 @@ def threshold(
 ) -> Verdict:
     """``metric`` (late-window median per seed) compared with a fixed bound.
 
-    >>> # threshold(runs, "held_out_iou", ">=", 0.7, worst=0.5)
+    >>> # threshold(runs, "held_out_iou", ">=", 0.7)
     """
     vals = per_seed(results, metric, end_epoch, frac)
     return _verdict(
         claim or f"{metric} {op} {value}",
         statement or f"{metric} {op} {value}",
         results,
-        [Check(metric, vals, op, value, worst, note=_window_note(end_epoch, frac))],
+        [Check(metric, vals, op, value, note=_window_note(end_epoch, frac))],
         runs=(results,),
     )
 
@@ -184,7 +183,7 @@ def _window_note(end_epoch: int | None, frac: float) -> str:
 
 def _paired(subject: Sequence[RunResult], other: Sequence[RunResult], metric: str, end_epoch, frac, how: str) -> list[float]:
     a = per_seed(subject, metric, end_epoch, frac)
-    b = per_seed(other, metric, None, frac)
+    b = per_seed(other, metric, frac)
     if _seeds(subject) != _seeds(other):
         raise ValueError(f"paired comparison needs the same seeds, got {_seeds(subject)} and {_seeds(other)}")
     if how == "diff":
@@ -200,7 +199,6 @@ def compare(
     value: float,
     *,
     how: str = "diff",
-    worst: float | None = None,
     claim: str | None = None,
     statement: str = "",
     end_epoch: int | None = None,
@@ -214,7 +212,7 @@ def compare(
         claim or f"{label} {op} {value}",
         statement or f"{_subject(subject)} vs {_subject(reference)} on {metric}",
         subject,
-        [Check(label, vals, op, value, worst, note=_window_note(end_epoch, frac))],
+        [Check(label, vals, op, value, note=_window_note(end_epoch, frac))],
         runs=(subject, reference),
     )
 
@@ -238,7 +236,6 @@ def no_overfitting(
     knn: Sequence[RunResult],
     *,
     iou_min: float,
-    iou_worst: float,
     above_dot: float,
     knn_tolerance: float,
     end_epoch: int | None = None,
@@ -255,10 +252,10 @@ def no_overfitting(
         "the net draws the true shape: high held-out IoU, its topology, above the dot memoriser, level with 1-NN",
         net,
         [
-            Check("held_out_iou", per_seed(net, "held_out_iou", end_epoch, frac), ">=", iou_min, iou_worst, _window_note(end_epoch, frac)),
-            Check("topology_error", _topology_error(net, end_epoch, frac), "<=", 0, 2, "|pieces-true| + |holes-true|"),
-            Check("held_out_iou - dot", _paired(net, dot, "held_out_iou", end_epoch, frac, "diff"), ">=", above_dot, None, "paired by seed"),
-            Check("held_out_iou - 1-nn", _paired(net, knn, "held_out_iou", end_epoch, frac, "diff"), ">=", -knn_tolerance, None, "paired by seed"),
+            Check("held_out_iou", per_seed(net, "held_out_iou", end_epoch, frac), ">=", iou_min, _window_note(end_epoch, frac)),
+            Check("topology_error", _topology_error(net, end_epoch, frac), "<=", 0, "|pieces-true| + |holes-true|"),
+            Check("held_out_iou - dot", _paired(net, dot, "held_out_iou", end_epoch, frac, "diff"), ">=", above_dot, "paired by seed"),
+            Check("held_out_iou - 1-nn", _paired(net, knn, "held_out_iou", end_epoch, frac, "diff"), ">=", -knn_tolerance, "paired by seed"),
         ],
         runs=(net, dot, knn),
     )
@@ -268,7 +265,6 @@ def concept_learnt(
     net: Sequence[RunResult],
     *,
     iou_min: float,
-    iou_worst: float | None,
     coverage_min: float,
     contrast_min: float,
     end_epoch: int | None = None,
@@ -285,9 +281,9 @@ def concept_learnt(
         "the net learns the whole shape: IoU, coverage of the true shape, contrast between shape and surroundings",
         net,
         [
-            Check("held_out_iou", per_seed(net, "held_out_iou", end_epoch, frac), ">=", iou_min, iou_worst, note),
-            Check("angular_coverage", per_seed(net, "angular_coverage", end_epoch, frac), ">=", coverage_min, None, note),
-            Check("contrast", per_seed(net, "contrast", end_epoch, frac), ">=", contrast_min, None, note),
+            Check("held_out_iou", per_seed(net, "held_out_iou", end_epoch, frac), ">=", iou_min, note),
+            Check("angular_coverage", per_seed(net, "angular_coverage", end_epoch, frac), ">=", coverage_min, note),
+            Check("contrast", per_seed(net, "contrast", end_epoch, frac), ">=", contrast_min, note),
         ],
         runs=(net,),
     )
@@ -326,7 +322,7 @@ def slower_with_less_data(
         if small is None:
             continue
         ref = _median(times[big])
-        checks.append(Check(f"{x}s to IoU>={level} at N={small}", times[small], ">=", ref, None, f"vs median at N={big}"))
+        checks.append(Check(f"{x}s to IoU>={level} at N={small}", times[small], ">=", ref, f"vs median at N={big}"))
     largest = _median(times[sizes[0]])
 
     def ratio(t: float) -> float:
@@ -337,7 +333,7 @@ def slower_with_less_data(
         return t / largest
 
     checks.append(
-        Check(f"{x}s N={sizes[-1]} / N={sizes[0]}", [ratio(t) for t in times[sizes[-1]]], ">=", min_ratio, None, "the extremes, per seed over the median at the largest N")
+        Check(f"{x}s N={sizes[-1]} / N={sizes[0]}", [ratio(t) for t in times[sizes[-1]]], ">=", min_ratio, "the extremes, per seed over the median at the largest N")
     )
     subj = next(iter(runs_by_n.values()))
     return _verdict(
@@ -370,7 +366,7 @@ def less_stable_with_less_data(
     inst = {n: [late_instability(r, "held_out_iou", end_epoch, frac) for r in runs_by_n[n]] for n in sizes}
     ref = float(np.nanmedian(inst[sizes[0]])) if not np.isnan(inst[sizes[0]]).all() else math.nan
     checks = [
-        Check(f"IoU instability N={n}", inst[n], ">=", max(factor * ref, floor), None, f"{factor} x N={sizes[0]} ({ref:.3g}), at least {floor}")
+        Check(f"IoU instability N={n}", inst[n], ">=", max(factor * ref, floor), f"{factor} x N={sizes[0]} ({ref:.3g}), at least {floor}")
         for n in small
     ]
     subj = runs_by_n[sizes[0]]
@@ -404,7 +400,7 @@ def ring_not_points(
     for name, other in memorisers.items():
         for metric, how, op, bound in rules[name]:
             sym = "/" if how == "ratio" else "-"
-            checks.append(Check(f"{metric} {sym} {name}", _paired(net, other, metric, end_epoch, frac, how), op, bound, None, "paired by seed"))
+            checks.append(Check(f"{metric} {sym} {name}", _paired(net, other, metric, end_epoch, frac, how), op, bound, "paired by seed"))
     return _verdict(
         "ring-not-points",
         "the net draws a ring-like shape (fewer pieces, contrast and coverage along the ring) rather than the points",
@@ -439,8 +435,8 @@ def contiguous_regions(
         "predicted black forms far fewer pieces than there are black training points",
         net,
         [
-            Check("pieces per black training point", ratios, "<=", max_pieces_per_point, None, _window_note(end_epoch, frac)),
-            Check("black area / true black area", areas, ">=", min_area_ratio, None, _window_note(end_epoch, frac)),
+            Check("pieces per black training point", ratios, "<=", max_pieces_per_point, _window_note(end_epoch, frac)),
+            Check("black area / true black area", areas, ">=", min_area_ratio, _window_note(end_epoch, frac)),
         ],
         runs=(net,),
     )
@@ -465,7 +461,7 @@ def longer_training_helps(
         "longer-helps",
         f"training {long_epoch} instead of {short_epoch} epochs raises held-out IoU",
         net,
-        [Check(f"IoU@{long_epoch} - IoU@{short_epoch}", gains, ">=", min_gain, None, f"late-window medians, {frac:.0%} windows")],
+        [Check(f"IoU@{long_epoch} - IoU@{short_epoch}", gains, ">=", min_gain, f"late-window medians, {frac:.0%} windows")],
         runs=(net,),
     )
 
@@ -483,6 +479,6 @@ def matches_local_interpolator(
         "as-good-as-1nn",
         "the net generalises at least as well as the 1-NN local interpolator on the same points",
         net,
-        [Check("held_out_iou - 1-nn", _paired(net, knn, "held_out_iou", end_epoch, frac, "diff"), ">=", -tolerance, None, "paired by seed")],
+        [Check("held_out_iou - 1-nn", _paired(net, knn, "held_out_iou", end_epoch, frac, "diff"), ">=", -tolerance, "paired by seed")],
         runs=(net, knn),
     )

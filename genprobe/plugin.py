@@ -16,6 +16,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from .verdicts import Verdict
 
 VERDICT_PROPERTY = "genprobe_verdict"
-EXPECTATIONS = ("holds", "refuted", "fails", "any")
+EXPECTATIONS = ("holds", "refuted", "fails", "report")
 
 _OPTIONS = {
     # option: (environment variable, help)
@@ -279,17 +280,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 class Probe:
     """What a claim test gets from the ``genprobe`` fixture.
 
-    ``probe.net(312)`` is the post's net at N = 312 over the session's seeds,
+    ``probe.net(312)`` is the post's net at N = 312 over the probe's seeds,
     at the profile's scale (cached, trained once per session at most);
     ``probe.baseline("knn", 312)``, ``probe.shuffled(312)`` and
     ``probe.fourier(312)`` are the controls on the same points; ``probe.runs``
-    takes any specs. ``probe.check(verdict)`` asserts a verdict and records it
-    for the summary table, the report and ``--junitxml``.
+    takes any specs. ``probe.check(build)`` decides a claim: ``build`` maps a
+    probe to a :class:`~genprobe.verdicts.Verdict`, and is called on the
+    session's first seeds and, while the verdict is inconclusive, on more
+    seeds (:meth:`Profile.plan`); the verdict is asserted against its
+    expectation and recorded for the summary table, the report and
+    ``--junitxml``.
     """
 
-    def __init__(self, session: GenprobeSession, node: pytest.Item):
+    def __init__(self, session: GenprobeSession, node: pytest.Item, seeds: tuple[int, ...] | None = None):
         self._session = session
         self._node = node
+        self._seeds = seeds
 
     @property
     def profile(self) -> Profile:
@@ -297,7 +303,11 @@ class Probe:
 
     @property
     def seeds(self) -> tuple[int, ...]:
-        return self._session.seeds
+        return self._session.seeds if self._seeds is None else self._seeds
+
+    def on(self, seeds: Sequence[int]) -> Probe:
+        """The same probe over other seeds."""
+        return Probe(self._session, self._node, tuple(seeds))
 
     @property
     def thresholds(self):
@@ -318,47 +328,58 @@ class Probe:
     def baseline(self, model: str, n: int, k: int = 1) -> list[RunResult]:
         return self.runs([self.profile.baseline(model, n, s, k) for s in self.seeds])
 
-    def expect(self, claim: str, n: int | str, protocol: str = "standard") -> str:
-        """The profile's recorded expectation for a claim: ``holds`` or ``refuted``."""
-        return self.profile.expect(claim, n, protocol)
+    def expect(self, test_id: str | None = None) -> str:
+        """The profile's expectation for a test (default: this one), from the committed evidence."""
+        return self.profile.expect(test_id or self._node.name)[0]
 
-    def check(self, verdict: Verdict, expect: str | None = None, protocol: str = "standard") -> Verdict:
-        """Assert ``verdict`` and record it.
+    def check(self, verdict: Verdict | Callable[[Probe], Verdict], expect: str | None = None) -> Verdict:
+        """Decide a claim over seeds, assert it and record it.
 
         Args:
-            verdict: from a function of :mod:`genprobe.claims`.
-            expect: None: the profile's recorded expectation for
-                ``(verdict.claim, verdict.n, protocol)`` (default ``holds``);
-                or ``holds`` (the claim must hold), ``refuted`` (our
-                measurements refute the post: the test xfails with the numbers,
-                and fails if the claim unexpectedly holds, like a strict
-                xfail), ``fails`` (a control: passes when the claim does
-                not hold) or ``any`` (a baseline: recorded, never fails).
+            verdict: a function ``probe -> Verdict`` (from :mod:`genprobe.claims`),
+                judged on the first seeds and, while inconclusive, on more,
+                up to the profile's ``max_seeds``; or a ready ``Verdict``,
+                judged once, on its own seeds.
+            expect: None: the profile's expectation for this test, set from
+                the confirmation evidence (``holds`` where no evidence names
+                it); or ``holds`` (the claim must hold), ``refuted`` (our
+                measurements refute the post: the test xfails with the
+                numbers, and fails if the claim holds), ``fails`` (a control:
+                passes only when the claim is refuted) or ``report``
+                (recorded, never fails). ``holds``, ``refuted`` and ``fails``
+                also fail when the verdict is still inconclusive at the
+                maximum seeds.
         """
         __tracebackhide__ = True
         from .jsonio import to_json_safe
 
+        why = ""
         if expect is None:
-            expect = self.profile.expect(verdict.claim, verdict.n, protocol)
-            why = self.profile.why(verdict.claim, verdict.n, protocol)
-            if why:
-                verdict.notes.append(f"{self.profile.name} profile expectation '{expect}': {why}")
+            expect, why = self.profile.expect(self._node.name)
         if expect not in EXPECTATIONS:
             raise pytest.UsageError(f"genprobe: unknown expectation {expect!r}; choose from {', '.join(EXPECTATIONS)}")
-        d = verdict.to_dict()
+        from .verdicts import decide_over_seeds
+
+        v = decide_over_seeds(verdict, self, self.profile.plan(self.seeds), self.profile.alpha)
+        if why:
+            v.notes.append(f"{self.profile.name} profile expects '{expect}': {why}")
+        d = v.to_dict()
         self._node.user_properties.append((VERDICT_PROPERTY, json.dumps({"verdict": to_json_safe(d), "expect": expect})))
-        for c in verdict.checks:
-            self._node.user_properties.append((f"genprobe:{verdict.claim}:N={verdict.n}:{c.metric}", c.measured))
-        status = verdict.status
+        self._node.user_properties.append((f"genprobe:{v.claim}:N={v.n}:seeds", str(len(v.seeds))))
+        for c in v.checks:
+            self._node.user_properties.append((f"genprobe:{v.claim}:N={v.n}:{c.metric}", c.decision))
+        status = v.status
+        undecided = status == "inconclusive"
+        more = f" at {len(v.seeds)} seeds, the most this profile trains" if undecided else ""
         if expect == "holds" and status != "holds":
-            pytest.fail(verdict.explain(), pytrace=False)
-        if expect == "fails" and status == "holds":
-            pytest.fail("control passed the claim, so the claim cannot tell it apart:\n" + verdict.explain(), pytrace=False)
+            pytest.fail(f"expected holds, got {status}{more}:\n" + v.explain(), pytrace=False)
+        if expect == "fails" and status != "refuted":
+            pytest.fail(f"control not refuted ({status}{more}), so the claim cannot tell it apart:\n" + v.explain(), pytrace=False)
         if expect == "refuted":
-            if status == "holds":
-                pytest.fail("[XPASS(strict)] expected refuted, but the claim holds:\n" + verdict.explain(), pytrace=False)
-            pytest.xfail(f"{status}: " + "; ".join(f"{c.metric} {c.measured} vs {c.rule}" for c in verdict.failing()))
-        return verdict
+            if status != "refuted":
+                pytest.fail(f"[XPASS(strict)] expected refuted, got {status}{more}:\n" + v.explain(), pytrace=False)
+            pytest.xfail(f"{status}: " + "; ".join(f"{c.metric}: {c.decision} ({c.measured})" for c in v.checks if c.status == "refuted"))
+        return v
 
 
 @pytest.fixture
@@ -374,22 +395,22 @@ def _verdicts(gs: GenprobeSession) -> list[tuple[Verdict, str]]:
     out = []
     for _, d, expect in gs.rows:
         d = dict(d)
-        d["checks"] = [dict(c, values=[from_json_safe(v) for v in c["values"]], threshold=from_json_safe(c["threshold"]), worst=None if c["worst"] is None else from_json_safe(c["worst"])) for c in d["checks"]]
+        d["checks"] = [dict(c, values=[from_json_safe(v) for v in c["values"]], threshold=from_json_safe(c["threshold"])) for c in d["checks"]]
         out.append((Verdict.from_dict(d), expect))
     return out
 
 
 def _role(expect: str, check_status: str, verdict_status: str) -> str:
     """What a check row means for its test (controls and refutations read differently)."""
-    if expect == "any":
+    if expect == "report":
         return f"reported: {check_status}"
     if expect == "fails":
-        if verdict_status == "holds":
-            return "CONTROL PASSED CLAIM"
+        if verdict_status != "refuted":
+            return f"CONTROL NOT REFUTED: {check_status}"
         return f"control: {check_status}"
     if expect == "refuted":
-        return f"{check_status} (claim expected refuted)" if verdict_status != "holds" else "HOLDS (expected refuted)"
-    return check_status
+        return f"{check_status} (claim expected refuted)" if verdict_status == "refuted" else f"{check_status.upper()} (expected refuted)"
+    return check_status if verdict_status == "holds" else check_status.upper()
 
 
 def _write_report(gs: GenprobeSession) -> Path:
@@ -413,7 +434,7 @@ def _write_report(gs: GenprobeSession) -> Path:
         "long_epochs": gs.profile.long_epochs,
     }
     labelled = []
-    roles = {"fails": "control", "refuted": "expected refuted", "any": "reported", "holds": "claim"}
+    roles = {"fails": "control", "refuted": "expected refuted", "report": "reported", "holds": "claim"}
     for v, expect in verdicts:
         v.role = roles[expect]
         labelled.append(v)
@@ -421,20 +442,26 @@ def _write_report(gs: GenprobeSession) -> Path:
 
 
 def _terminal_summary(gs: GenprobeSession, tr) -> None:
-    tr.section(f"genprobe claims ({gs.settings.profile} profile, seeds {','.join(map(str, gs.seeds))})")
-    header = ("claim", "subject", "N", "metric", "rule", "measured", "verdict")
+    from .stats import ALPHA
+
+    tr.section(f"genprobe claims ({gs.settings.profile} profile, seeds from {','.join(map(str, gs.seeds))})")
+    tr.write_line(
+        f"rule: a sign test per check on the seeds' values; at most {ALPHA:.0%} error per check over all looks "
+        "(README, 'How verdicts are decided')"
+    )
+    header = ("claim", "subject", "N", "metric", "seeds meeting the bound: verdict", "measured", "outcome")
     rows = []
     for v, expect in _verdicts(gs):
         for c in v.checks:
-            rows.append((v.claim, v.subject, str(v.n), c.metric, c.rule, c.measured, _role(expect, c.status, v.status)))
-    widths = [min(max(len(r[i]) for r in rows + [header]), 44) for i in range(len(header))]
+            rows.append((v.claim, v.subject, str(v.n), c.metric, c.decision, c.measured, _role(expect, c.status, v.status)))
+    widths = [min(max(len(r[i]) for r in rows + [header]), 48) for i in range(len(header))]
 
     def fmt(r):
         return "  ".join(str(x)[: w].ljust(w) for x, w in zip(r, widths))
 
     tr.write_line(fmt(header), bold=True)
     for r in rows:
-        bad = r[-1] in ("refuted", "inconclusive", "CONTROL PASSED CLAIM", "HOLDS (expected refuted)")  # a failing test
+        bad = any(ch.isupper() for ch in r[-1].split(":")[0].split(" (")[0])  # upper case: a failing test
         tr.write_line(fmt(r), red=bad)
     if gs.report_path is not None:
         tr.write_line(f"genprobe report: {gs.report_path}")

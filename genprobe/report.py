@@ -449,20 +449,26 @@ def _summary_md(profile: str, verdicts: Sequence[Verdict], results: Sequence[Run
         f"{statuses.count(REFUTED)} refuted, {statuses.count(INCONCLUSIVE)} inconclusive** "
         f"({by_role['expected refuted']} refutations expected from our measurements, "
         f"{by_role['reported']} reported without gating); "
-        f"**{sum(v.status != HOLDS for v in controls)} of {len(controls)} controls fail their claim**, as they must "
+        f"**{sum(v.status == REFUTED for v in controls)} of {len(controls)} controls refuted**, as they must be "
         f"({len(results)} run{'s' if len(results) != 1 else ''})"
     )
     section("## Claims")
     if verdicts:
-        lines.append("| claim | role | subject | N | metric | rule | measured (median [min..max]) | verdict |")
-        lines.append("|---|---|---|---|---|---|---|---|")
+        lines.append(
+            "Each check is a sign test on the seeds' values (README, 'How verdicts are decided'); "
+            "a verdict holds when every check holds and is refuted when any is."
+        )
+        lines.append("")
+        lines.append("| claim | role | subject | N | seeds | metric | seeds meeting the bound: verdict | measured (median [min..max]) | verdict |")
+        lines.append("|---|---|---|---|---|---|---|---|---|")
         for v in verdicts:
             if not v.checks:
-                lines.append(f"| {_cell(v.claim)} | {v.role} | {_cell(v.subject)} | {_cell(v.n)} | (no checks) | - | - | {v.status} |")
+                lines.append(f"| {_cell(v.claim)} | {v.role} | {_cell(v.subject)} | {_cell(v.n)} | {len(v.seeds)} | (no checks) | - | - | {v.status} |")
             for c in v.checks:
                 status = f"**{c.status}**" if c.status == REFUTED else c.status
                 lines.append(
-                    f"| {_cell(v.claim)} | {v.role} | {_cell(v.subject)} | {_cell(v.n)} | {_cell(c.metric)} | {_cell(c.rule)} | {_cell(c.measured)} | {status} |"
+                    f"| {_cell(v.claim)} | {v.role} | {_cell(v.subject)} | {_cell(v.n)} | {len(v.seeds)} | {_cell(c.metric)} "
+                    f"| {_cell(c.decision)} | {_cell(c.measured)} | {status} |"
                 )
         statements: dict[str, str] = {}
         for v in verdicts:

@@ -6,14 +6,15 @@ Kept free of pytest and torch so claims, reports and the CLI share it.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Check", "Verdict", "HOLDS", "REFUTED", "INCONCLUSIVE"]
+from .stats import HOLDS, INCONCLUSIVE, REFUTED, SignTest, look_alpha, sign_test
 
-HOLDS, REFUTED, INCONCLUSIVE = "holds", "refuted", "inconclusive"
+__all__ = ["Check", "Verdict", "decide_over_seeds", "HOLDS", "REFUTED", "INCONCLUSIVE"]
 
 
 def _fmt(x: float) -> str:
@@ -28,37 +29,38 @@ def _fmt(x: float) -> str:
 
 @dataclass
 class Check:
-    """One measured quantity judged over seeds.
+    """One measured quantity judged over seeds by the sign test of :mod:`genprobe.stats`.
 
-    The rule: the median over seeds must satisfy ``op threshold`` and, when
-    ``worst`` is given, every seed must satisfy ``op worst``. A median that
-    passes with a seed below ``worst`` is *inconclusive* (the seeds disagree).
+    The claim is that a typical seed meets ``op threshold``: the check holds
+    when significantly more than half of the seeds meet it, is refuted when
+    significantly fewer do, and is inconclusive otherwise, at level
+    ``alpha`` (the level of this look; see :func:`genprobe.stats.sign_test`).
 
     Attributes:
         metric: what was measured, e.g. ``held_out_iou``.
-        values: one value per seed (NaN for a diverged seed).
+        values: one value per seed (NaN for a diverged seed: it misses the bound).
         op: ``>=`` or ``<=``.
-        threshold: bound on the median over seeds.
-        worst: bound on every single seed, or None.
+        threshold: the bound each seed is held to.
         note: how a value was formed (window, comparison), for the report.
+        alpha: the sign test's level at this look.
     """
 
     metric: str
     values: list[float]
     op: str
     threshold: float
-    worst: float | None = None
     note: str = ""
+    alpha: float = field(default_factory=lambda: look_alpha(2))
 
     def __post_init__(self) -> None:
         if self.op not in (">=", "<="):
             raise ValueError(f"op must be '>=' or '<=', got {self.op!r}")
         self.values = [float(v) for v in self.values]
+        self.threshold = float(self.threshold)
 
-    def _ok(self, x: float, bound: float) -> bool:
-        if math.isnan(x):
-            return False
-        return x >= bound if self.op == ">=" else x <= bound
+    @property
+    def test(self) -> SignTest:
+        return sign_test(self.values, self.op, self.threshold, self.alpha)
 
     @property
     def median(self) -> float:
@@ -71,25 +73,25 @@ class Check:
 
     @property
     def status(self) -> str:
-        if not self._ok(self.median, self.threshold):
-            return REFUTED
-        if self.worst is not None and not all(self._ok(v, self.worst) for v in self.values):
-            return INCONCLUSIVE
-        return HOLDS
+        return self.test.decision
 
     @property
     def rule(self) -> str:
-        text = f"median {self.op} {_fmt(self.threshold)}"
-        if self.worst is not None:
-            text += f", every seed {self.op} {_fmt(self.worst)}"
-        return text
+        return f"{self.op} {_fmt(self.threshold)} on most seeds (sign test, level {self.alpha:.3g})"
+
+    @property
+    def decision(self) -> str:
+        """``9 of 10 seeds >= 0.65: holds, p = 0.011``."""
+        t = self.test
+        side = "p" if t.decision == INCONCLUSIVE else "error <="
+        return f"{t.k} of {t.n} seeds {self.op} {_fmt(self.threshold)}: {t.decision}, {side} {t.p:.2g}"
 
     @property
     def measured(self) -> str:
         vals = [v for v in self.values if not math.isnan(v)]
         spread = f" [{_fmt(min(vals))}..{_fmt(max(vals))}]" if len(vals) > 1 else ""
         nan = f" ({len(self.values) - len(vals)} diverged)" if len(vals) < len(self.values) else ""
-        return f"{_fmt(self.median)}{spread}{nan}"
+        return f"median {_fmt(self.median)}{spread}{nan}"
 
 
 @dataclass
@@ -118,6 +120,15 @@ class Verdict:
     notes: list[str] = field(default_factory=list)
     runs: list[str] = field(default_factory=list)
     role: str = "claim"
+    look: int = 1  # which of the planned looks decided (1 = the first seeds)
+    looks: int = 1  # looks planned (the sign test runs at level alpha / looks at each)
+
+    def at_level(self, alpha: float, look: int = 1, looks: int = 1) -> Verdict:
+        """This verdict with every check judged at level ``alpha`` (one look's level)."""
+        for c in self.checks:
+            c.alpha = alpha
+        self.look, self.looks = look, looks
+        return self
 
     @property
     def status(self) -> str:
@@ -139,10 +150,13 @@ class Verdict:
 
     def explain(self) -> str:
         """Multi-line text: every check with rule, measured values and outcome."""
-        lines = [f"{self.claim} [{self.subject}, N={self.n}, seeds={self.seeds}]: {self.status.upper()} - {self.statement}"]
+        lines = [
+            f"{self.claim} [{self.subject}, N={self.n}, {len(self.seeds)} seeds {_seed_text(self.seeds)}, look {self.look} of {self.looks}]:"
+            f" {self.status.upper()} - {self.statement}"
+        ]
         for c in self.checks:
             per_seed = ", ".join(_fmt(v) for v in c.values)
-            lines.append(f"  {c.status:>12}  {c.metric}: {c.measured} (per seed: {per_seed}); rule: {c.rule}" + (f"; {c.note}" if c.note else ""))
+            lines.append(f"  {c.status:>12}  {c.metric}: {c.decision}; {c.measured} (per seed: {per_seed})" + (f"; {c.note}" if c.note else ""))
         lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)
 
@@ -150,16 +164,48 @@ class Verdict:
         d = asdict(self)
         d["status"] = self.status
         for c, cd in zip(self.checks, d["checks"]):
-            cd.update(status=c.status, median=c.median, rule=c.rule, measured=c.measured)
+            t = c.test
+            cd.update(status=c.status, median=c.median, rule=c.rule, measured=c.measured, decision=c.decision, k=t.k, p=t.p)
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Verdict:
-        checks = [
-            Check(**{k: v for k, v in c.items() if k in ("metric", "values", "op", "threshold", "worst", "note")})
-            for c in d["checks"]
-        ]
+        checks = [Check(**{k: v for k, v in c.items() if k in ("metric", "values", "op", "threshold", "note", "alpha")}) for c in d["checks"]]
         return cls(
             claim=d["claim"], statement=d["statement"], subject=d["subject"], n=d["n"], seeds=list(d["seeds"]),
             checks=checks, notes=list(d.get("notes", [])), runs=list(d.get("runs", [])), role=d.get("role", "claim"),
+            look=int(d.get("look", 1)), looks=int(d.get("looks", 1)),
         )
+
+
+def _seed_text(seeds: list[int]) -> str:
+    """``1000-1009`` for a run of seeds, else the list."""
+    if len(seeds) > 2 and list(seeds) == list(range(seeds[0], seeds[0] + len(seeds))):
+        return f"{seeds[0]}-{seeds[-1]}"
+    return ",".join(map(str, seeds))
+
+
+def decide_over_seeds(
+    verdict: Verdict | Callable[[Any], Verdict], probe: Any, plan: Sequence[Sequence[int]], alpha: float
+) -> Verdict:
+    """The sequential rule: judge on each look's seeds until decided.
+
+    Args:
+        verdict: ``probe -> Verdict`` (called with ``probe.on(seeds)`` for
+            each look of ``plan`` while the verdict is inconclusive), or a
+            ready ``Verdict`` (judged once, at level ``alpha``).
+        probe: anything with ``on(seeds)`` (the ``genprobe`` fixture).
+        plan: the seeds of each look (:meth:`genprobe.profiles.Profile.plan`).
+        alpha: the error over all looks; each look runs at ``alpha / len(plan)``.
+    """
+    if isinstance(verdict, Verdict):
+        return verdict.at_level(look_alpha(1, alpha))
+    level = look_alpha(len(plan), alpha)
+    v = None
+    for i, seeds in enumerate(plan, 1):
+        v = verdict(probe.on(tuple(seeds))).at_level(level, i, len(plan))
+        if v.status != INCONCLUSIVE:
+            break
+    if v is None:
+        raise ValueError("a plan needs at least one look")
+    return v

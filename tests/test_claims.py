@@ -41,29 +41,59 @@ def test_reach_time_needs_a_run_of_checkpoints():
 
 
 def test_check_rules():
-    assert Check("m", [0.7, 0.8, 0.9], ">=", 0.75).status == HOLDS
-    assert Check("m", [0.7, 0.7, 0.9], ">=", 0.75).status == REFUTED
-    assert Check("m", [0.2, 0.8, 0.9], ">=", 0.75, worst=0.5).status == INCONCLUSIVE
-    assert Check("m", [1.0, 2.0, 3.0], "<=", 2.0).status == HOLDS
+    """A check is a sign test on how many seeds meet the bound (genprobe.stats)."""
+    assert Check("m", [0.8] * 5, ">=", 0.75, alpha=0.05).status == HOLDS  # 5 of 5: p = 0.031
+    assert Check("m", [0.8] * 4 + [0.7], ">=", 0.75, alpha=0.05).status == INCONCLUSIVE  # 4 of 5: p = 0.19
+    assert Check("m", [0.7] * 5, ">=", 0.75, alpha=0.05).status == REFUTED
+    assert Check("m", [1.0, 2.0, 1.5, 0.5, 2.0], "<=", 2.0, alpha=0.05).status == HOLDS  # the bound itself meets it
+    c = Check("m", [0.8] * 9 + [0.1], ">=", 0.75, alpha=0.05)
+    assert c.status == HOLDS and c.decision == "9 of 10 seeds >= 0.75: holds, error <= 0.011"
     with pytest.raises(ValueError, match="op"):
         Check("m", [1.0], ">", 0)
 
 
 def test_a_diverged_seed_counts_as_failed_with_a_note():
-    good = [fake(s, [0.8] * 5) for s in (0, 1)]
-    bad = fake(2, [0.8, 0.8, 0.8, np.nan, np.nan], diverged_at=250)
-    v = claims.threshold(good + [bad], "held_out_iou", ">=", 0.7, worst=0.5)
-    assert math.isnan(v.checks[0].values[2])
-    assert v.status == INCONCLUSIVE  # the median holds, the diverged seed does not
+    good = [fake(s, [0.8] * 5) for s in range(4)]
+    bad = fake(4, [0.8, 0.8, 0.8, np.nan, np.nan], diverged_at=250)
+    v = claims.threshold(good + [bad], "held_out_iou", ">=", 0.7).at_level(0.05)
+    assert math.isnan(v.checks[0].values[4])
+    assert v.status == INCONCLUSIVE  # 4 of 5: the diverged seed misses the bound
     assert any("diverged" in note and "failed seed" in note for note in v.notes)
     assert "1 diverged" in v.checks[0].measured
-    two_bad = claims.threshold([good[0], bad, fake(3, [0.8] * 5, diverged_at=100)], "held_out_iou", ">=", 0.7)
-    assert two_bad.status == REFUTED  # a diverged seed is the worst value, not a skipped one
+    all_bad = [fake(s, [0.8] * 5, diverged_at=100) for s in range(5)]
+    assert claims.threshold(all_bad, "held_out_iou", ">=", 0.7).at_level(0.05).status == REFUTED
+
+
+def test_sequential_decision_stops_once_decided_and_uses_the_look_level():
+    """decide_over_seeds: more seeds only while inconclusive; each look at alpha / looks."""
+    from genprobe.verdicts import decide_over_seeds
+
+    class Seeds:
+        def __init__(self, seeds=()):
+            self.seeds, self.asked = tuple(seeds), []
+
+        def on(self, seeds):
+            self.asked.append(tuple(seeds))
+            return Seeds(seeds)
+
+    values = {s: 0.8 for s in range(10)} | {1: 0.1}  # seed 1 misses the bound
+
+    def build(g):
+        return claims.threshold([fake(s, [values[s]] * 5) for s in g.seeds], "held_out_iou", ">=", 0.7)
+
+    probe = Seeds()
+    v = decide_over_seeds(build, probe, [tuple(range(5)), tuple(range(10))], alpha=0.1)
+    assert probe.asked == [tuple(range(5)), tuple(range(10))]  # 4 of 5 undecided, 9 of 10 decide
+    assert v.status == HOLDS and (v.look, v.looks) == (2, 2) and v.checks[0].alpha == pytest.approx(0.05)
+    values[1] = 0.8
+    probe = Seeds()
+    v = decide_over_seeds(build, probe, [tuple(range(5)), tuple(range(10))], alpha=0.1)
+    assert probe.asked == [tuple(range(5))] and v.status == HOLDS and v.look == 1
 
 
 def test_longer_training_compares_two_windows_of_one_run():
-    r = fake(0, [0.1] * 10 + [0.4] * 10)
-    v = claims.longer_training_helps([r], short_epoch=900, long_epoch=1900, min_gain=0.1)
+    runs = [fake(s, [0.1] * 10 + [0.4] * 10) for s in range(5)]
+    v = claims.longer_training_helps(runs, short_epoch=900, long_epoch=1900, min_gain=0.1)
     assert v.checks[0].values[0] == pytest.approx(0.3) and v.passed
 
 
@@ -82,5 +112,7 @@ def test_verdict_round_trips_through_dict():
 
     v = claims.threshold([fake(s, [0.8] * 5) for s in range(3)], "held_out_iou", ">=", 0.7)
     v.role = "control"
+    v.at_level(0.05, 2, 2)
     w = Verdict.from_dict(v.to_dict())
     assert w.status == v.status and w.role == "control" and w.checks[0].values == v.checks[0].values
+    assert (w.look, w.looks, w.checks[0].alpha) == (2, 2, 0.05)

@@ -16,6 +16,7 @@ TINY = """
 import pytest
 from genprobe import claims
 from genprobe.runs import RunSpec
+from genprobe.verdicts import Check, Verdict
 
 
 def tiny(seed, **kw):
@@ -23,34 +24,52 @@ def tiny(seed, **kw):
     return RunSpec(**(base | kw))
 
 
-@pytest.fixture
-def nets(genprobe):
-    return genprobe.runs([tiny(s) for s in genprobe.seeds])
+def nets(g):
+    return g.runs([tiny(s) for s in g.seeds])
 
 
-@pytest.fixture
-def dots(genprobe):
-    return genprobe.runs([tiny(s, model="dot") for s in genprobe.seeds])
+def dots(g):
+    return g.runs([tiny(s, model="dot") for s in g.seeds])
 
 
 @pytest.mark.claim("iou-floor")
-def test_holds(genprobe, dots):
-    genprobe.check(claims.threshold(dots, "held_out_iou", ">=", 0.0, claim="iou-floor"))
+def test_holds(genprobe):
+    genprobe.check(lambda g: claims.threshold(dots(g), "held_out_iou", ">=", 0.0, claim="iou-floor"))
 
 
 @pytest.mark.claim("impossible")
-def test_refuted_expected(genprobe, dots):
-    genprobe.check(claims.threshold(dots, "held_out_iou", ">=", 2.0, claim="impossible"), expect="refuted")
+def test_refuted_expected(genprobe):
+    genprobe.check(lambda g: claims.threshold(dots(g), "held_out_iou", ">=", 2.0, claim="impossible"), expect="refuted")
 
 
 @pytest.mark.claim("control")
-def test_control(genprobe, dots):
-    genprobe.check(claims.threshold(dots, "components", "<=", 0, claim="control"), expect="fails")
+def test_control(genprobe):
+    genprobe.check(lambda g: claims.threshold(dots(g), "components", "<=", 0, claim="control"), expect="fails")
 
 
 @pytest.mark.claim("nets")
-def test_nets_recorded(genprobe, nets):
-    genprobe.check(claims.threshold(nets, "held_out_iou", ">=", 0.0, claim="nets"))
+def test_nets_recorded(genprobe):
+    genprobe.check(lambda g: claims.threshold(nets(g), "held_out_iou", ">=", 0.0, claim="nets"))
+"""
+
+COIN = """
+import pytest
+from genprobe.verdicts import Check, Verdict
+
+
+def coin(g):
+    # every other seed meets the bound: no number of seeds decides it
+    return Verdict("coin", "a fair coin", "none", 1, list(g.seeds), [Check("parity", [s % 2 for s in g.seeds], ">=", 1)])
+
+
+@pytest.mark.claim("coin")
+def test_coin_gated(genprobe):
+    genprobe.check(coin)
+
+
+@pytest.mark.claim("coin")
+def test_coin_reported(genprobe):
+    genprobe.check(coin, expect="report")
 """
 
 
@@ -115,16 +134,21 @@ def test_summary_report_and_junit(suite, tmp_path):
     result = suite.runpytest_subprocess("--genprobe-seeds=0,1", f"--genprobe-report={report}", f"--junitxml={junit}", "-p", "no:randomly")
     result.assert_outcomes(passed=3, xfailed=1)
     out = result.stdout.str()
-    result.stdout.fnmatch_lines(["*genprobe claims (smoke profile, seeds 0,1)*", "*claim*subject*N*metric*rule*measured*verdict*"])
+    result.stdout.fnmatch_lines(
+        ["*genprobe claims (smoke profile, seeds from 0,1)*", "rule: a sign test per check*", "*claim*subject*N*metric*seeds meeting the bound*measured*outcome*"]
+    )
     assert "(claim expected refuted)" in out and "control: " in out
+    # 2 seeds cannot decide (p >= 0.25); the claims took more, stopping at 7 of 7 (p = 0.008)
+    assert "7 of 7 seeds >= 0: holds" in out
     result.stdout.fnmatch_lines([f"genprobe report: {report}*"])
     summary = (report / "summary.md").read_text()
     assert "iou-floor" in summary and "impossible" in summary
     data = json.loads((report / "results.json").read_text())
     assert {v["claim"] for v in data["verdicts"]} == {"iou-floor", "impossible", "control", "nets"}
     assert data["info"]["seeds"] == [0, 1]
-    props = [p.get("name") for p in ET.parse(junit).iter("property")]
-    assert "genprobe_verdict" in props and any(p.startswith("genprobe:iou-floor") for p in props)
+    props = {p.get("name"): p.get("value") for p in ET.parse(junit).iter("property")}
+    assert "genprobe_verdict" in props and props["genprobe:iou-floor:N=300:seeds"] == "7"
+    assert props["genprobe:iou-floor:N=300:held_out_iou"].startswith("7 of 7 seeds >= 0: holds")
 
 
 def test_second_run_reuses_the_cache(suite, tmp_path, monkeypatch):
@@ -154,13 +178,13 @@ from genprobe import claims
 from genprobe.runs import RunSpec
 
 def test_strict(genprobe):
-    runs = genprobe.runs([RunSpec(truth="ring@64", n=300, seed=0, model="dot", eval_res=32, curve_res=32)])
+    runs = genprobe.runs([RunSpec(truth="ring@64", n=300, seed=s, model="dot", eval_res=32, curve_res=32) for s in range(5)])
     genprobe.check(claims.threshold(runs, "held_out_iou", ">=", 0.0), expect="refuted")
 """
     )
     result = suite.runpytest_subprocess("--genprobe-no-report", "test_strict.py")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*XPASS(strict)*expected refuted*"])
+    result.stdout.fnmatch_lines(["*XPASS(strict)*expected refuted, got holds*"])
 
 
 def test_control_that_passes_the_claim_fails(suite):
@@ -170,13 +194,13 @@ from genprobe import claims
 from genprobe.runs import RunSpec
 
 def test_ctrl(genprobe):
-    runs = genprobe.runs([RunSpec(truth="ring@64", n=300, seed=0, model="dot", eval_res=32, curve_res=32)])
+    runs = genprobe.runs([RunSpec(truth="ring@64", n=300, seed=s, model="dot", eval_res=32, curve_res=32) for s in range(5)])
     genprobe.check(claims.threshold(runs, "held_out_iou", ">=", 0.0), expect="fails")
 """
     )
     result = suite.runpytest_subprocess("--genprobe-no-report", "test_ctrl.py")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*control passed the claim*"])
+    result.stdout.fnmatch_lines(["*control not refuted (holds)*"])
 
 
 def test_xdist_gives_one_summary_and_same_verdicts(suite, tmp_path):
@@ -192,3 +216,23 @@ def test_xdist_gives_one_summary_and_same_verdicts(suite, tmp_path):
         return sorted(line for line in lines if line.strip() and not line.startswith("=") and "passed" not in line)
 
     assert rows(serial) == rows(parallel)
+
+
+def test_undecided_at_the_most_seeds_fails_a_gate_and_is_reported_otherwise(suite, tmp_path):
+    suite.makepyfile(test_coin=COIN)
+    junit = tmp_path / "junit.xml"
+    result = suite.runpytest_subprocess("--genprobe-no-report", "test_coin.py", f"--junitxml={junit}")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*expected holds, got inconclusive at 10 seeds, the most this profile trains*"])
+    result.stdout.fnmatch_lines(["*5 of 10 seeds >= 1: inconclusive*"])
+    props = [(p.get("name"), p.get("value")) for p in ET.parse(junit).iter("property")]
+    assert ("genprobe:coin:N=1:seeds", "10") in props  # looks at 5 and 10 seeds: the profile's plan
+
+
+def test_more_seeds_continue_after_the_start_seeds(suite, tmp_path):
+    suite.makepyfile(test_coin=COIN)
+    junit = tmp_path / "junit.xml"
+    suite.runpytest_subprocess("--genprobe-no-report", "test_coin.py::test_coin_reported", "--genprobe-seeds=20-24", f"--junitxml={junit}")
+    payload = next(json.loads(p.get("value")) for p in ET.parse(junit).iter("property") if p.get("name") == "genprobe_verdict")
+    assert payload["verdict"]["seeds"] == list(range(20, 30)) and payload["expect"] == "report"
+    assert (payload["verdict"]["look"], payload["verdict"]["looks"]) == (2, 2)

@@ -68,13 +68,13 @@ def is_red(px: np.ndarray) -> np.ndarray:
 
 
 def verdicts() -> list[Verdict]:
-    holds = Verdict("draws-ring", "the net draws the ring", "mlp/standard", 50, [0, 1, 2], [Check("held_out_iou", [0.6, 0.61, 0.62], ">=", 0.5, worst=0.4)])
+    holds = Verdict("draws-ring", "the net draws the ring", "mlp/standard", 50, [0, 1, 2, 3, 4], [Check("held_out_iou", [0.6, 0.61, 0.62, 0.6, 0.7], ">=", 0.5)])
     refuted = Verdict(
-        "no-memorising", "the net does not only colour its points", "mlp/standard", 50, [0, 1, 2],
-        [Check("components", [30, float("nan"), 40], "<=", 5, note="final"), Check("angular_coverage", [0.9, 0.8, 0.95], ">=", 0.7)],
+        "no-memorising", "the net does not only colour its points", "mlp/standard", 50, [0, 1, 2, 3, 4],
+        [Check("components", [30, float("nan"), 40, 35, 50], "<=", 5, note="final"), Check("angular_coverage", [0.9, 0.8, 0.95, 0.9, 0.9], ">=", 0.7)],
         notes=["seed 1 diverged"],
     )
-    shaky = Verdict("pipe|claim", "seeds disagree", "dot", "5000..312", [0, 1], [Check("held_out_iou", [0.9, 0.1], ">=", 0.3, worst=0.2)])
+    shaky = Verdict("pipe|claim", "seeds disagree", "dot", "5000..312", [0, 1], [Check("held_out_iou", [0.9, 0.1], ">=", 0.3)])
     return [holds, refuted, shaky]
 
 
@@ -208,10 +208,10 @@ def test_write_report(tmp_path):
     md = summary.read_text()
     assert "smoke" in md and "torch" in md
     assert "1 holds, 1 refuted, 1 inconclusive" in md
-    assert "| claim | role | subject | N | metric | rule | measured (median [min..max]) | verdict |" in md
+    assert "| claim | role | subject | N | seeds | metric | seeds meeting the bound: verdict | measured (median [min..max]) | verdict |" in md
     for v in vs:
         for c in v.checks:
-            assert c.rule in md
+            assert c.decision in md
             assert c.measured in md
     assert "draws-ring" in md and "no-memorising" in md and "pipe\\|claim" in md
     assert "**refuted**" in md and "| holds |" in md and "| inconclusive |" in md

@@ -421,27 +421,23 @@ def test_resolve_device_not_a_string():
 
 
 @pytest.mark.slow
-def test_posts_net_learns_the_ring_and_shuffled_labels_do_not():
-    """Depth 30 x width 30, N = 5000 on the 1024^2 ring, standard protocol, 400 epochs (2000 steps).
+def test_a_net_learns_the_ring_and_shuffled_labels_do_not():
+    """8 seeds of a well-conditioned ring net (depth 8 x width 30, N = 4000 of the 256^2 ring,
+    lr 3e-3, 400 epochs), judged by the suite's sign test, never by one trajectory.
 
-    Measured held_out_iou at epoch 400 (128^2 grid), CPU, 1 thread:
-        true labels:     seed 0: 0.141, seed 1: 0.436, seed 2: 0.553
-        shuffled labels: 0.000 for all three seeds
-    The curves oscillate (seed 0: 0.48 at epoch 250, 0.17 at 300, 0.43 at 350,
-    0.14 at 400). A 16-seed scan on a GPU (different float rounding, so other
-    trajectories) gave at epoch 400: min 0.27, 10 % quantile 0.32, median
-    0.60; from epoch 300 on no seed was below 0.17 at any 25-epoch
-    checkpoint, while before epoch 300 some seeds transiently dropped to 0.
-    Shuffled labels stayed at 0.000 for all 16 seeds at every checkpoint
-    after epoch 25 (an untrained net scores ~0.05 by painting everything
-    dark). Seed 1 (0.436 on CPU, 0.61 on GPU) is used; the bound 0.15 is
-    about a third of it. Takes ~20 s on one core.
+    Measured (CPU, late-window held-out IoU): true labels 0.32..0.63 over
+    seeds 0-7, shuffled labels 0.000 on every seed. The bounds (0.15 and
+    0.05) sit far from both, and 8 of 8 seeds decide at p = 0.004.
     """
-    base = RunSpec(n=5000, seed=1, epochs=400, eval_res=128, curve_res=64, checkpoints=2)
-    true_run, shuffled_run = train([base, base.replace(labels="shuffled")])
-    iou_true = true_run.final["held_out_iou"]
-    iou_shuffled = shuffled_run.final["held_out_iou"]
-    assert iou_true >= 0.15, f"held_out_iou {iou_true:.3f} with true labels"
-    assert iou_shuffled <= 0.1, f"held_out_iou {iou_shuffled:.3f} with shuffled labels"
-    assert true_run.final["black_train_recall"] > shuffled_run.final["black_train_recall"]
-    assert true_run.final["train_mse"] < shuffled_run.final["train_mse"]
+    from genprobe import claims
+    from genprobe.stats import sign_test
+
+    base = RunSpec(truth="ring@256", n=4000, depth=8, width=30, epochs=400, lr=3e-3, eval_res=64, curve_res=64, checkpoints=10)
+    seeds = range(8)
+    runs = train([base.replace(seed=s) for s in seeds] + [base.replace(seed=s, labels="shuffled") for s in seeds])
+    true_iou = claims.per_seed(runs[:8], "held_out_iou")
+    shuffled_iou = claims.per_seed(runs[8:], "held_out_iou")
+    assert sign_test(true_iou, ">=", 0.15, 0.05).decision == "holds", true_iou
+    assert sign_test(shuffled_iou, "<=", 0.05, 0.05).decision == "holds", shuffled_iou
+    gap = [t - u for t, u in zip(true_iou, shuffled_iou)]
+    assert sign_test(gap, ">=", 0.1, 0.05).decision == "holds", gap

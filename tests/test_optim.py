@@ -1,0 +1,67 @@
+"""ExactAdam: Adam to float rounding, and the update of a number depends on that number alone."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from genprobe.optim import ExactAdam
+
+
+def _grads(shapes, steps, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return [[torch.randn(*s, generator=g) for s in shapes] for _ in range(steps)]
+
+
+def _run(opt_cls, params, grads, **kw):
+    opt = opt_cls(params, lr=1e-2, **kw)
+    for step in grads:
+        for p, gr in zip(params, step):
+            p.grad = gr.clone()
+        opt.step()
+    return [p.detach().clone() for p in params]
+
+
+def test_matches_torch_adam_to_float_rounding():
+    shapes = [(3, 30, 30), (3, 1, 30), (3, 2, 30)]
+    grads = _grads(shapes, 20)
+    init = [torch.randn(*s, generator=torch.Generator().manual_seed(1)) for s in shapes]
+    ours = _run(ExactAdam, [p.clone().requires_grad_() for p in init], grads)
+    ref = _run(torch.optim.Adam, [p.clone().requires_grad_() for p in init], grads)
+    for a, b in zip(ours, ref):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("size", [1, 7, 30, 900, 1800, 4099])
+def test_an_element_is_updated_the_same_wherever_it_sits(size):
+    """torch's CPU Adam rounds a tensor's tail elements differently; ours must not (issue 9)."""
+    grads = _grads([(size,)], 5, seed=size)
+    p0 = torch.randn(size, generator=torch.Generator().manual_seed(2))
+    alone = _run(ExactAdam, [p0.clone().requires_grad_()], grads)[0]
+    for pad in (1, 3, 16, 901):  # the same numbers at every offset of a longer tensor
+        big = torch.cat([torch.ones(pad), p0, torch.ones(pad)]).requires_grad_()
+        big_grads = [[torch.cat([torch.ones(pad), gr[0], torch.ones(pad)])] for gr in grads]
+        out = _run(ExactAdam, [big], big_grads)[0]
+        assert torch.equal(out[pad : pad + size], alone)
+
+
+def test_reset_is_a_fresh_optimizer():
+    grads = _grads([(5,)], 3)
+    p = torch.zeros(5, requires_grad=True)
+    opt = ExactAdam([p], lr=0.1)
+    p.grad = grads[0][0].clone()
+    opt.step()
+    opt.reset()
+    q = p.detach().clone().requires_grad_()
+    fresh = ExactAdam([q], lr=0.1)
+    for o, t in ((opt, p), (fresh, q)):
+        t.grad = grads[1][0].clone()
+        o.step()
+    assert torch.equal(p, q) and opt.t == 1
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="at least one parameter"):
+        ExactAdam([])
+    with pytest.raises(ValueError, match="lr must be a positive number, got -1"):
+        ExactAdam([torch.zeros(1)], lr=-1)
