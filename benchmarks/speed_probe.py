@@ -45,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from genprobe.fastmlp import FastMLPStep  # noqa: E402
 from genprobe.model import BatchedMLP, param_count  # noqa: E402
+from genprobe.optim import ExactAdam  # noqa: E402
 
 
 def make_data(B: int, n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -57,11 +58,12 @@ def make_data(B: int, n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor
 class Batched:
     """The trainer's inner step (standard protocol, unpadded), autograd or fast."""
 
-    def __init__(self, args, X, Y, fast: bool, backend: str = "auto"):
+    def __init__(self, args, X, Y, fast: bool, backend: str = "auto", adam: str = "exact"):
         self.B, self.batch = args.nets, args.batch
         self.model = BatchedMLP(list(range(self.B)), depth=args.depth, width=args.width)
         self.params = list(self.model.parameters())
-        self.opt = torch.optim.Adam(self.params, lr=1e-3, fused=True)
+        # the trainer's Adam (position-independent, genprobe/optim.py); "fused": torch's, for its cost
+        self.opt = ExactAdam(self.params, lr=1e-3) if adam == "exact" else torch.optim.Adam(self.params, lr=1e-3, fused=True)
         self.fast = FastMLPStep(self.model, backend=backend) if fast else None
         self.backend = self.fast.backend if fast else "autograd"
         self.X, self.Y = X, Y
@@ -74,7 +76,8 @@ class Batched:
             self.fast.loss_and_grads(xb, yb)
         else:
             per_net = (self.model(xb) - yb).square().mean(1)
-            self.opt.zero_grad(set_to_none=True)
+            for p in self.params:
+                p.grad = None
             per_net.sum().backward()
 
     def grads_only(self) -> None:

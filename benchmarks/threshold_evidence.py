@@ -245,7 +245,8 @@ def generated(rows: list[Row], profile_name: str = "smoke") -> dict[str, Any]:
         "profile": profile_name,
         "rule": {"test": "sign test", "alpha": profile.alpha, "looks": [len(p) for p in plan], "alpha_per_look": look_alpha(len(plan), profile.alpha)},
         "sets": {name: {"file": f"benchmarks/evidence/{f}", "role": role, "what": what} for name, (f, role, what) in SETS.items()},
-        "expectations": expectations(rows),
+        "expectations": (exp := expectations(rows)),
+        "gating": sum(e["expect"] in ("holds", "refuted") for e in exp.values()),
         "table": table,
     }
 

@@ -4,7 +4,7 @@ The public API is small; heavy modules (torch) load on first use::
 
     from genprobe import RunSpec, Cache, run_sweep, claims
     results = run_sweep([RunSpec(n=312, seed=s, epochs=6000) for s in range(3)], cache=Cache())
-    verdict = claims.threshold(results, "held_out_iou", ">=", 0.2)
+    verdict = claims.threshold(results, "held_out_iou", ">=", 0.2)  # a sign test over the 3 seeds
 """
 
 from __future__ import annotations
@@ -30,8 +30,12 @@ __all__ = [
     "get_profile",
     "Check",
     "Verdict",
+    "decide_over_seeds",
+    "sign_test",
+    "ExactAdam",
     "claims",
     "metrics",
+    "stats",
 ]
 
 _LAZY = {
@@ -49,11 +53,14 @@ _LAZY = {
     "get_profile": "genprobe.profiles",
     "Check": "genprobe.verdicts",
     "Verdict": "genprobe.verdicts",
+    "decide_over_seeds": "genprobe.verdicts",
+    "sign_test": "genprobe.stats",
+    "ExactAdam": "genprobe.optim",
 }
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("claims", "metrics"):
+    if name in ("claims", "metrics", "stats"):
         return importlib.import_module(f"genprobe.{name}")
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)

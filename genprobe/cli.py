@@ -91,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _parse_seeds(text: str) -> tuple[int, ...]:
-    from .plugin import parse_seeds
+    from .options import parse_seeds
 
     try:
         return parse_seeds(text)

@@ -21,7 +21,9 @@ __all__ = ["atomic_write", "to_json_safe", "from_json_safe"]
 def atomic_write(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` via a temp file in the same folder, fsync, ``os.replace``.
 
-    A reader sees the old file, the new file or none; never half of one.
+    A reader sees the old file, the new file or none; never half of one. The
+    file gets the user's normal permissions (0644 under umask 022), not the
+    temp file's 0600, so a colleague or a CI artifact server can read it.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -31,6 +33,9 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> Path:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -74,13 +79,17 @@ def to_json_safe(obj: Any) -> Any:
 
 
 def from_json_safe(obj: Any) -> Any:
-    """The inverse for numbers: None -> NaN, "inf"/"-inf" -> +-inf, recursively."""
+    """The inverse for numbers: None -> NaN, "inf"/"-inf" -> +-inf, recursively into lists and dicts.
+
+    >>> from_json_safe({"a": [None, "inf"], "b": {"c": "-inf"}})
+    {'a': [nan, inf], 'b': {'c': -inf}}
+    """
     if obj is None:
         return math.nan
-    if obj == "inf":
-        return math.inf
-    if obj == "-inf":
-        return -math.inf
+    if isinstance(obj, str):
+        return math.inf if obj == "inf" else -math.inf if obj == "-inf" else obj
     if isinstance(obj, list):
         return [from_json_safe(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: from_json_safe(v) for k, v in obj.items()}
     return obj

@@ -71,26 +71,6 @@ def _option(config: pytest.Config, name: str) -> str | None:
     return value
 
 
-def parse_seeds(text: str) -> tuple[int, ...]:
-    """``"0,1,2"`` or ``"0-4"`` -> seeds; raises ValueError naming the bad value."""
-    seeds: list[int] = []
-    for part in text.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        try:
-            if "-" in part[1:]:
-                lo, hi = part.split("-", 1)
-                seeds.extend(range(int(lo), int(hi) + 1))
-            else:
-                seeds.append(int(part))
-        except ValueError:
-            raise ValueError(f"bad seed {part!r} in {text!r}: use integers like 0,1,2 or 0-4") from None
-    if not seeds or any(s < 0 for s in seeds):
-        raise ValueError(f"bad seeds {text!r}: need one or more integers >= 0")
-    return tuple(dict.fromkeys(seeds))
-
-
 def _settings(config: pytest.Config) -> Settings:
     from .profiles import PROFILES
 
@@ -115,6 +95,8 @@ def _settings(config: pytest.Config) -> Settings:
         ckernel_mode()  # GENPROBE_CKERNEL, checked before anything trains
     except GenprobeError as exc:
         raise pytest.UsageError(f"genprobe: {exc}") from None
+    from .options import parse_seeds
+
     seeds_text = _option(config, "seeds")
     try:
         seeds = parse_seeds(seeds_text) if seeds_text else None
@@ -254,8 +236,12 @@ def pytest_report_header(config: pytest.Config) -> str:
 
     from .profiles import get_profile
 
-    seeds = ",".join(map(str, s.seeds or get_profile(s.profile).seeds))
-    return f"genprobe: profile={s.profile}, device={s.device}, torch {torch_version}, seeds={seeds}, cache={s.cache or default_cache_dir()}"
+    profile = get_profile(s.profile)
+    start = s.seeds or profile.seeds
+    plan = profile.plan(start)
+    more = f" (up to {len(plan[-1])} where undecided)" if len(plan) > 1 else ""
+    seeds = ",".join(map(str, start))
+    return f"genprobe: profile={s.profile}, device={s.device}, torch {torch_version}, seeds={seeds}{more}, cache={s.cache or default_cache_dir()}"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -91,7 +91,7 @@ def test_options_are_in_one_group(pytester):
 
 def test_header_names_profile_device_seeds_cache(suite):
     result = suite.runpytest_subprocess("--genprobe-seeds=0,1", "--co")
-    result.stdout.fnmatch_lines(["genprobe: profile=smoke, device=auto, torch *, seeds=0,1, cache=*"])
+    result.stdout.fnmatch_lines(["genprobe: profile=smoke, device=auto, torch *, seeds=0,1 (up to 10 where undecided), cache=*"])
 
 
 @pytest.mark.parametrize(
