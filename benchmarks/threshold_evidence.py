@@ -207,8 +207,10 @@ def expectations(rows: list[Row]) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     for row in rows:
         per_set = row.default_checks
-        if row.skipped or not any(per_set.get(s) for s in CONFIRMATION):
+        if row.skipped or not all(per_set.get(s) for s in CONFIRMATION):
             continue
+        if any(len(per_set[s]) != 1 for s in CONFIRMATION):
+            raise ValueError(f"{row.test}: one check per test takes its expectation from the evidence, got {len(per_set['confirm-c'])}")
         statuses = {per_set[s][0].status for s in CONFIRMATION}
         numbers = "; ".join(f"{s}: {_summary(per_set[s][0])}" for s in CONFIRMATION)
         if statuses == {"holds"}:

@@ -3,8 +3,8 @@
 The public API is small; heavy modules (torch) load on first use::
 
     from genprobe import RunSpec, Cache, run_sweep, claims
-    results = run_sweep([RunSpec(n=312, seed=s, epochs=6000) for s in range(3)], cache=Cache())
-    verdict = claims.threshold(results, "held_out_iou", ">=", 0.2)  # a sign test over the 3 seeds
+    results = run_sweep([RunSpec(n=312, seed=s, epochs=6000) for s in range(5)], cache=Cache())
+    verdict = claims.threshold(results, "held_out_iou", ">=", 0.2)  # a sign test: 5 seeds at least decide
 """
 
 from __future__ import annotations

@@ -115,7 +115,8 @@ def flags() -> tuple[str, ...]:
 def _build(cc: list[str], out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     last = ""
-    for flags_ in (flags(), FALLBACK_FLAGS):
+    # an explicit GENPROBE_CKERNEL_MARCH that does not build is an error, not a silent slow build
+    for flags_ in (flags(),) if march() != "native" else (flags(), FALLBACK_FLAGS):
         fd, tmp = tempfile.mkstemp(prefix=out.stem + ".", suffix=".tmp.so", dir=out.parent)
         os.close(fd)
         try:

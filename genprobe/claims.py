@@ -183,7 +183,7 @@ def _window_note(end_epoch: int | None, frac: float) -> str:
 
 def _paired(subject: Sequence[RunResult], other: Sequence[RunResult], metric: str, end_epoch, frac, how: str) -> list[float]:
     a = per_seed(subject, metric, end_epoch, frac)
-    b = per_seed(other, metric, frac)
+    b = per_seed(other, metric, None, frac)
     if _seeds(subject) != _seeds(other):
         raise ValueError(f"paired comparison needs the same seeds, got {_seeds(subject)} and {_seeds(other)}")
     if how == "diff":

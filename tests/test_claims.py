@@ -116,3 +116,11 @@ def test_verdict_round_trips_through_dict():
     w = Verdict.from_dict(v.to_dict())
     assert w.status == v.status and w.role == "control" and w.checks[0].values == v.checks[0].values
     assert (w.look, w.looks, w.checks[0].alpha) == (2, 2, 0.05)
+
+
+def test_paired_comparisons_read_both_runs_at_the_same_late_window():
+    """The reference's window is its own late training, not its first checkpoint (a regression)."""
+    nets = [fake(s, [0.1, 0.5, 0.5, 0.5, 0.5]) for s in range(5)]
+    refs = [fake(s, [0.9, 0.2, 0.2, 0.2, 0.2]) for s in range(5)]
+    v = claims.compare(nets, refs, "held_out_iou", ">=", 0.25)
+    assert v.checks[0].values == pytest.approx([0.3] * 5) and v.passed

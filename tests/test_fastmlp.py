@@ -348,3 +348,13 @@ def test_damaged_cached_build_is_rebuilt_and_others_can_load_it(fresh_kernel):
     umask = os.umask(0)
     os.umask(umask)
     assert path.stat().st_mode & 0o777 == 0o755 & ~umask  # others sharing the cache can load it
+
+
+def test_an_explicit_march_that_does_not_build_is_not_silently_replaced(fresh_kernel, monkeypatch):
+    if shutil.which("cc") is None and "CC" not in os.environ:
+        pytest.skip("no C compiler")
+    monkeypatch.setenv("GENPROBE_CKERNEL_MARCH", "no-such-cpu")
+    monkeypatch.setenv("GENPROBE_CKERNEL", "require")
+    with pytest.raises(GenprobeError, match="no-such-cpu"):
+        ckernel.load()
+    assert not list(fresh_kernel.glob("*.so"))  # no slow fallback build cached under its name

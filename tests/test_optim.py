@@ -65,3 +65,39 @@ def test_bad_arguments():
         ExactAdam([])
     with pytest.raises(ValueError, match="lr must be a positive number, got -1"):
         ExactAdam([torch.zeros(1)], lr=-1)
+
+
+_CAPABILITY_SCRIPT = """
+import hashlib, numpy as np, torch
+from genprobe.optim import ExactAdam
+rng = np.random.default_rng(0)  # not torch.randn: its own vector kernels differ per capability
+p = torch.from_numpy(rng.standard_normal(4099).astype(np.float32)).requires_grad_()
+opt = ExactAdam([p], lr=1e-2)
+for _ in range(5):
+    p.grad = torch.from_numpy(rng.standard_normal(4099).astype(np.float32))
+    opt.step()
+print(torch.backends.cpu.get_cpu_capability(), hashlib.sha256(p.detach().numpy().tobytes()).hexdigest())
+"""
+
+
+@pytest.mark.parametrize("capability", ["default", "avx2"])
+def test_updates_do_not_depend_on_torchs_cpu_dispatch(capability):
+    """ExactAdam's ops (sqrt included, which torch does not round correctly) give the same bits
+    whichever vector kernels torch dispatches to (ATEN_CPU_CAPABILITY)."""
+    import os
+    import subprocess
+    import sys
+
+    def run(env_cap):
+        env = dict(os.environ, OMP_NUM_THREADS="1")
+        env.pop("ATEN_CPU_CAPABILITY", None)
+        if env_cap:
+            env["ATEN_CPU_CAPABILITY"] = env_cap
+        out = subprocess.run([sys.executable, "-c", _CAPABILITY_SCRIPT], capture_output=True, text=True, env=env, check=True)
+        return out.stdout.split()
+
+    native_cap, native = run(None)
+    cap, other = run(capability)
+    if cap.lower() == native_cap.lower():
+        pytest.skip(f"this CPU's own capability is {native_cap}")
+    assert other == native
