@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -230,6 +231,26 @@ def _topology_error(results: Sequence[RunResult], end_epoch, frac) -> list[float
     return out
 
 
+def _on_the_shape(net: Sequence[RunResult], annulus_min: float, area_max: float, end_epoch, frac) -> list[Check]:
+    """Black on the (widened) true shape, not off it, and not thicker than it.
+
+    ``annulus_share``: the share of predicted black on the true shape widened
+    by 2 % of the image (undefined, so failing, when nothing is black); the
+    black area over the true black area. Together they refute an all-black
+    or grey picture, a filled disk, a thick annulus, a ring of the wrong size
+    or place and a blob off the ring, which coverage alone cannot.
+    """
+    note = _window_note(end_epoch, frac)
+    areas = []
+    for r in net:
+        true_area = float(r.spec.load_truth().black().mean())
+        areas.append(window(r, "black_fraction", end_epoch, frac) / true_area)
+    return [
+        Check("black on the true shape (annulus_share)", per_seed(net, "annulus_share", end_epoch, frac), ">=", annulus_min, note),
+        Check("black area / true black area, at most", areas, "<=", area_max, note),
+    ]
+
+
 def no_overfitting(
     net: Sequence[RunResult],
     dot: Sequence[RunResult],
@@ -238,14 +259,16 @@ def no_overfitting(
     iou_min: float,
     above_dot: float,
     knn_tolerance: float,
+    annulus_min: float,
+    area_max: float,
     end_epoch: int | None = None,
     frac: float = DEFAULT_WINDOW,
 ) -> Verdict:
     """Claim 1: with many points the net draws the ring instead of overfitting.
 
-    Checks: held-out IoU, the truth's topology (pieces and holes), far above the
-    dot memoriser and at least level (within ``knn_tolerance``) with 1-NN on
-    the same points.
+    Checks: held-out IoU, the truth's topology (pieces and holes), black on
+    the true shape and not thicker than it, far above the dot memoriser and
+    at least level (within ``knn_tolerance``) with 1-NN on the same points.
     """
     return _verdict(
         "no-overfitting",
@@ -256,6 +279,7 @@ def no_overfitting(
             Check("topology_error", _topology_error(net, end_epoch, frac), "<=", 0, "|pieces-true| + |holes-true|"),
             Check("held_out_iou - dot", _paired(net, dot, "held_out_iou", end_epoch, frac, "diff"), ">=", above_dot, "paired by seed"),
             Check("held_out_iou - 1-nn", _paired(net, knn, "held_out_iou", end_epoch, frac, "diff"), ">=", -knn_tolerance, "paired by seed"),
+            *_on_the_shape(net, annulus_min, area_max, end_epoch, frac),
         ],
         runs=(net, dot, knn),
     )
@@ -267,13 +291,18 @@ def concept_learnt(
     iou_min: float,
     coverage_min: float,
     contrast_min: float,
+    annulus_min: float,
+    area_max: float,
     end_epoch: int | None = None,
     frac: float = DEFAULT_WINDOW,
 ) -> Verdict:
     """Claim 2: the concept (the whole ring) is learnt.
 
-    Checks held-out IoU, angular coverage of the true shape and the
-    threshold-free contrast (which sees a dark-grey ring a 0.5 threshold misses).
+    Checks held-out IoU, the truth's topology (a closed ring: one piece, one
+    hole), angular coverage of the true shape (all the way around), the
+    threshold-free contrast (which sees a dark-grey ring a 0.5 threshold
+    misses), and black on the true shape, not off it or thicker than it (so
+    coverage cannot be bought by painting everything black).
     """
     note = _window_note(end_epoch, frac)
     return _verdict(
@@ -284,6 +313,8 @@ def concept_learnt(
             Check("held_out_iou", per_seed(net, "held_out_iou", end_epoch, frac), ">=", iou_min, note),
             Check("angular_coverage", per_seed(net, "angular_coverage", end_epoch, frac), ">=", coverage_min, note),
             Check("contrast", per_seed(net, "contrast", end_epoch, frac), ">=", contrast_min, note),
+            Check("topology_error", _topology_error(net, end_epoch, frac), "<=", 0, "|pieces-true| + |holes-true|"),
+            *_on_the_shape(net, annulus_min, area_max, end_epoch, frac),
         ],
         runs=(net,),
     )
@@ -383,7 +414,7 @@ def less_stable_with_less_data(
 def ring_not_points(
     net: Sequence[RunResult],
     memorisers: Mapping[str, Sequence[RunResult]],
-    rules: Mapping[str, Sequence[tuple[str, str, str, float]]],
+    rules: Mapping[str, Any],
     *,
     end_epoch: int | None = None,
     frac: float = DEFAULT_WINDOW,
@@ -394,9 +425,12 @@ def ring_not_points(
     the same points, paired by seed, by the rules given for it: each rule is
     ``(metric, how, op, bound)`` with ``how`` ``"ratio"`` (net / model) or
     ``"diff"`` (net - model), e.g. ``("components", "ratio", "<=", 0.5)``: the
-    net draws at most half as many pieces.
+    net draws at most half as many pieces. ``rules`` also holds
+    ``annulus_min`` and ``area_max``: its black lies on the true
+    shape and is not thicker than it (:func:`_on_the_shape`), so a disk, a
+    thick annulus or a square frame is not "ring-like".
     """
-    checks = []
+    checks = _on_the_shape(net, rules["annulus_min"], rules["area_max"], end_epoch, frac)
     for name, other in memorisers.items():
         for metric, how, op, bound in rules[name]:
             sym = "/" if how == "ratio" else "-"
@@ -415,13 +449,17 @@ def contiguous_regions(
     *,
     max_pieces_per_point: float,
     min_area_ratio: float,
+    annulus_min: float,
+    area_max: float,
     end_epoch: int | None = None,
     frac: float = DEFAULT_WINDOW,
 ) -> Verdict:
     """Claim 5: predicted black forms far fewer pieces than there are black training points.
 
     The net must also draw a real area (at least ``min_area_ratio`` of the true
-    black area): an all-white output has no pieces but is no contiguous shape.
+    black area: an all-white output has no pieces but is no contiguous shape),
+    on the true shape and not thicker than it (a black or grey picture, a disk
+    or a blob off the ring is one piece, but not the net's bias to the shape).
     """
     ratios, areas = [], []
     for r in net:
@@ -437,6 +475,7 @@ def contiguous_regions(
         [
             Check("pieces per black training point", ratios, "<=", max_pieces_per_point, _window_note(end_epoch, frac)),
             Check("black area / true black area", areas, ">=", min_area_ratio, _window_note(end_epoch, frac)),
+            *_on_the_shape(net, annulus_min, area_max, end_epoch, frac),
         ],
         runs=(net,),
     )

@@ -80,6 +80,15 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--cache", default=None, help="cache folder (default: $GENPROBE_CACHE or ~/.cache/genprobe)")
     sw.add_argument("--jobs", type=int, default=1, help="worker processes, one batched group each at a time (default: 1)")
     sw.add_argument("--export", type=Path, default=None, help="write spec, final metrics and history of every run here (.json or .json.gz)")
+    jd = sub.add_parser("judge", help="score any grey picture as if a net had drawn it, and print every shape claim's verdict")
+    jd.add_argument("image", help="the picture (PNG, JPEG, ...; 0 = black), or a name from genprobe.gallery, e.g. arc-180")
+    jd.add_argument("--n", type=int, required=True, help="training points: the N the claims are stated at (5000, 2500, 1250, 625, 312)")
+    jd.add_argument("--seeds", default="0-4", help="whose training points to judge it on, e.g. 0-4 (default: 0-4)")
+    jd.add_argument("--profile", default="smoke", help="smoke or paper: thresholds and grids (default: smoke)")
+    jd.add_argument("--sequential", action="store_true", help="while a claim is undecided, judge on more seeds as the suite does")
+    jd.add_argument("--cache", default=None, help="cache folder of the dot, 1-NN and Fourier runs (default: $GENPROBE_CACHE or ~/.cache/genprobe)")
+    jd.add_argument("--device", default="auto", help="to train missing Fourier-feature runs on: auto, cpu, cuda or mps (default: auto)")
+    jd.add_argument("--json", type=Path, default=None, help="write the verdicts here")
     rep = sub.add_parser("report", help="run the claim suite (pytest benchmarks) and write reports/<profile>/")
     rep.add_argument("--profile", default="smoke", help="smoke or paper (default: smoke)")
     rep.add_argument("--device", default=None, help="auto, cpu, cuda or mps (default: auto)")
@@ -259,6 +268,38 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _judge(args: argparse.Namespace) -> int:
+    from .judge import judge, load_picture
+    from .profiles import get_profile
+    from .runs import Cache
+    from .sweep import run_sweep
+    from .train import resolve_device
+
+    profile = get_profile(args.profile)
+    if args.n not in profile.sizes:
+        raise GenprobeError(f"N={args.n}: the claims are stated at N in {', '.join(map(str, profile.sizes))}")
+    seeds = _parse_seeds(args.seeds)
+    from . import gallery
+
+    picture = args.image if args.image in gallery.PICTURES else load_picture(args.image)
+    name = args.image
+    device = resolve_device(args.device)
+    cache = Cache(args.cache)
+    result = judge(picture, args.n, seeds, profile, runs=lambda specs: run_sweep(specs, cache=cache, device=device, progress=None), sequential=args.sequential)
+    result["picture"] = name
+    print(f"{name} as the post's net at N={args.n}, seeds {','.join(map(str, seeds))} ({profile.name} profile):")
+    for row in result["claims"]:
+        print(f"  {row['claim']:16s} {row['verdict'].upper()}")
+        for c in row["checks"]:
+            print(f"      {c['metric']}: {c['decision']}; {c['measured']}")
+    for row in result["skipped"]:
+        print(f"  {row['claim']:16s} skipped: {row['reason']}")
+    if args.json is not None:
+        atomic_write(args.json, json.dumps(to_json_safe(result), indent=1).encode())
+        print(f"wrote {args.json}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -267,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
             return _report(args)
         if args.command == "sweep":
             return _sweep(args)
+        if args.command == "judge":
+            return _judge(args)
         return _run(args)
     except GenprobeError as exc:
         print(f"genprobe: error: {exc}", file=sys.stderr)

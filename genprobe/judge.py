@@ -93,8 +93,14 @@ def _at_points(img: np.ndarray, ts: TrainingSet) -> np.ndarray:
     return img[(ts.rows * res) // h, (ts.cols * res) // w].astype(np.float64)
 
 
-def picture_runs(picture: Picture, n: int, seeds: Sequence[int], profile: Profile | str = "smoke", protocol: str = "standard") -> list[RunResult]:
-    """Run results of ``picture`` as the post's net at ``n`` points, one per seed."""
+def picture_runs(
+    picture: Picture, n: int, seeds: Sequence[int], profile: Profile | str = "smoke", protocol: str = "standard", final: bool = True
+) -> list[RunResult]:
+    """Run results of ``picture`` as the post's net at ``n`` points, one per seed.
+
+    ``final=False`` skips the evaluation grid (the claims read the curve grid
+    only) and repeats the curve metrics as the final ones.
+    """
     profile = get_profile(profile) if isinstance(profile, str) else profile
     name, draw = _drawer(picture)
     out = []
@@ -109,8 +115,11 @@ def picture_runs(picture: Picture, n: int, seeds: Sequence[int], profile: Profil
             m = metrics.evaluate(img, truth.at_resolution(res), ts.mask_at(res), pred_train=_at_points(img, ts), train_targets=ts.targets)
             return img, m
 
-        _, curve = score(spec.curve_res)
-        img, final = score(spec.eval_res)
+        img, curve = score(spec.curve_res)
+        if final:
+            img, fin = score(spec.eval_res)
+        else:
+            fin = dict(curve)
         from .train import checkpoint_epochs
 
         epochs = np.array(checkpoint_epochs(spec))
@@ -119,7 +128,7 @@ def picture_runs(picture: Picture, n: int, seeds: Sequence[int], profile: Profil
         }
         out.append(
             RunResult(
-                spec=spec, history=history, final=final, prediction=img, boundaries=None,
+                spec=spec, history=history, final=fin, prediction=img, boundaries=None,
                 train_indices=ts.indices, meta={"picture": name},
             )
         )
@@ -136,7 +145,7 @@ class _Pictures:
         return _Pictures(self.picture, self.profile, seeds, self._runs)
 
     def net(self, n: int, protocol: str = "standard") -> list[RunResult]:
-        return picture_runs(self.picture, n, self.seeds, self.profile, protocol)
+        return picture_runs(self.picture, n, self.seeds, self.profile, protocol, final=False)
 
     def baseline(self, model: str, n: int, k: int = 1) -> list[RunResult]:
         return self._runs([self.profile.baseline(model, n, s, k) for s in self.seeds])
@@ -152,6 +161,7 @@ def judge(
     profile: Profile | str = "smoke",
     runs: Callable[[list[RunSpec]], list[RunResult]] | None = None,
     sequential: bool = False,
+    claims: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Every shape claim's verdict on ``picture`` at ``n`` points over ``seeds``.
 
@@ -166,6 +176,7 @@ def judge(
             cache, training what is missing, via :func:`genprobe.sweep.run_sweep`).
         sequential: judge on ``seeds`` and, while undecided, on more (as the
             suite does); default: once, on ``seeds``.
+        claims: judge only these shape claims (default: every one stated at ``n``).
 
     Returns:
         ``{"picture": ..., "n": n, "seeds": [...], "claims": [{"claim", "n", "verdict",
@@ -175,6 +186,8 @@ def judge(
     from .verdicts import decide_over_seeds
 
     profile = get_profile(profile) if isinstance(profile, str) else profile
+    if n not in {m for sizes, _ in SHAPE_CLAIMS.values() for m in sizes}:
+        raise GenprobeError(f"N={n!r}: the shape claims are stated at N in {', '.join(map(str, profile.sizes))}")
     seeds = tuple(seeds)
     if not seeds:
         raise GenprobeError("judge needs at least one seed")
@@ -190,8 +203,11 @@ def judge(
     name, _ = _drawer(picture)
     probe = _Pictures(picture, profile, seeds, runs)
     rows = []
+    unknown = set(claims or ()) - set(SHAPE_CLAIMS)
+    if unknown:
+        raise GenprobeError(f"unknown shape claim {sorted(unknown)[0]!r}; choose from {', '.join(SHAPE_CLAIMS)}")
     for claim, (sizes, build) in SHAPE_CLAIMS.items():
-        if n not in sizes:
+        if n not in sizes or (claims is not None and claim not in claims):
             continue
         plan = profile.plan(seeds) if sequential else [seeds]
         v = decide_over_seeds(lambda g: build(g, n, profile), probe, plan, profile.alpha)

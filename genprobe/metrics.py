@@ -163,9 +163,13 @@ def _check_ids(ids: np.ndarray) -> np.ndarray:
 
 
 def _white_nan(grey: np.ndarray) -> np.ndarray:
-    """Grey values as float64 with NaN replaced by white (1.0)."""
+    """Grey values as float64 with NaN and +inf replaced by white (1.0), -inf by black (0.0).
+
+    Finite values are kept as they are; an infinite pixel would otherwise make
+    a mean grey (the contrast) infinite.
+    """
     g = np.asarray(grey, dtype=np.float64)
-    return np.where(np.isnan(g), 1.0, g)
+    return np.nan_to_num(g, nan=1.0, posinf=1.0, neginf=0.0)
 
 
 def _black(grey: np.ndarray, threshold: float) -> np.ndarray:

@@ -7,7 +7,7 @@ claims from here, so the suite, ``genprobe judge`` and the gallery judge the
 same thing.
 
 Each builder takes a probe ``g`` (the ``genprobe`` fixture, or its stand-ins),
-the number of points and the profile, and returns a verdict on ``g.net(n)``.
+the number of points and the profile, and returns a verdict on ``g.net(n, protocol)``.
 """
 
 from __future__ import annotations
@@ -28,29 +28,29 @@ def _limits(profile: Profile, claim: str) -> dict[str, Any]:
     return t
 
 
-def _no_overfitting(g: Any, n: int, p: Profile) -> Verdict:
-    return claims.no_overfitting(g.net(n), g.baseline("dot", n), g.baseline("knn", n), end_epoch=p.epochs, **_limits(p, "no-overfitting"))
+def _no_overfitting(g: Any, n: int, p: Profile, protocol: str = "standard") -> Verdict:
+    return claims.no_overfitting(g.net(n, protocol), g.baseline("dot", n), g.baseline("knn", n), end_epoch=p.epochs, **_limits(p, "no-overfitting"))
 
 
-def _concept_learnt(g: Any, n: int, p: Profile) -> Verdict:
-    return claims.concept_learnt(g.net(n), end_epoch=p.epochs, **_limits(p, "concept-learnt"))
+def _concept_learnt(g: Any, n: int, p: Profile, protocol: str = "standard") -> Verdict:
+    return claims.concept_learnt(g.net(n, protocol), end_epoch=p.epochs, **_limits(p, "concept-learnt"))
 
 
-def _ring_not_points(g: Any, n: int, p: Profile) -> Verdict:
+def _ring_not_points(g: Any, n: int, p: Profile, protocol: str = "standard") -> Verdict:
     memorisers = {"dot": g.baseline("dot", n), "fourier": g.fourier(n)}
-    return claims.ring_not_points(g.net(n), memorisers, p.thresholds["ring-not-points"], end_epoch=p.epochs)
+    return claims.ring_not_points(g.net(n, protocol), memorisers, p.thresholds["ring-not-points"], end_epoch=p.epochs)
 
 
-def _contiguous(g: Any, n: int, p: Profile) -> Verdict:
-    return claims.contiguous_regions(g.net(n), end_epoch=p.epochs, **_limits(p, "contiguous"))
+def _contiguous(g: Any, n: int, p: Profile, protocol: str = "standard") -> Verdict:
+    return claims.contiguous_regions(g.net(n, protocol), end_epoch=p.epochs, **_limits(p, "contiguous"))
 
 
-def _as_good_as_1nn(g: Any, n: int, p: Profile) -> Verdict:
-    return claims.matches_local_interpolator(g.net(n), g.baseline("knn", n), end_epoch=p.epochs, **_limits(p, "as-good-as-1nn"))
+def _as_good_as_1nn(g: Any, n: int, p: Profile, protocol: str = "standard") -> Verdict:
+    return claims.matches_local_interpolator(g.net(n, protocol), g.baseline("knn", n), end_epoch=p.epochs, **_limits(p, "as-good-as-1nn"))
 
 
 #: claim -> (the sizes it is stated at, builder)
-SHAPE_CLAIMS: dict[str, tuple[tuple[int, ...], Callable[[Any, int, Profile], Verdict]]] = {
+SHAPE_CLAIMS: dict[str, tuple[tuple[int, ...], Callable[..., Verdict]]] = {
     "no-overfitting": ((5000,), _no_overfitting),
     "concept-learnt": ((2500,), _concept_learnt),
     "ring-not-points": ((625, 312), _ring_not_points),
@@ -59,9 +59,9 @@ SHAPE_CLAIMS: dict[str, tuple[tuple[int, ...], Callable[[Any, int, Profile], Ver
 }
 
 
-def shape_claim(claim: str, n: int) -> Callable[[Any], Verdict]:
-    """``g -> Verdict`` for ``genprobe.check``: the shape claim ``claim`` at ``n`` points, at ``g``'s profile."""
+def shape_claim(claim: str, n: int, protocol: str = "standard") -> Callable[[Any], Verdict]:
+    """``g -> Verdict`` for ``genprobe.check``: the shape claim ``claim`` on the net at ``n`` points, at ``g``'s profile."""
     sizes, build = SHAPE_CLAIMS[claim]
     if n not in sizes:
         raise ValueError(f"{claim} is stated at N in {sizes}, got {n}")
-    return lambda g: build(g, n, g.profile)
+    return lambda g: build(g, n, g.profile, protocol)

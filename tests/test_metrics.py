@@ -610,3 +610,24 @@ def test_public_api():
 def test_doctests():
     result = doctest.testmod(m, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 10 and result.failed == 0
+
+
+def test_non_finite_predictions_are_white_or_black_and_no_metric_is_infinite():
+    """NaN and +inf are white, -inf black; one infinite pixel cannot make the contrast infinite."""
+    from genprobe import gallery
+    from genprobe.metrics import evaluate
+
+    res = 64
+    truth = gallery.PICTURES["ring"].draw(res, None)
+    ring = truth.astype(np.float64)
+    on_ring = np.argwhere(ring < 0.5)[0]
+    base = evaluate(ring, truth, np.zeros((res, res), bool))
+    for bad, like in ((np.inf, 1.0), (-np.inf, 0.0), (np.nan, 1.0)):
+        pred = ring.copy()
+        pred[tuple(on_ring)] = bad
+        same = ring.copy()
+        same[tuple(on_ring)] = like
+        got, want = evaluate(pred, truth, np.zeros((res, res), bool)), evaluate(same, truth, np.zeros((res, res), bool))
+        assert got == want, bad
+        assert all(np.isfinite(v) or np.isnan(v) for v in got.values())
+    assert np.isfinite(base["contrast"])
