@@ -19,6 +19,8 @@ sets decide it so; otherwise it is reported (``report``), with the numbers.
     python benchmarks/threshold_evidence.py            # print the table
     python benchmarks/threshold_evidence.py --write    # regenerate genprobe/evidence/smoke.json
                                                        # and the README's evidence section
+    python benchmarks/threshold_evidence.py --refresh dot --write   # after a change to how an
+                                                       # untrained baseline is scored
 
 ``tests/test_evidence.py`` fails when the generated file or the README
 section is stale, and when a control is not refuted on every set.
@@ -296,11 +298,37 @@ def write(rows: list[Row], profile_name: str = "smoke") -> None:
     readme.write_text(pattern.sub(lambda _: readme_section(data), text))
 
 
+def refresh_untrained(path: Path, models: tuple[str, ...] = ("dot",)) -> int:
+    """Recompute the untrained baselines of ``models`` in an export from their specs (no training).
+
+    They are pure functions of their spec; after a change to how one is
+    scored (the dot memoriser's exact grid), the export is brought up to date
+    without retraining anything. Returns how many runs were replaced.
+    """
+    from genprobe.baselines import run_baseline
+    from genprobe.jsonio import atomic_write, to_json_safe
+
+    data = json.loads(gzip.decompress(path.read_bytes()))
+    replaced = 0
+    for i, r in enumerate(data["runs"]):
+        spec = RunSpec.from_dict(r["spec"])
+        if spec.model in models:
+            res = run_baseline(spec)
+            data["runs"][i] = {"key": spec.key, "spec": spec.to_dict(), "final": res.final, "diverged_at": None, "history": res.history, "meta": res.meta}
+            replaced += 1
+    atomic_write(path, gzip.compress(json.dumps(to_json_safe(data), allow_nan=False).encode(), mtime=0))
+    return replaced
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--profile", default="smoke")
+    ap.add_argument("--refresh", nargs="*", metavar="MODEL", default=None, help="first recompute these untrained baselines (default: dot) in every evidence set")
     ap.add_argument("--write", action="store_true", help="regenerate genprobe/evidence/<profile>.json and the README section")
     args = ap.parse_args()
+    if args.refresh is not None:
+        for name, (f, _, _) in SETS.items():
+            print(f"{name}: {refresh_untrained(EVIDENCE / f, tuple(args.refresh) or ('dot',))} runs recomputed")
     rows = judge(load_sets(), args.profile)
     exp = expectations(rows)
     print(f"{'test':58s} {'expected':9s} " + " ".join(f"{s:>28s}" for s in SETS))

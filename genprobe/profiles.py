@@ -163,8 +163,9 @@ _ON_SHAPE = {"annulus_min": 0.75, "area_max": 1.5}
 
 _SMOKE_THRESHOLDS: dict[str, Any] = {
     # held-out IoU of the ring, its topology (1 piece, 1 hole), far above the
-    # dot memoriser, and no worse than 1-NN on the same points (paired by seed)
-    "no-overfitting": {"n": 5000, "iou_min": 0.65, "above_dot": 0.3, "knn_tolerance": 0.05, **_ON_SHAPE},
+    # dot memoriser (whose held-out IoU is 0 on every grid, so "far" is 0.5),
+    # and no worse than 1-NN on the same points (paired by seed)
+    "no-overfitting": {"n": 5000, "iou_min": 0.65, "above_dot": 0.5, "knn_tolerance": 0.05, **_ON_SHAPE},
     # the whole ring: IoU, a closed ring (1 piece, 1 hole), black at 90 % of
     # the angles around it (a 270-degree arc covers 75 %), the threshold-free
     # contrast (a dark-grey ring that a 0.5 threshold misses still counts)

@@ -30,6 +30,9 @@ __all__ = ["RunSpec", "RunResult", "Cache", "MODELS", "PROTOCOLS", "LABELS", "FE
 
 # Bump when a change alters what a spec computes, so old entries are not reused.
 CACHE_VERSION = 3
+# The same, for one model only (its runs are recomputed; the others are kept):
+# dot 2 = metrics on the true image's own grid, the same at every evaluation grid.
+MODEL_VERSIONS = {"dot": 2}
 
 MODELS = ("mlp", "knn", "dot")
 PROTOCOLS = ("standard", "blog")
@@ -160,6 +163,8 @@ class RunSpec:
         payload = self.to_dict()
         payload["truth_digest"] = self.load_truth().digest
         payload["cache_version"] = CACHE_VERSION
+        if self.model in MODEL_VERSIONS:
+            payload["model_version"] = MODEL_VERSIONS[self.model]
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
 
     def what(self) -> str:

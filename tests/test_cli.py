@@ -220,3 +220,34 @@ def test_console_script_bad_argument_has_no_traceback(tmp_path):
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "99999999" in lines[0], proc.stderr
+
+
+def test_judge_command_prints_verdicts_and_writes_json(tmp_path, monkeypatch, capsys):
+    """genprobe judge on a gallery picture, with the dot/1-NN runs computed and no Fourier training (N=2500)."""
+    import json
+
+    from genprobe.cli import main
+
+    monkeypatch.setenv("GENPROBE_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "j.json"
+    assert main(["judge", "arc-270", "--n", "2500", "--seeds", "0-4", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "concept-learnt   REFUTED" in text and "skipped: needs" in text
+    data = json.loads(out.read_text())
+    assert data["picture"] == "arc-270" and {c["claim"] for c in data["claims"]} == {"concept-learnt", "contiguous", "as-good-as-1nn"}
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["judge", "nope.png", "--n", "312"], "picture 'nope.png' not found"),
+        (["judge", "arc-90", "--n", "313"], "N=313"),
+        (["judge", "arc-90", "--n", "312", "--seeds", "x"], "bad seed 'x'"),
+    ],
+)
+def test_judge_bad_input_is_one_line(args, message, capsys):
+    from genprobe.cli import main
+
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1

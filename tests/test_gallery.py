@@ -114,3 +114,30 @@ def test_the_paper_grid_refutes_them_too(n):
                 assert row["verdict"] == "holds", (picture, row)
             elif _must_refute(row["claim"], picture, n):
                 assert row["verdict"] == "refuted", (picture, row)
+
+
+def test_judge_is_one_clear_error_on_bad_input(tmp_path, calibration):
+    from genprobe.errors import GenprobeError
+
+    with pytest.raises(GenprobeError, match="not found"):
+        judge(str(tmp_path / "missing.png"), 312, range(5), runs=calibration)
+    (tmp_path / "text.png").write_text("not an image")
+    with pytest.raises(GenprobeError, match="is not an image"):
+        judge(str(tmp_path / "text.png"), 312, range(5), runs=calibration)
+    with pytest.raises(GenprobeError, match="N=313"):
+        judge("ring", 313, range(5), runs=calibration)
+    with pytest.raises(GenprobeError, match="unknown shape claim 'nope'"):
+        judge("ring", 312, range(5), runs=calibration, claims=["nope"])
+
+
+def test_judge_from_python_and_an_image_file(tmp_path, calibration):
+    """A PNG of the ring at another size is resized to the grid and passes; skipped claims are listed."""
+    import numpy as np
+    from PIL import Image
+
+    ring = gallery.PICTURES["ring"].draw(300, None)
+    Image.fromarray((ring * 255).astype(np.uint8)).save(tmp_path / "ring.png")
+    result = judge(str(tmp_path / "ring.png"), 2500, range(5), runs=calibration)
+    assert {r["claim"]: r["verdict"] for r in result["claims"]} == {"concept-learnt": "holds", "contiguous": "holds", "as-good-as-1nn": "holds"}
+    assert {r["claim"] for r in result["skipped"]} == {"slower", "less-stable", "longer-helps"}
+    assert result["picture"] == "ring.png" and result["seeds"] == [0, 1, 2, 3, 4]
