@@ -110,3 +110,15 @@ def test_as_good_as_local_interpolator(genprobe, n):
     this geometry.
     """
     genprobe.check(shape_claim("as-good-as-1nn", n))
+
+
+@pytest.mark.claim("closes-the-ring")
+@pytest.mark.parametrize("n", [1250, 625])
+def test_net_closes_the_ring_across_a_gap(genprobe, limits, n):
+    """Claims 3-5, decided where the points cannot draw it: trained on points drawn outside a
+    90-degree wedge of the image, does the net draw the ring inside the wedge (more of it than the
+    1-NN rule, which only copies the nearest points)? Whatever the data say is the verdict."""
+    t = limits("closes-the-ring")
+    genprobe.check(
+        lambda g: claims.closes_the_ring(g.completion("net", n), g.completion("knn", n), end_epoch=g.profile.epochs, **t)
+    )

@@ -132,6 +132,19 @@ def test_as_good_as_1nn_fails_on(genprobe, limits, control):
     genprobe.check(verdict, "fails")
 
 
+@pytest.mark.claim("closes-the-ring")
+@pytest.mark.parametrize("control", ["dot", "fourier", "knn"])
+@pytest.mark.parametrize("n", [1250, 625])
+def test_closes_the_ring_fails_on(genprobe, limits, n, control):
+    """Models that only fit or copy their points draw nothing (dot), specks (Fourier) or the
+    nearest points' colour (1-NN itself) inside the empty wedge."""
+    t = limits("closes-the-ring")
+    genprobe.check(
+        lambda g: claims.closes_the_ring(g.completion(control, n), g.completion("knn", n), end_epoch=g.profile.epochs, **t),
+        "fails",
+    )
+
+
 @pytest.mark.claim("knn-baseline")
 @pytest.mark.parametrize("n", [5000, 2500, 625, 312])
 def test_knn_baseline(genprobe, limits, n):

@@ -76,7 +76,7 @@ def load_export(path: str | Path) -> dict[RunSpec, RunResult]:
     for r in data["runs"]:
         spec = RunSpec.from_dict(r["spec"])
         history = {k: np.array([from_json_safe(x) for x in v], dtype=float) for k, v in r["history"].items()}
-        indices = sample_training_set(spec.load_truth(), spec.n, spec.seed).indices
+        indices = sample_training_set(spec.load_truth(), spec.n, spec.seed, wedge=spec.wedge).indices
         out[spec] = RunResult(
             spec=spec, history=history, final={k: from_json_safe(v) for k, v in r["final"].items()},
             prediction=np.zeros((1, 1), np.float32), boundaries=None, train_indices=indices,
@@ -121,6 +121,9 @@ class StandIn:
 
     def baseline(self, model, n, k=1):
         return self.runs([self.profile.baseline(model, n, s, k) for s in self.seeds])
+
+    def completion(self, model, n):
+        return self.runs([self.profile.completion(model, n, s) for s in self.seeds])
 
     def check(self, verdict, expect=None):
         start = self._all[: self._first]
@@ -320,12 +323,52 @@ def refresh_untrained(path: Path, models: tuple[str, ...] = ("dot",)) -> int:
     return replaced
 
 
+def add_missing(name: str, profile_name: str = "smoke") -> int:
+    """Train the runs the profile now needs that an evidence set lacks (e.g. a new experiment) and add them.
+
+    Trained here with the set's own CPU step (``GENPROBE_CKERNEL=off`` for the
+    torch-ops set). Returns how many runs were added.
+    """
+    import os
+    import tempfile
+
+    from genprobe.jsonio import atomic_write, to_json_safe
+    from genprobe.runs import Cache
+    from genprobe.sweep import run_sweep
+
+    path = EVIDENCE / SETS[name][0]
+    data = json.loads(gzip.decompress(path.read_bytes()))
+    have = {RunSpec.from_dict(r["spec"]) for r in data["runs"]}
+    seeds = tuple(sorted({s.seed for s in have}))
+    missing = [s for s in dict.fromkeys(get_profile(profile_name).sweep(seeds)) if s not in have]
+    if not missing:
+        return 0
+    before = os.environ.get("GENPROBE_CKERNEL")
+    os.environ["GENPROBE_CKERNEL"] = "off" if name == "confirm-torch" else "require"
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            results = run_sweep(missing, cache=Cache(tmp), device="cpu", progress=False)
+    finally:
+        if before is None:
+            os.environ.pop("GENPROBE_CKERNEL")
+        else:
+            os.environ["GENPROBE_CKERNEL"] = before
+    for r in results:
+        data["runs"].append({"key": r.spec.key, "spec": r.spec.to_dict(), "final": r.final, "diverged_at": r.diverged_at, "history": r.history, "meta": r.meta})
+    atomic_write(path, gzip.compress(json.dumps(to_json_safe(data), allow_nan=False).encode(), mtime=0))
+    return len(results)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--profile", default="smoke")
     ap.add_argument("--refresh", nargs="*", metavar="MODEL", default=None, help="first recompute these untrained baselines (default: dot) in every evidence set")
     ap.add_argument("--write", action="store_true", help="regenerate genprobe/evidence/<profile>.json and the README section")
+    ap.add_argument("--add-missing", action="store_true", help="first train and add the runs the profile needs that a set lacks")
     args = ap.parse_args()
+    if args.add_missing:
+        for name in SETS:
+            print(f"{name}: {add_missing(name, args.profile)} runs trained and added", flush=True)
     if args.refresh is not None:
         for name, (f, _, _) in SETS.items():
             print(f"{name}: {refresh_untrained(EVIDENCE / f, tuple(args.refresh) or ('dot',))} runs recomputed")

@@ -60,7 +60,7 @@ def run_baseline(spec: RunSpec) -> RunResult:
         raise ValueError(f"run_baseline takes model='knn' or 'dot', got {spec.model!r}")
     t0 = time.perf_counter()
     truth = spec.load_truth()
-    ts = sample_training_set(truth, spec.n, spec.seed, shuffle_labels=spec.labels == "shuffled")
+    ts = sample_training_set(truth, spec.n, spec.seed, shuffle_labels=spec.labels == "shuffled", wedge=spec.wedge)
     if spec.model == "knn":
         pred_train = predict_knn(ts, ts.coords, spec.k)
     else:
@@ -68,7 +68,9 @@ def run_baseline(spec: RunSpec) -> RunResult:
 
     def score(res: int) -> tuple[np.ndarray, dict[str, float]]:
         pred = _predict(spec, ts, res)
-        return pred, metrics.evaluate(pred, truth.at_resolution(res), ts.mask_at(res), pred_train=pred_train, train_targets=ts.targets)
+        return pred, metrics.evaluate(
+            pred, truth.at_resolution(res), ts.mask_at(res), pred_train=pred_train, train_targets=ts.targets, wedge=spec.wedge
+        )
 
     if spec.model == "dot":
         exact = truth.shape[0]

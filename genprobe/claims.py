@@ -39,6 +39,7 @@ __all__ = [
     "contiguous_regions",
     "longer_training_helps",
     "matches_local_interpolator",
+    "closes_the_ring",
 ]
 
 DEFAULT_WINDOW = 0.25
@@ -519,5 +520,39 @@ def matches_local_interpolator(
         "the net generalises at least as well as the 1-NN local interpolator on the same points",
         net,
         [Check("held_out_iou - 1-nn", _paired(net, knn, "held_out_iou", end_epoch, frac, "diff"), ">=", -tolerance, "paired by seed")],
+        runs=(net, knn),
+    )
+
+
+def closes_the_ring(
+    net: Sequence[RunResult],
+    knn: Sequence[RunResult],
+    *,
+    coverage_min: float,
+    contrast_min: float,
+    above_knn: float,
+    end_epoch: int | None = None,
+    frac: float = DEFAULT_WINDOW,
+) -> Verdict:
+    """Ring completion: the net draws the ring across a wedge of the image it saw no point in.
+
+    The runs were trained on points drawn outside a wedge (``RunSpec.wedge``).
+    Inside the wedge, per seed: the share of the ring's angles drawn black
+    (``wedge_coverage``), the threshold-free contrast there (``wedge_contrast``:
+    painting the wedge black does not count), and the coverage minus that of
+    the 1-NN rule on the same points (paired by seed), which only copies the
+    nearest points. "Drawn to the shape, not to the points" is decided here,
+    where the points cannot draw it.
+    """
+    note = _window_note(end_epoch, frac)
+    return _verdict(
+        "closes-the-ring",
+        "inside a wedge with no training points the net draws the ring, more of it than 1-NN",
+        net,
+        [
+            Check("wedge_coverage", per_seed(net, "wedge_coverage", end_epoch, frac), ">=", coverage_min, note),
+            Check("wedge_contrast", per_seed(net, "wedge_contrast", end_epoch, frac), ">=", contrast_min, note),
+            Check("wedge_coverage - 1-nn", _paired(net, knn, "wedge_coverage", end_epoch, frac, "diff"), ">=", above_knn, "paired by seed"),
+        ],
         runs=(net, knn),
     )

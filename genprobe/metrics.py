@@ -927,6 +927,7 @@ def evaluate(
     bins: int | None = None,
     contrast_bins: int | None = None,
     contrast_level: float = 0.25,
+    wedge: float = 0.0,
 ) -> dict[str, float]:
     """All checkpoint metrics in one pass.
 
@@ -944,6 +945,10 @@ def evaluate(
             0.02, 0.03, 360, 72); when ``geometry`` is given they may be left
             None and must otherwise match it.
         contrast_level: level for ``contrast_coverage``.
+        wedge: with a wedge (degrees around +x, seen from the truth's
+            centroid) left without training points, also ``wedge_coverage``
+            and ``wedge_contrast``: angular coverage and mean contrast of the
+            true shape inside the wedge alone (ring completion).
 
     Returns:
         dict of plain floats with keys ``held_out_iou``, ``dice``,
@@ -1018,4 +1023,22 @@ def evaluate(
     if pred_train is not None:
         out["train_mse"] = train_mse(pred_train, train_targets)
         out["black_train_recall"] = black_train_recall(pred_train, train_targets, t)
+    if wedge:
+        out.update(_in_wedge(g, pb, grey, float(wedge)))
     return out
+
+
+def _wedge_bins(bins: int, degrees: float) -> np.ndarray:
+    """(bins,) bool: angle bins (as :func:`_angle_bins` numbers them) whose centre lies within +-degrees/2 of +x."""
+    centres = -math.pi + (np.arange(bins) + 0.5) * (2.0 * math.pi / bins)
+    return np.abs(centres) <= math.radians(degrees) / 2
+
+
+def _in_wedge(g: TruthGeometry, pb: np.ndarray, grey: np.ndarray, degrees: float) -> dict[str, float]:
+    """Coverage and contrast of the true shape inside the wedge only (NaN where the wedge holds none of it)."""
+    inside = _wedge_bins(g.bins, degrees) & g.truth_bins
+    hit = np.bincount(g.coverage_bins[pb[g.widened]], minlength=g.bins) > 0
+    coverage = np.count_nonzero(hit & inside) / np.count_nonzero(inside) if inside.any() else math.nan
+    contrast = g._contrast(grey)[_wedge_bins(g.contrast_bins, degrees)]
+    contrast = contrast[np.isfinite(contrast)]
+    return {"wedge_coverage": float(coverage), "wedge_contrast": float(contrast.mean()) if contrast.size else math.nan}

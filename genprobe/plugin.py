@@ -314,6 +314,10 @@ class Probe:
     def baseline(self, model: str, n: int, k: int = 1) -> list[RunResult]:
         return self.runs([self.profile.baseline(model, n, s, k) for s in self.seeds])
 
+    def completion(self, model: str, n: int) -> list[RunResult]:
+        """Ring completion: ``net``, ``knn``, ``dot``, ``fourier`` or ``shuffled`` on points drawn outside the profile's wedge."""
+        return self.runs([self.profile.completion(model, n, s) for s in self.seeds])
+
     def expect(self, test_id: str | None = None) -> str:
         """The profile's expectation for a test (default: this one), from the committed evidence."""
         return self.profile.expect(test_id or self._node.name)[0]

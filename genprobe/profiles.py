@@ -66,6 +66,8 @@ class Profile:
     fourier_sizes: tuple[int, ...] = (625, 312)
     shuffled_sizes: tuple[int, ...] = (5000, 312)
     long_sizes: tuple[int, ...] = POST_SIZES  # sizes trained to long_epochs (the others to epochs)
+    completion_sizes: tuple[int, ...] = (1250, 625)  # ring completion: points drawn outside a wedge
+    wedge: float = 90.0  # degrees of the image (around +x, from the centre) left without points
     max_seeds: int = 10  # seeds a claim may use in all
     seed_step: int = 5  # seeds added per look while a verdict is inconclusive
     alpha: float = ALPHA  # error of a check over all its looks (genprobe.stats)
@@ -132,6 +134,17 @@ class Profile:
         """``knn`` or ``dot`` on the same points as ``net(n, seed)``."""
         return RunSpec(n=n, seed=seed, model=model, k=k, eval_res=self.eval_res, curve_res=self.curve_res)
 
+    def completion(self, model: str, n: int, seed: int) -> RunSpec:
+        """Ring completion: ``model`` (``net``, ``knn``, ``dot``, ``fourier``, ``shuffled``) on points drawn
+        outside the profile's wedge; nets train for the post's budget (``epochs``)."""
+        if model == "net":
+            return self.net(n, seed, wedge=self.wedge, epochs=self.epochs)
+        if model == "shuffled":
+            return self.net(n, seed, wedge=self.wedge, epochs=self.epochs, labels="shuffled")
+        if model == "fourier":
+            return self.fourier(n, seed).replace(wedge=self.wedge)
+        return self.baseline(model, n, seed).replace(wedge=self.wedge)
+
     def sweep(self, seeds: tuple[int, ...] | None = None) -> list[RunSpec]:
         """Every run the profile's claims and controls use."""
         seeds = self.seeds if seeds is None else seeds
@@ -142,6 +155,7 @@ class Profile:
                 specs += [self.baseline("knn", n, s), self.baseline("dot", n, s)]
             specs += [self.shuffled(n, s) for n in self.shuffled_sizes]
             specs += [self.fourier(n, s) for n in self.fourier_sizes]
+            specs += [self.completion(m, n, s) for n in self.completion_sizes for m in ("net", "knn", "dot", "fourier")]
         return specs
 
 
@@ -192,6 +206,10 @@ _SMOKE_THRESHOLDS: dict[str, Any] = {
     "longer-helps": {"min_gain": 0.01},
     # net - 1-NN held-out IoU, paired by seed
     "as-good-as-1nn": {"tolerance": 0.05},
+    # ring completion: inside the empty wedge, black on at least half of the
+    # ring's angles, a clear grey contrast (so painting it black does not
+    # count), and more of it than 1-NN draws from the same points
+    "closes-the-ring": {"coverage_min": 0.5, "contrast_min": 0.2, "above_knn": 0.1},
 }
 
 PROFILES: Mapping[str, Profile] = MappingProxyType(

@@ -166,7 +166,7 @@ def _scale_for(res: int, min_size: int) -> int:
 
 
 def _truth_panel(result: RunResult, shape: tuple[int, int], s: int) -> np.ndarray:
-    """(h*s, w*s, 3) truth on the prediction's grid with training points in red."""
+    """(h*s, w*s, 3) truth on the prediction's grid with training points in red (and an empty wedge tinted blue)."""
     h, w = shape
     size = (h * s, w * s)
     try:
@@ -176,6 +176,12 @@ def _truth_panel(result: RunResult, shape: tuple[int, int], s: int) -> np.ndarra
         return np.full(size + (3,), 128, dtype=np.uint8)
     grid = truth.at_resolution(h) if h == w else truth.pixels[np.ix_(np.arange(h) * truth.shape[0] // h, np.arange(w) * truth.shape[1] // w)]
     rgb = _upscale(_rgb(_grey_u8(grid)), s).copy()
+    if getattr(result.spec, "wedge", 0):
+        from .sampling import wedge_mask
+
+        # ring completion: the wedge that held no training point, tinted blue
+        inside = wedge_mask(size, result.spec.wedge)
+        rgb[inside] = (rgb[inside] * np.array([0.75, 0.85, 1.0])).astype(np.uint8)
     th, tw = truth.shape
     idx = np.asarray(result.train_indices, dtype=np.int64).reshape(-1)
     bad = (idx < 0) | (idx >= th * tw)

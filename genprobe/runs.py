@@ -99,6 +99,7 @@ class RunSpec:
     eval_res: int = 256  # grid of the final prediction and metrics
     curve_res: int = 128  # grid of the metrics recorded along training
     checkpoints: int = 40  # evenly spaced metric checkpoints (plus epoch 0)
+    wedge: float = 0.0  # degrees of the image, seen from its centre around +x, left without training points
 
     def __post_init__(self) -> None:
         _choice("model", self.model, MODELS)
@@ -115,6 +116,8 @@ class RunSpec:
             _positive_int("steps", self.steps)
         _positive_float("lr", self.lr)
         _positive_float("fourier_scale", self.fourier_scale)
+        if isinstance(self.wedge, bool) or not isinstance(self.wedge, numbers.Real) or not 0.0 <= self.wedge < 360.0:
+            raise GenprobeError(f"wedge must be in [0, 360) degrees, got {self.wedge!r}")
         if not isinstance(self.negative_slope, numbers.Real) or not 0.0 <= self.negative_slope < 1.0:
             raise GenprobeError(f"negative_slope must be in [0, 1), got {self.negative_slope!r}")
 
@@ -161,6 +164,8 @@ class RunSpec:
     def key(self) -> str:
         """Content hash: spec fields + the true image's pixels + cache version."""
         payload = self.to_dict()
+        if not payload["wedge"]:
+            del payload["wedge"]  # added later: runs without a wedge keep their keys
         payload["truth_digest"] = self.load_truth().digest
         payload["cache_version"] = CACHE_VERSION
         if self.model in MODEL_VERSIONS:
@@ -174,7 +179,8 @@ class RunSpec:
             what = "fourier" if self.features == "fourier" else "mlp"
         if self.labels == "shuffled":
             what += "-shuffled"
-        return f"{what}/{self.protocol}" if self.model == "mlp" else what
+        what = f"{what}/{self.protocol}" if self.model == "mlp" else what
+        return f"{what}/wedge{self.wedge:g}" if self.wedge else what
 
     def label(self) -> str:
         """Short human name, e.g. ``mlp/standard N=312 seed=0``."""

@@ -9,7 +9,7 @@ import numpy as np
 from .errors import GenprobeError
 from .truth import TrueImage
 
-__all__ = ["TrainingSet", "sample_training_set", "check_n"]
+__all__ = ["wedge_mask", "TrainingSet", "sample_training_set", "check_n"]
 
 
 def check_n(n: object, n_pixels: int) -> int:
@@ -57,20 +57,41 @@ class TrainingSet:
         return mask
 
 
-def sample_training_set(truth: TrueImage, n: int, seed: int, shuffle_labels: bool = False) -> TrainingSet:
+def wedge_mask(shape: tuple[int, int], degrees: float) -> np.ndarray:
+    """(H, W) bool: pixels whose angle around the image centre, from +x, is within +-degrees/2.
+
+    >>> int(wedge_mask((4, 4), 90).sum())
+    3
+    """
+    h, w = shape
+    rows = np.arange(h, dtype=np.float64)[:, None] - h / 2
+    cols = np.arange(w, dtype=np.float64)[None, :] - w / 2
+    angle = np.degrees(np.arctan2(rows, cols))
+    return (np.abs(angle) <= degrees / 2) & ((rows != 0) | (cols != 0))
+
+
+def sample_training_set(truth: TrueImage, n: int, seed: int, shuffle_labels: bool = False, wedge: float = 0.0) -> TrainingSet:
     """Draw ``n`` distinct pixels uniformly at random, reproducibly from ``seed``.
 
     With ``shuffle_labels`` the grey values are permuted among the N points (a
-    control that keeps the label distribution but destroys the shape).
+    control that keeps the label distribution but destroys the shape). With
+    ``wedge`` > 0 no point is drawn in the wedge of that many degrees around
+    +x seen from the image centre (:func:`wedge_mask`): the ring-completion
+    experiment asks what a model draws where it saw nothing.
 
     >>> from genprobe.truth import ring
     >>> ts = sample_training_set(ring(64), 100, seed=0)
     >>> len(set(ts.indices.tolist()))
     100
     """
-    n = check_n(n, truth.n_pixels)
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x5A4D]))
-    indices = rng.choice(truth.n_pixels, size=n, replace=False)
+    if wedge:
+        allowed = np.flatnonzero(~wedge_mask(truth.shape, wedge).reshape(-1))
+        n = check_n(n, len(allowed))
+        indices = allowed[rng.choice(len(allowed), size=n, replace=False)]
+    else:
+        n = check_n(n, truth.n_pixels)
+        indices = rng.choice(truth.n_pixels, size=n, replace=False)
     ts = TrainingSet(truth, indices)
     if shuffle_labels:
         ts = TrainingSet(truth, indices, targets=rng.permutation(ts.true_targets))

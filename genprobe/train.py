@@ -105,12 +105,13 @@ def grid_predictions(
 class _Evaluator:
     """Evaluates a batch of nets on a fixed grid against the truth."""
 
-    def __init__(self, truth_grid: np.ndarray, sets: Sequence[TrainingSet], device: str):
+    def __init__(self, truth_grid: np.ndarray, sets: Sequence[TrainingSet], device: str, wedge: float = 0.0):
         self.res = truth_grid.shape[0]
         self.truth = truth_grid
         self.coords = torch.from_numpy(grid_coords(self.res)).to(device)
         self.masks = [ts.mask_at(self.res) for ts in sets]
         self.geometry = metrics.TruthGeometry.from_truth(truth_grid)  # built once, reused at every checkpoint
+        self.wedge = wedge
 
     def predict(self, model: BatchedMLP, with_patterns: bool = False, forward: Callable | None = None):
         """Predictions (B, res, res), and pattern ids with ``with_patterns`` (see :func:`grid_predictions`)."""
@@ -120,7 +121,9 @@ class _Evaluator:
         return (pred, ids.cpu().numpy().reshape(shape)) if with_patterns else pred
 
     def metrics(self, pred: np.ndarray, b: int, pred_train: np.ndarray, targets: np.ndarray) -> dict[str, float]:
-        return metrics.evaluate(pred, self.truth, self.masks[b], pred_train=pred_train, train_targets=targets, geometry=self.geometry)
+        return metrics.evaluate(
+            pred, self.truth, self.masks[b], pred_train=pred_train, train_targets=targets, geometry=self.geometry, wedge=self.wedge
+        )
 
 
 STEPS = ("auto", "c", "torch", "autograd")
@@ -170,7 +173,7 @@ def train_group(
     t0 = time.perf_counter()
     s0 = specs[0]
     truth = s0.load_truth()
-    sets = [sample_training_set(truth, s.n, s.seed, shuffle_labels=s.labels == "shuffled") for s in specs]
+    sets = [sample_training_set(truth, s.n, s.seed, shuffle_labels=s.labels == "shuffled", wedge=s.wedge) for s in specs]
     B, n_max = len(specs), max(s.n for s in specs)
     ns = torch.tensor([s.n for s in specs])
     X = torch.zeros(B, n_max, 2)
@@ -203,7 +206,7 @@ def train_group(
     # differently, so a net's update depended on its batch-mates (optim.py)
     opt = ExactAdam(params, lr=s0.lr)
     shuffle_gens = [init_generator(s.seed, 1) for s in specs]
-    curve = _Evaluator(truth.at_resolution(s0.curve_res), sets, device)
+    curve = _Evaluator(truth.at_resolution(s0.curve_res), sets, device, s0.wedge)
     targets_np = [ts.targets for ts in sets]
     checkpoints = set(checkpoint_epochs(s0))
     history: list[list[dict[str, float]]] = [[] for _ in specs]
@@ -282,7 +285,7 @@ def train_group(
     finally:
         bar.close()
 
-    final = _Evaluator(truth.at_resolution(s0.eval_res), sets, device)
+    final = _Evaluator(truth.at_resolution(s0.eval_res), sets, device, s0.wedge)
     pred, ids = final.predict(model, with_patterns=True)
     if forward is not None:
         # the C kernel's forward computes each net alone; torch's bmm rounds

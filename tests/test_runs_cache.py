@@ -136,7 +136,7 @@ CHANGES = {
     "truth": "ring@128", "n": 201, "seed": 1, "model": "knn", "protocol": "blog", "labels": "shuffled",
     "depth": 4, "width": 9, "negative_slope": 0.0, "features": "fourier", "fourier_dim": 64,
     "fourier_scale": 5.0, "epochs": 4, "steps": 10, "lr": 2e-3, "batch": 512, "k": 3,
-    "eval_res": 32, "curve_res": 32, "checkpoints": 2,
+    "eval_res": 32, "curve_res": 32, "checkpoints": 2, "wedge": 90.0,
 }
 
 
