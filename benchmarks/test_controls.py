@@ -133,11 +133,12 @@ def test_as_good_as_1nn_fails_on(genprobe, limits, control):
 
 
 @pytest.mark.claim("closes-the-ring")
-@pytest.mark.parametrize("control", ["dot", "fourier", "knn"])
+@pytest.mark.parametrize("control", ["dot", "knn"])
 @pytest.mark.parametrize("n", [1250, 625])
 def test_closes_the_ring_fails_on(genprobe, limits, n, control):
-    """Models that only fit or copy their points draw nothing (dot), specks (Fourier) or the
-    nearest points' colour (1-NN itself) inside the empty wedge."""
+    """Models that only fit or copy their points draw nothing (dot) or the nearest points'
+    colour (1-NN itself) inside the empty wedge. (No Fourier-feature control here: at 4x256
+    it is the costliest run of the profile, and the dot memoriser is the extreme it approaches.)"""
     t = limits("closes-the-ring")
     genprobe.check(
         lambda g: claims.closes_the_ring(g.completion(control, n), g.completion("knn", n), end_epoch=g.profile.epochs, **t),

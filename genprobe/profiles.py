@@ -155,7 +155,7 @@ class Profile:
                 specs += [self.baseline("knn", n, s), self.baseline("dot", n, s)]
             specs += [self.shuffled(n, s) for n in self.shuffled_sizes]
             specs += [self.fourier(n, s) for n in self.fourier_sizes]
-            specs += [self.completion(m, n, s) for n in self.completion_sizes for m in ("net", "knn", "dot", "fourier")]
+            specs += [self.completion(m, n, s) for n in self.completion_sizes for m in ("net", "knn", "dot")]
         return specs
 
 
