@@ -68,7 +68,7 @@ class Profile:
     long_sizes: tuple[int, ...] = POST_SIZES  # sizes trained to long_epochs (the others to epochs)
     completion_sizes: tuple[int, ...] = (1250, 625)  # ring completion: points drawn outside a wedge
     wedge: float = 90.0  # degrees of the image (around +x, from the centre) left without points
-    max_seeds: int = 10  # seeds a claim may use in all
+    max_seeds: int = 15  # seeds a claim may use in all
     seed_step: int = 5  # seeds added per look while a verdict is inconclusive
     alpha: float = ALPHA  # error of a check over all its looks (genprobe.stats)
     thresholds: Mapping[str, Any] = field(default_factory=dict)
@@ -83,8 +83,8 @@ class Profile:
         ...), so a plan is fixed by its start. Starting with ``max_seeds`` or
         more seeds gives one look on all of them.
 
-        >>> [len(s) for s in PROFILES["smoke"].plan(range(20, 25))], PROFILES["smoke"].plan(range(20, 25))[1][-1]
-        ([5, 10], 29)
+        >>> [len(s) for s in PROFILES["smoke"].plan(range(20, 25))], PROFILES["smoke"].plan(range(20, 25))[-1][-1]
+        ([5, 10, 15], 34)
         """
         start = tuple(start)
         if not start:
@@ -216,7 +216,7 @@ PROFILES: Mapping[str, Profile] = MappingProxyType(
     {
         "smoke": Profile(
             name="smoke",
-            description="CPU scale for CI: 5 seeds (up to 10 where undecided), 2000 epochs (4000 at N <= 625), 256^2 evaluation",
+            description="CPU scale for CI: 5 seeds (up to 15 where undecided), 2000 epochs (4000 at N <= 625), 256^2 evaluation",
             seeds=(1000, 1001, 1002, 1003, 1004),
             epochs=2000,
             long_epochs=4000,

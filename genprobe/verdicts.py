@@ -186,7 +186,7 @@ def _seed_text(seeds: list[int]) -> str:
 
 
 def decide_over_seeds(
-    verdict: Verdict | Callable[[Any], Verdict], probe: Any, plan: Sequence[Sequence[int]], alpha: float
+    verdict: Verdict | Callable[[Any], Verdict], probe: Any, plan: Sequence[Sequence[int]], alpha: float, looks: int | None = None
 ) -> Verdict:
     """The sequential rule: judge on each look's seeds until decided.
 
@@ -196,14 +196,17 @@ def decide_over_seeds(
             ready ``Verdict`` (judged once, at level ``alpha``).
         probe: anything with ``on(seeds)`` (the ``genprobe`` fixture).
         plan: the seeds of each look (:meth:`genprobe.profiles.Profile.plan`).
-        alpha: the error over all looks; each look runs at ``alpha / len(plan)``.
+        alpha: the error over all looks; each look runs at ``alpha / looks``.
+        looks: the looks planned (default ``len(plan)``; more when only the
+            first looks of a plan can be replayed, as on evidence with fewer seeds).
     """
     if isinstance(verdict, Verdict):
         return verdict.at_level(look_alpha(1, alpha))
-    level = look_alpha(len(plan), alpha)
+    looks = len(plan) if looks is None else looks
+    level = look_alpha(looks, alpha)
     v = None
     for i, seeds in enumerate(plan, 1):
-        v = verdict(probe.on(tuple(seeds))).at_level(level, i, len(plan))
+        v = verdict(probe.on(tuple(seeds))).at_level(level, i, looks)
         if v.status != INCONCLUSIVE:
             break
     if v is None:

@@ -66,9 +66,11 @@ def test_expectations_come_from_both_confirmation_sets_only(evidence):
         statuses = {row.default_checks[s][0].status for s in te.CONFIRMATION}
         if exp["expect"] in ("holds", "refuted"):
             assert statuses == {exp["expect"]}, row.test
+            assert te.reliability(row, exp["expect"])[0] >= te.GATE_RELIABILITY, row.test
         else:
             assert exp["expect"] == "report", row.test
-            assert not (len(statuses) == 1 and statuses <= {"holds", "refuted"}), row.test
+            decided = len(statuses) == 1 and statuses <= {"holds", "refuted"}
+            assert not decided or te.reliability(row, next(iter(statuses)))[0] < te.GATE_RELIABILITY, row.test
 
 
 def test_every_control_is_refuted_on_every_set(evidence):
@@ -94,7 +96,7 @@ def test_seed_sets_are_disjoint_and_the_suite_gates_on_neither():
     te_sets = {"calibration": set(range(0, 10)), "confirmation": set(range(100, 110))}
     smoke = get_profile("smoke")
     gate = set(smoke.plan(smoke.seeds)[-1])
-    assert gate == set(range(1000, 1010))
+    assert gate == set(range(1000, 1015))
     assert not (te_sets["calibration"] & te_sets["confirmation"])
     assert not (gate & (te_sets["calibration"] | te_sets["confirmation"]))
 

@@ -91,7 +91,7 @@ def test_options_are_in_one_group(pytester):
 
 def test_header_names_profile_device_seeds_cache(suite):
     result = suite.runpytest_subprocess("--genprobe-seeds=0,1", "--co")
-    result.stdout.fnmatch_lines(["genprobe: profile=smoke, device=auto, torch *, seeds=0,1 (up to 10 where undecided), cache=*"])
+    result.stdout.fnmatch_lines(["genprobe: profile=smoke, device=auto, torch *, seeds=0,1 (up to 15 where undecided), cache=*"])
 
 
 @pytest.mark.parametrize(
@@ -223,10 +223,10 @@ def test_undecided_at_the_most_seeds_fails_a_gate_and_is_reported_otherwise(suit
     junit = tmp_path / "junit.xml"
     result = suite.runpytest_subprocess("--genprobe-no-report", "test_coin.py", f"--junitxml={junit}")
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["*expected holds, got inconclusive at 10 seeds, the most this profile trains*"])
-    result.stdout.fnmatch_lines(["*5 of 10 seeds >= 1: inconclusive*"])
+    result.stdout.fnmatch_lines(["*expected holds, got inconclusive at 15 seeds, the most this profile trains*"])
+    result.stdout.fnmatch_lines(["*7 of 15 seeds >= 1: inconclusive*"])
     props = [(p.get("name"), p.get("value")) for p in ET.parse(junit).iter("property")]
-    assert ("genprobe:coin:N=1:seeds", "10") in props  # looks at 5 and 10 seeds: the profile's plan
+    assert ("genprobe:coin:N=1:seeds", "15") in props  # looks at 5, 10 and 15 seeds: the profile's plan
 
 
 def test_more_seeds_continue_after_the_start_seeds(suite, tmp_path):
@@ -234,5 +234,5 @@ def test_more_seeds_continue_after_the_start_seeds(suite, tmp_path):
     junit = tmp_path / "junit.xml"
     suite.runpytest_subprocess("--genprobe-no-report", "test_coin.py::test_coin_reported", "--genprobe-seeds=20-24", f"--junitxml={junit}")
     payload = next(json.loads(p.get("value")) for p in ET.parse(junit).iter("property") if p.get("name") == "genprobe_verdict")
-    assert payload["verdict"]["seeds"] == list(range(20, 30)) and payload["expect"] == "report"
-    assert (payload["verdict"]["look"], payload["verdict"]["looks"]) == (2, 2)
+    assert payload["verdict"]["seeds"] == list(range(20, 35)) and payload["expect"] == "report"
+    assert (payload["verdict"]["look"], payload["verdict"]["looks"]) == (3, 3)

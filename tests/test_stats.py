@@ -71,12 +71,20 @@ def test_a_nan_seed_misses_every_bound():
 
 
 def test_the_default_plan_decides_at_five_seeds():
-    plan = looks(5, 5, 10)
+    plan = looks(5, 5, 15)
     level = stats.look_alpha(len(plan))
-    assert plan == [5, 10] and level == pytest.approx(0.05)
+    assert plan == [5, 10, 15] and level == pytest.approx(0.1 / 3)
     assert decide(5, 5, level).decision == HOLDS and decide(5, 4, level).decision == INCONCLUSIVE
     assert decide(10, 9, level).decision == HOLDS and decide(10, 8, level).decision == INCONCLUSIVE
+    assert decide(15, 12, level).decision == HOLDS and decide(15, 11, level).decision == INCONCLUSIVE
     assert decide(10, 1, level).decision == REFUTED and decide(5, 0, level).decision == REFUTED
+
+
+def test_decision_probability_matches_simulation():
+    for q in (0.5, 0.9, 0.97):
+        exact = stats.decision_probability(q, [5, 10, 15], stats.ALPHA)
+        assert _sequential(q, [5, 10, 15], stats.ALPHA, trials=20000, seed=4)[HOLDS] == pytest.approx(exact, abs=0.01)
+    assert stats.decision_probability(0.0, [5, 10, 15], stats.ALPHA, REFUTED) == 1.0
 
 
 def test_bad_arguments_are_one_clear_error():
