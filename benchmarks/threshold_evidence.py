@@ -317,11 +317,11 @@ def readme_section(data: dict[str, Any]) -> str:
         README_BEGIN,
         "",
         f"Rule: sign test per check, {data['rule']['alpha']:.0%} error over looks at "
-        f"{' and '.join(map(str, data['rule']['looks']))} seeds ({data['rule']['alpha_per_look']:.3g} each). "
+        f"{', '.join(map(str, data['rule']['looks']))} seeds ({data['rule']['alpha_per_look']:.3g} each). "
         "Each cell: verdict (seeds used).",
         "",
-        "| test | expected | " + " | ".join(sets) + " |",
-        "|---|---|" + "---|" * len(sets),
+        "| test | expected | " + " | ".join(sets) + " | why not gated |",
+        "|---|---|" + "---|" * len(sets) + "---|",
     ]
     for test, per_set in data["table"].items():
         n_checks = len(next(iter(per_set.values())))
@@ -331,7 +331,9 @@ def readme_section(data: dict[str, Any]) -> str:
             if exp == "evidence":
                 exp = data["expectations"].get(test, {}).get("expect", "holds")
             cells = [f"{per_set[s][i]['status']} ({per_set[s][i]['seeds']})" if s in per_set else "-" for s in sets]
-            lines.append(f"| `{test}` | {exp} | " + " | ".join(cells) + " |")
+            why = data["expectations"].get(test, {}).get("why", "") if first["expect"] == "evidence" and exp == "report" else ""
+            short = why.split("only ", 1)[1].replace("of the time ", "reliable ") if "only " in why else ("not decided by both confirmation sets" if why else "")
+            lines.append(f"| `{test}` | {exp} | " + " | ".join(cells) + f" | {short} |")
     lines += ["", README_END]
     return "\n".join(lines)
 
