@@ -136,6 +136,7 @@ class StandIn:
     def check(self, verdict, expect=None):
         start = self._all[: self._first]
         plan = self.profile.plan(start)
+        # the evidence decides what a test is expected to do, so every test gets every look here
         v = decide_over_seeds(verdict, self, _plan(start, self._all, self.profile), self.profile.alpha, looks=len(plan))
         full = decide_over_seeds(verdict, self, [self._all], self.profile.alpha) if callable(verdict) else None
         self.outcomes.append(Outcome(v, expect, full))

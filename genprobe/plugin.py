@@ -350,7 +350,11 @@ class Probe:
             raise pytest.UsageError(f"genprobe: unknown expectation {expect!r}; choose from {', '.join(EXPECTATIONS)}")
         from .verdicts import decide_over_seeds
 
-        v = decide_over_seeds(verdict, self, self.profile.plan(self.seeds), self.profile.alpha)
+        plan = self.profile.plan(self.seeds)
+        looks = len(plan)
+        if expect == "report":
+            plan = plan[: self.profile.report_looks]  # gates nothing: no extra seeds to train
+        v = decide_over_seeds(verdict, self, plan, self.profile.alpha, looks=looks)
         if why:
             v.notes.append(f"{self.profile.name} profile expects '{expect}': {why}")
         d = v.to_dict()
@@ -360,7 +364,7 @@ class Probe:
             self._node.user_properties.append((f"genprobe:{v.claim}:N={v.n}:{c.metric}", c.decision))
         status = v.status
         undecided = status == "inconclusive"
-        more = f" at {len(v.seeds)} seeds, the most this profile trains" if undecided else ""
+        more = f" at {len(v.seeds)} seeds, the most this profile trains for it" if undecided else ""
         if expect == "holds" and status != "holds":
             pytest.fail(f"expected holds, got {status}{more}:\n" + v.explain(), pytrace=False)
         if expect == "fails" and status != "refuted":

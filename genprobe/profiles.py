@@ -71,6 +71,9 @@ class Profile:
     max_seeds: int = 15  # seeds a claim may use in all
     seed_step: int = 5  # seeds added per look while a verdict is inconclusive
     alpha: float = ALPHA  # error of a check over all its looks (genprobe.stats)
+    # looks a "report" test takes (the evidence cannot decide it, so more seeds
+    # would cost the CI budget and gate nothing); its level stays alpha / looks
+    report_looks: int = 1
     thresholds: Mapping[str, Any] = field(default_factory=dict)
     # expectation of a test the evidence does not name: "holds" (a user's own
     # hypothesis), or "report" where this scale has no evidence over seeds yet

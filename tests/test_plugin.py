@@ -223,7 +223,7 @@ def test_undecided_at_the_most_seeds_fails_a_gate_and_is_reported_otherwise(suit
     junit = tmp_path / "junit.xml"
     result = suite.runpytest_subprocess("--genprobe-no-report", "test_coin.py", f"--junitxml={junit}")
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["*expected holds, got inconclusive at 15 seeds, the most this profile trains*"])
+    result.stdout.fnmatch_lines(["*expected holds, got inconclusive at 15 seeds, the most this profile trains for it*"])
     result.stdout.fnmatch_lines(["*7 of 15 seeds >= 1: inconclusive*"])
     props = [(p.get("name"), p.get("value")) for p in ET.parse(junit).iter("property")]
     assert ("genprobe:coin:N=1:seeds", "15") in props  # looks at 5, 10 and 15 seeds: the profile's plan
@@ -232,7 +232,12 @@ def test_undecided_at_the_most_seeds_fails_a_gate_and_is_reported_otherwise(suit
 def test_more_seeds_continue_after_the_start_seeds(suite, tmp_path):
     suite.makepyfile(test_coin=COIN)
     junit = tmp_path / "junit.xml"
+    suite.runpytest_subprocess("--genprobe-no-report", "test_coin.py::test_coin_gated", "--genprobe-seeds=20-24", f"--junitxml={junit}")
+    payload = next(json.loads(p.get("value")) for p in ET.parse(junit).iter("property") if p.get("name") == "genprobe_verdict")
+    assert payload["verdict"]["seeds"] == list(range(20, 35))
+    assert (payload["verdict"]["look"], payload["verdict"]["looks"]) == (3, 3)
+
     suite.runpytest_subprocess("--genprobe-no-report", "test_coin.py::test_coin_reported", "--genprobe-seeds=20-24", f"--junitxml={junit}")
     payload = next(json.loads(p.get("value")) for p in ET.parse(junit).iter("property") if p.get("name") == "genprobe_verdict")
-    assert payload["verdict"]["seeds"] == list(range(20, 35)) and payload["expect"] == "report"
-    assert (payload["verdict"]["look"], payload["verdict"]["looks"]) == (3, 3)
+    assert payload["verdict"]["seeds"] == list(range(20, 25)) and payload["expect"] == "report"
+    assert (payload["verdict"]["look"], payload["verdict"]["looks"]) == (1, 3)  # reported: one look, at the plan's level
