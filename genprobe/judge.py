@@ -162,6 +162,7 @@ def judge(
     runs: Callable[[list[RunSpec]], list[RunResult]] | None = None,
     sequential: bool = False,
     claims: Sequence[str] | None = None,
+    max_seeds: int | None = None,
 ) -> dict[str, Any]:
     """Every shape claim's verdict on ``picture`` at ``n`` points over ``seeds``.
 
@@ -177,6 +178,9 @@ def judge(
         sequential: judge on ``seeds`` and, while undecided, on more (as the
             suite does); default: once, on ``seeds``.
         claims: judge only these shape claims (default: every one stated at ``n``).
+        max_seeds: with ``sequential``, stop at the last look with at most this
+            many seeds (each look keeps the full plan's level), e.g. where the
+            comparison runs exist for a few seeds only.
 
     Returns:
         ``{"picture": ..., "n": n, "seeds": [...], "claims": [{"claim", "n", "verdict",
@@ -210,7 +214,10 @@ def judge(
         if n not in sizes or (claims is not None and claim not in claims):
             continue
         plan = profile.plan(seeds) if sequential else [seeds]
-        v = decide_over_seeds(lambda g: build(g, n, profile), probe, plan, profile.alpha)
+        looks = len(plan)
+        if max_seeds is not None:
+            plan = [p for p in plan if len(p) <= max_seeds] or plan[:1]
+        v = decide_over_seeds(lambda g: build(g, n, profile), probe, plan, profile.alpha, looks=looks)
         rows.append({"claim": claim, "n": n, "verdict": v.status, "seeds": list(v.seeds), "checks": [
             {"metric": c.metric, "decision": c.decision, "measured": c.measured, "values": c.values} for c in v.checks
         ]})
