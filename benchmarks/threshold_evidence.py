@@ -51,6 +51,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the checkout: genprobe, benchmarks.*
 
+from genprobe.cli import export_record  # noqa: E402
 from genprobe.jsonio import from_json_safe  # noqa: E402
 from genprobe.profiles import EVIDENCE_DIR, get_profile  # noqa: E402
 from genprobe.runs import RunResult, RunSpec  # noqa: E402
@@ -371,8 +372,7 @@ def refresh_untrained(path: Path, models: tuple[str, ...] = ("dot",)) -> int:
     for i, r in enumerate(data["runs"]):
         spec = RunSpec.from_dict(r["spec"])
         if spec.model in models:
-            res = run_baseline(spec)
-            data["runs"][i] = {"key": spec.key, "spec": spec.to_dict(), "final": res.final, "diverged_at": None, "history": res.history, "meta": res.meta}
+            data["runs"][i] = export_record(run_baseline(spec))
             replaced += 1
     atomic_write(path, gzip.compress(json.dumps(to_json_safe(data), allow_nan=False).encode(), mtime=0))
     return replaced
@@ -409,7 +409,7 @@ def add_missing(name: str, profile_name: str = "smoke") -> int:
         else:
             os.environ["GENPROBE_CKERNEL"] = before
     for r in results:
-        data["runs"].append({"key": r.spec.key, "spec": r.spec.to_dict(), "final": r.final, "diverged_at": r.diverged_at, "history": r.history, "meta": r.meta})
+        data["runs"].append(export_record(r))
     atomic_write(path, gzip.compress(json.dumps(to_json_safe(data), allow_nan=False).encode(), mtime=0))
     return len(results)
 

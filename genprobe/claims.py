@@ -232,6 +232,11 @@ def _topology_error(results: Sequence[RunResult], end_epoch, frac) -> list[float
     return out
 
 
+def _area_ratios(net: Sequence[RunResult], end_epoch, frac) -> list[float]:
+    """Predicted black area over the true black area, late-window median per seed."""
+    return [window(r, "black_fraction", end_epoch, frac) / float(r.spec.load_truth().black().mean()) for r in net]
+
+
 def _on_the_shape(net: Sequence[RunResult], annulus_min: float, area_max: float, end_epoch, frac) -> list[Check]:
     """Black on the (widened) true shape, not off it, and not thicker than it.
 
@@ -242,13 +247,9 @@ def _on_the_shape(net: Sequence[RunResult], annulus_min: float, area_max: float,
     or place and a blob off the ring, which coverage alone cannot.
     """
     note = _window_note(end_epoch, frac)
-    areas = []
-    for r in net:
-        true_area = float(r.spec.load_truth().black().mean())
-        areas.append(window(r, "black_fraction", end_epoch, frac) / true_area)
     return [
         Check("black on the true shape (annulus_share)", per_seed(net, "annulus_share", end_epoch, frac), ">=", annulus_min, note),
-        Check("black area / true black area, at most", areas, "<=", area_max, note),
+        Check("black area / true black area, at most", _area_ratios(net, end_epoch, frac), "<=", area_max, note),
     ]
 
 
@@ -462,20 +463,17 @@ def contiguous_regions(
     on the true shape and not thicker than it (a black or grey picture, a disk
     or a blob off the ring is one piece, but not the net's bias to the shape).
     """
-    ratios, areas = [], []
+    ratios = []
     for r in net:
-        truth = r.spec.load_truth()
-        n_black = int((truth.pixels.reshape(-1)[r.train_indices] < 0.5).sum())
-        true_area = float(truth.black().mean())
+        n_black = int((r.spec.load_truth().pixels.reshape(-1)[r.train_indices] < 0.5).sum())
         ratios.append(window(r, "components", end_epoch, frac) / max(n_black, 1))
-        areas.append(window(r, "black_fraction", end_epoch, frac) / true_area)
     return _verdict(
         "contiguous",
         "predicted black forms far fewer pieces than there are black training points",
         net,
         [
             Check("pieces per black training point", ratios, "<=", max_pieces_per_point, _window_note(end_epoch, frac)),
-            Check("black area / true black area", areas, ">=", min_area_ratio, _window_note(end_epoch, frac)),
+            Check("black area / true black area", _area_ratios(net, end_epoch, frac), ">=", min_area_ratio, _window_note(end_epoch, frac)),
             *_on_the_shape(net, annulus_min, area_max, end_epoch, frac),
         ],
         runs=(net,),

@@ -201,16 +201,16 @@ def _report(args: argparse.Namespace) -> int:
     return int(pytest.main(argv))
 
 
+def export_record(r) -> dict:
+    """One run as ``--export`` writes it: key, spec, final metrics, divergence, history, meta."""
+    return {"key": r.spec.key, "spec": r.spec.to_dict(), "final": r.final, "diverged_at": r.diverged_at, "history": r.history, "meta": r.meta}
+
+
 def _export(path: Path, results) -> None:
     """Spec, final metrics and history of each run, as JSON (gzipped for .gz)."""
     import gzip
 
-    payload = {
-        "runs": [
-            {"key": r.spec.key, "spec": r.spec.to_dict(), "final": r.final, "diverged_at": r.diverged_at, "history": r.history, "meta": r.meta}
-            for r in results
-        ]
-    }
+    payload = {"runs": [export_record(r) for r in results]}
     if path.suffix == ".gz":
         atomic_write(path, gzip.compress(json.dumps(to_json_safe(payload), allow_nan=False).encode()))
     else:

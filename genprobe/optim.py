@@ -70,14 +70,6 @@ class ExactAdam:
         self.exp_avg_flat = torch.zeros(total, dtype=p0.dtype, device=p0.device)
         self.exp_avg_sq_flat = torch.zeros(total, dtype=p0.dtype, device=p0.device)
 
-    @property
-    def exp_avg(self) -> list[torch.Tensor]:
-        return [m.view_as(p) for m, p in zip(self.exp_avg_flat.split(self._sizes), self.params)]
-
-    @property
-    def exp_avg_sq(self) -> list[torch.Tensor]:
-        return [v.view_as(p) for v, p in zip(self.exp_avg_sq_flat.split(self._sizes), self.params)]
-
     @torch.no_grad()
     def step(self) -> None:
         if any(p.grad is None for p in self.params):
