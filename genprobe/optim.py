@@ -43,25 +43,33 @@ class ExactAdam:
         lr: learning rate.
         betas: moment decay rates (torch's defaults).
         eps: added to the root of the second moment.
+        nets: with B networks stacked along every parameter's first
+            dimension, B: then :meth:`reset` can restart some networks only,
+            each keeping its own step count (a group that mixes the post's
+            two protocols). A network's numbers are the same as in a group
+            of its own protocol, to the bit (tests/test_optim.py).
 
     :meth:`reset` forgets the moments and the step count, which is what the
     post's script did by building a fresh optimizer every epoch.
     """
 
     def __init__(
-        self, params: Iterable[torch.Tensor], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8
+        self,
+        params: Iterable[torch.Tensor],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        nets: int | None = None,
     ):
         self.params = list(params)
         if not self.params:
             raise ValueError("ExactAdam needs at least one parameter")
         if not lr > 0 or not math.isfinite(lr):
             raise ValueError(f"lr must be a positive number, got {lr!r}")
+        if nets is not None and (nets < 1 or any(p.dim() == 0 or p.shape[0] != nets for p in self.params)):
+            raise ValueError(f"nets={nets!r} must be the first dimension of every parameter")
         self.lr, (self.beta1, self.beta2), self.eps = float(lr), betas, float(eps)
-        self.reset()
-
-    def reset(self) -> None:
-        """A fresh optimizer: zero moments, step count 0."""
-        self.t = 0
+        self.nets = nets
         # the moments of every parameter in one flat buffer each: ten ops per step on
         # one tensor instead of ten on each of many small ones (dispatch dominated)
         self._sizes = [p.numel() for p in self.params]
@@ -69,6 +77,62 @@ class ExactAdam:
         p0 = self.params[0]
         self.exp_avg_flat = torch.zeros(total, dtype=p0.dtype, device=p0.device)
         self.exp_avg_sq_flat = torch.zeros(total, dtype=p0.dtype, device=p0.device)
+        self._steps = [0] * (nets or 1)  # per network (one count when nets is None)
+        self._net_of: torch.Tensor | None = None  # the network of each flat element, built when first needed
+
+    @property
+    def t(self) -> int:
+        """The step count (of every network; an error while networks differ)."""
+        if len(set(self._steps)) != 1:
+            raise ValueError(f"the networks are at different steps {self._steps}; see steps")
+        return self._steps[0]
+
+    @property
+    def steps(self) -> tuple[int, ...]:
+        """Each network's step count (one entry when ``nets`` is None)."""
+        return tuple(self._steps)
+
+    def _net_index(self) -> torch.Tensor:
+        if self._net_of is None:
+            p0 = self.params[0]
+            self._net_of = torch.cat(
+                [torch.arange(self.nets, device=p0.device).repeat_interleave(p[0].numel()) for p in self.params]
+            )
+        return self._net_of
+
+    def reset(self, nets: Iterable[int] | None = None) -> None:
+        """A fresh optimizer (zero moments, step count 0): for every network, or for ``nets`` only.
+
+        In place: the blog protocol resets every epoch, and allocating fresh
+        buffers there cost 5 ms a reset (torch's OpenMP workers woke).
+        """
+        if nets is None:
+            self._steps = [0] * len(self._steps)
+            self.exp_avg_flat.zero_()
+            self.exp_avg_sq_flat.zero_()
+            return
+        if self.nets is None:
+            raise ValueError("reset(nets) needs ExactAdam(..., nets=B)")
+        chosen = sorted(set(nets))
+        if not chosen:
+            return
+        if chosen[0] < 0 or chosen[-1] >= self.nets:
+            raise ValueError(f"nets must be in [0, {self.nets}), got {chosen}")
+        if len(chosen) == self.nets:
+            self.reset()
+            return
+        for b in chosen:
+            self._steps[b] = 0
+        mask = torch.zeros(self.nets, dtype=torch.bool, device=self.exp_avg_flat.device)
+        mask[chosen] = True
+        flat = mask[self._net_index()]
+        self.exp_avg_flat.masked_fill_(flat, 0.0)
+        self.exp_avg_sq_flat.masked_fill_(flat, 0.0)
+
+    def _per_net(self, values: list[float]) -> torch.Tensor:
+        """A float per flat element: its network's value, rounded to float as a Python scalar operand is."""
+        v = torch.tensor(values, dtype=torch.float64).to(self.exp_avg_flat.dtype).to(self.exp_avg_flat.device)
+        return v[self._net_index()]
 
     @torch.no_grad()
     def step(self) -> None:
@@ -76,7 +140,7 @@ class ExactAdam:
             if all(p.grad is None for p in self.params):
                 return
             raise ValueError("ExactAdam: every parameter needs a gradient (or none does)")
-        self.t += 1
+        self._steps = [t + 1 for t in self._steps]
         b1, b2 = self.beta1, self.beta2
         g = torch.cat([p.grad.reshape(-1) for p in self.params])
         m, v = self.exp_avg_flat, self.exp_avg_sq_flat
@@ -90,9 +154,18 @@ class ExactAdam:
         v.add_(sq)
         # p -= (lr / (1 - b1^t)) m / (sqrt(v) / sqrt(1 - b2^t) + eps), as torch orders it;
         # the bias corrections are computed in double once, then rounded to float by the op
-        step_size = self.lr / (1.0 - b1**self.t)
+        # (a tensor of those floats where the networks' steps differ: the same bits,
+        # since a float op rounds the same with a scalar or a tensor operand)
+        step_size: float | torch.Tensor
+        correction: float | torch.Tensor
+        if len(set(self._steps)) == 1:
+            t = self._steps[0]
+            step_size, correction = self.lr / (1.0 - b1**t), math.sqrt(1.0 - b2**t)
+        else:
+            step_size = self._per_net([self.lr / (1.0 - b1**t) for t in self._steps])
+            correction = self._per_net([math.sqrt(1.0 - b2**t) for t in self._steps])
         denom = v.sqrt()
-        denom.div_(math.sqrt(1.0 - b2**self.t))
+        denom.div_(correction)
         denom.add_(self.eps)
         upd = m / denom
         upd.mul_(step_size)

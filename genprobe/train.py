@@ -3,7 +3,9 @@
 Adam is elementwise, so one Adam over stacked weights with the *sum* of the
 per-network losses is B independent Adams. The ``blog`` protocol rebuilds the
 optimizer at the start of every epoch, as the post's script did; ``standard``
-keeps one for the whole run.
+keeps one for the whole run. One group may hold both: each network's Adam
+restarts on its own protocol's schedule (:class:`~genprobe.optim.ExactAdam`
+``reset(nets)``), so both protocols share the cores in one batch.
 """
 
 from __future__ import annotations
@@ -57,9 +59,9 @@ def resolve_device(device: str = "auto") -> str:
 
 
 def group_key(spec: RunSpec) -> tuple:
-    """Specs with equal keys can train in one batch (N and seed may differ)."""
+    """Specs with equal keys can train in one batch (N, seed, labels and protocol may differ)."""
     d = spec.to_dict()
-    for name in ("n", "seed", "labels"):
+    for name in ("n", "seed", "labels", "protocol"):
         d.pop(name)
     return (tuple(sorted(d.items())), spec.steps_per_epoch, spec.total_epochs, spec.total_steps)
 
@@ -134,7 +136,7 @@ def _check_group(specs: Sequence[RunSpec]) -> None:
         raise GenprobeError("train_group needs at least one spec")
     keys = {group_key(s) for s in specs}
     if len(keys) != 1:
-        raise GenprobeError("specs in one group must differ only in n, seed and labels with equal steps per epoch")
+        raise GenprobeError("specs in one group must differ only in n, seed, labels and protocol with equal steps per epoch")
     if any(not s.trained for s in specs):
         raise GenprobeError("train_group trains model='mlp' specs only")
 
@@ -148,11 +150,12 @@ def train_group(
 ) -> list[RunResult]:
     """Train B = len(specs) networks together; one result per spec, in order.
 
-    All specs must share :func:`group_key` (same architecture, protocol,
-    budget, steps per epoch); N, seed and labels may differ per network.
+    All specs must share :func:`group_key` (same architecture, budget,
+    steps per epoch); N, seed, labels and protocol may differ per network.
     Deterministic on CPU: a network's result depends on its own spec only, not
-    on which other networks share its batch (up to float rounding of the
-    batched matmuls).
+    on which other networks share its batch or on the thread count (bitwise
+    with the C kernel, tests/test_determinism.py; to float rounding with
+    torch ops, whose batched matmuls round per group size).
 
     Args:
         specs: the runs.
@@ -204,7 +207,8 @@ def train_group(
 
     # not torch.optim.Adam: its CPU kernels round a tensor's last elements
     # differently, so a net's update depended on its batch-mates (optim.py)
-    opt = ExactAdam(params, lr=s0.lr)
+    opt = ExactAdam(params, lr=s0.lr, nets=B)
+    restarts = [b for b, s in enumerate(specs) if s.protocol == "blog"]
     shuffle_gens = [init_generator(s.seed, 1) for s in specs]
     curve = _Evaluator(truth.at_resolution(s0.curve_res), sets, device, s0.wedge)
     targets_np = [ts.targets for ts in sets]
@@ -240,13 +244,13 @@ def train_group(
     step = 0
     try:
         for epoch in range(1, total_epochs + 1):
-            if s0.protocol == "blog":
-                opt.reset()  # the post's script: Adam's moments and bias correction restart
-            perm = torch.zeros(B, n_max, dtype=torch.int64)
-            for b, s in enumerate(specs):
-                perm[b, : s.n] = torch.randperm(s.n, generator=shuffle_gens[b])
-            perm = perm.to(device)
-            with solo():
+            with solo():  # the epoch's torch ops on one thread (FastMLPStep.solo)
+                if restarts:
+                    opt.reset(restarts)  # the post's script: Adam's moments and bias correction restart
+                perm = torch.zeros(B, n_max, dtype=torch.int64)
+                for b, s in enumerate(specs):
+                    perm[b, : s.n] = torch.randperm(s.n, generator=shuffle_gens[b])
+                perm = perm.to(device)
                 for k in range(S):
                     if step >= total_steps:
                         break

@@ -60,6 +60,7 @@ def groups() -> dict[str, list[RunSpec]]:
         "2 (its shuffled twin)": [SPEC, SPEC.replace(labels="shuffled")],
         "3 (padded: smaller N)": [SPEC.replace(n=250, seed=2), SPEC, SPEC.replace(n=280, seed=3)],
         "16": others[:8] + [SPEC] + others[8:],
+        "3 (both protocols)": [SPEC.replace(protocol="blog", seed=4), SPEC, SPEC.replace(protocol="blog", seed=5)],
     }
 
 
@@ -122,3 +123,14 @@ def test_kernel_numbers_do_not_depend_on_the_march_it_was_built_for(alone, tmp_p
     monkeypatch.delenv("GENPROBE_CKERNEL_MARCH")
     spec, r = results["x86-64"]
     assert_bitwise(r, train([spec])[0])
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_blog_nets_beside_standard_nets_are_the_blog_nets_alone(threads):
+    """A group may mix the post's two protocols (each net's Adam restarts on its own schedule)."""
+    _kernel_or_skip()
+    blog = [SPEC.replace(protocol="blog"), SPEC.replace(protocol="blog", seed=8, labels="shuffled")]
+    mixed = train([SPEC.replace(seed=9), blog[0], SPEC, blog[1]], threads=threads)
+    by_spec = {r.spec: r for r in mixed}
+    for r in train(blog, threads=threads):
+        assert_bitwise(by_spec[r.spec], r)

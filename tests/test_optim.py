@@ -60,6 +60,40 @@ def test_reset_is_a_fresh_optimizer():
     assert torch.equal(p, q) and opt.t == 1
 
 
+def test_resetting_some_nets_is_their_own_fresh_optimizer():
+    """reset(nets) restarts those nets only; every net's numbers are those of an optimizer of its own."""
+    B, steps = 3, 6
+    grads = _grads([(B, 4, 5), (B, 5)], steps)
+    init = [torch.randn(B, 4, 5, generator=torch.Generator().manual_seed(3)), torch.zeros(B, 5)]
+    params = [p.clone() for p in init]
+    opt = ExactAdam(params, lr=0.05, nets=B)
+    own = [[p[b].clone() for p in init] for b in range(B)]
+    own_opts = [ExactAdam(q, lr=0.05) for q in own]
+    for k in range(steps):
+        if k in (2, 4):
+            opt.reset([1])  # net 1 restarts, like the blog protocol's nets
+            own_opts[1].reset()
+        for p, g in zip(params, grads[k]):
+            p.grad = g.clone()
+        opt.step()
+        for b in range(B):
+            for q, g in zip(own[b], grads[k]):
+                q.grad = g[b].clone()
+            own_opts[b].step()
+    assert opt.steps == (6, 2, 6)
+    for b in range(B):
+        for p, q in zip(params, own[b]):
+            assert torch.equal(p[b], q)
+    with pytest.raises(ValueError, match="different steps"):
+        opt.t
+    with pytest.raises(ValueError, match=r"nets must be in \[0, 3\), got \[3\]"):
+        opt.reset([3])
+    with pytest.raises(ValueError, match="needs ExactAdam"):
+        ExactAdam([torch.zeros(2)]).reset([0])
+    with pytest.raises(ValueError, match="nets=4 must be the first dimension"):
+        ExactAdam([torch.zeros(3, 2)], nets=4)
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match="at least one parameter"):
         ExactAdam([])
