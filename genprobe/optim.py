@@ -70,15 +70,16 @@ class ExactAdam:
             raise ValueError(f"nets={nets!r} must be the first dimension of every parameter")
         self.lr, (self.beta1, self.beta2), self.eps = float(lr), betas, float(eps)
         self.nets = nets
-        # the moments of every parameter in one flat buffer each: ten ops per step on
-        # one tensor instead of ten on each of many small ones (dispatch dominated)
-        self._sizes = [p.numel() for p in self.params]
-        total = sum(self._sizes)
+        # the moments of every parameter in one buffer each, a row per network
+        # (one row when nets is None): ten ops per step on one tensor instead
+        # of ten on each of many small ones (dispatch dominated), and a
+        # network's own bias correction broadcasts along its row
+        rows = nets or 1
+        self._sizes = [p.numel() // rows for p in self.params]
         p0 = self.params[0]
-        self.exp_avg_flat = torch.zeros(total, dtype=p0.dtype, device=p0.device)
-        self.exp_avg_sq_flat = torch.zeros(total, dtype=p0.dtype, device=p0.device)
-        self._steps = [0] * (nets or 1)  # per network (one count when nets is None)
-        self._net_of: torch.Tensor | None = None  # the network of each flat element, built when first needed
+        self.exp_avg = torch.zeros(rows, sum(self._sizes), dtype=p0.dtype, device=p0.device)
+        self.exp_avg_sq = torch.zeros_like(self.exp_avg)
+        self._steps = [0] * rows
 
     @property
     def t(self) -> int:
@@ -92,14 +93,6 @@ class ExactAdam:
         """Each network's step count (one entry when ``nets`` is None)."""
         return tuple(self._steps)
 
-    def _net_index(self) -> torch.Tensor:
-        if self._net_of is None:
-            p0 = self.params[0]
-            self._net_of = torch.cat(
-                [torch.arange(self.nets, device=p0.device).repeat_interleave(p[0].numel()) for p in self.params]
-            )
-        return self._net_of
-
     def reset(self, nets: Iterable[int] | None = None) -> None:
         """A fresh optimizer (zero moments, step count 0): for every network, or for ``nets`` only.
 
@@ -107,32 +100,26 @@ class ExactAdam:
         buffers there cost 5 ms a reset (torch's OpenMP workers woke).
         """
         if nets is None:
-            self._steps = [0] * len(self._steps)
-            self.exp_avg_flat.zero_()
-            self.exp_avg_sq_flat.zero_()
-            return
-        if self.nets is None:
+            chosen = list(range(len(self._steps)))
+        elif self.nets is None:
             raise ValueError("reset(nets) needs ExactAdam(..., nets=B)")
-        chosen = sorted(set(nets))
-        if not chosen:
-            return
-        if chosen[0] < 0 or chosen[-1] >= self.nets:
-            raise ValueError(f"nets must be in [0, {self.nets}), got {chosen}")
-        if len(chosen) == self.nets:
-            self.reset()
-            return
+        else:
+            chosen = sorted(set(nets))
+            if chosen and (chosen[0] < 0 or chosen[-1] >= self.nets):
+                raise ValueError(f"nets must be in [0, {self.nets}), got {chosen}")
         for b in chosen:
             self._steps[b] = 0
-        mask = torch.zeros(self.nets, dtype=torch.bool, device=self.exp_avg_flat.device)
-        mask[chosen] = True
-        flat = mask[self._net_index()]
-        self.exp_avg_flat.masked_fill_(flat, 0.0)
-        self.exp_avg_sq_flat.masked_fill_(flat, 0.0)
+        if len(chosen) == len(self._steps):
+            self.exp_avg.zero_()
+            self.exp_avg_sq.zero_()
+        elif chosen:
+            idx = torch.tensor(chosen, device=self.exp_avg.device)
+            self.exp_avg.index_fill_(0, idx, 0.0)
+            self.exp_avg_sq.index_fill_(0, idx, 0.0)
 
     def _per_net(self, values: list[float]) -> torch.Tensor:
-        """A float per flat element: its network's value, rounded to float as a Python scalar operand is."""
-        v = torch.tensor(values, dtype=torch.float64).to(self.exp_avg_flat.dtype).to(self.exp_avg_flat.device)
-        return v[self._net_index()]
+        """A column of each network's value, rounded to float as a Python scalar operand is."""
+        return torch.tensor(values, dtype=torch.float64).to(self.exp_avg.dtype).to(self.exp_avg.device).unsqueeze(1)
 
     @torch.no_grad()
     def step(self) -> None:
@@ -142,8 +129,9 @@ class ExactAdam:
             raise ValueError("ExactAdam: every parameter needs a gradient (or none does)")
         self._steps = [t + 1 for t in self._steps]
         b1, b2 = self.beta1, self.beta2
-        g = torch.cat([p.grad.reshape(-1) for p in self.params])
-        m, v = self.exp_avg_flat, self.exp_avg_sq_flat
+        rows = len(self._steps)
+        g = torch.cat([p.grad.reshape(rows, -1) for p in self.params], dim=1)
+        m, v = self.exp_avg, self.exp_avg_sq
         # m = b1 m + (1 - b1) g
         m.mul_(b1)
         m.add_(g * (1.0 - b1))
@@ -154,7 +142,7 @@ class ExactAdam:
         v.add_(sq)
         # p -= (lr / (1 - b1^t)) m / (sqrt(v) / sqrt(1 - b2^t) + eps), as torch orders it;
         # the bias corrections are computed in double once, then rounded to float by the op
-        # (a tensor of those floats where the networks' steps differ: the same bits,
+        # (a column of those floats where the networks' steps differ: the same bits,
         # since a float op rounds the same with a scalar or a tensor operand)
         step_size: float | torch.Tensor
         correction: float | torch.Tensor
@@ -169,4 +157,4 @@ class ExactAdam:
         denom.add_(self.eps)
         upd = m / denom
         upd.mul_(step_size)
-        torch._foreach_sub_(self.params, [u.view_as(p) for u, p in zip(upd.split(self._sizes), self.params)])
+        torch._foreach_sub_([p.view(rows, -1) for p in self.params], list(upd.split(self._sizes, dim=1)))
