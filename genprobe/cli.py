@@ -156,7 +156,7 @@ def _check_output(path: Path | None, flag: str) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from .runs import Cache
-    from .sweep import run_sweep
+    from .sweep import default_workers, run_sweep
     from .train import resolve_device
 
     _check_output(args.json, "--json")
@@ -166,7 +166,7 @@ def _run(args: argparse.Namespace) -> int:
         s.load_truth()  # a bad --truth fails here, before any training
     device = resolve_device(args.device)
     cache = None if args.no_cache else Cache(args.cache)
-    results = run_sweep(specs, cache=cache, device=device, progress=None if not args.quiet else False)
+    results = run_sweep(specs, cache=cache, device=device, progress=None if not args.quiet else False, workers=default_workers(device))
     print(f"{specs[0].label().rsplit(' seed=', 1)[0]}  ({specs[0].total_epochs} epochs, {specs[0].total_steps} steps, device {device})")
     print(_table(results))
     for r in results:
@@ -236,7 +236,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
     from .profiles import get_profile
     from .runs import Cache
-    from .sweep import plan_groups, run_sweep
+    from .sweep import default_workers, plan_groups, run_sweep
     from .train import resolve_device
 
     profile = get_profile(args.profile)
@@ -248,7 +248,7 @@ def _sweep(args: argparse.Namespace) -> int:
     specs = profile.sweep(seeds)
     t0 = time.perf_counter()
     if args.jobs == 1:
-        results = run_sweep(specs, cache=cache, device=device, progress=None)
+        results = run_sweep(specs, cache=cache, device=device, progress=None, workers=default_workers(device))
     else:
         todo = [s for s in specs if cache.get(s) is None]
         batches = [[s] for s in todo if not s.trained] + plan_groups([s for s in todo if s.trained])
@@ -272,7 +272,7 @@ def _judge(args: argparse.Namespace) -> int:
     from .judge import judge, load_picture
     from .profiles import get_profile
     from .runs import Cache
-    from .sweep import run_sweep
+    from .sweep import default_workers, run_sweep
     from .train import resolve_device
 
     profile = get_profile(args.profile)
@@ -285,7 +285,11 @@ def _judge(args: argparse.Namespace) -> int:
     name = args.image
     device = resolve_device(args.device)
     cache = Cache(args.cache)
-    result = judge(picture, args.n, seeds, profile, runs=lambda specs: run_sweep(specs, cache=cache, device=device, progress=None), sequential=args.sequential)
+    workers = default_workers(device)
+    result = judge(
+        picture, args.n, seeds, profile, sequential=args.sequential,
+        runs=lambda specs: run_sweep(specs, cache=cache, device=device, progress=None, workers=workers),
+    )
     result["picture"] = name
     print(f"{name} as the post's net at N={args.n}, seeds {','.join(map(str, seeds))} ({profile.name} profile):")
     for row in result["claims"]:

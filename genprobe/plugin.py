@@ -158,7 +158,7 @@ class GenprobeSession:
         The first request that touches the profile's own runs trains the whole
         profile sweep at once, so its nets share few batched groups.
         """
-        from .sweep import run_sweep
+        from .sweep import default_workers, run_sweep
         from .train import resolve_device
 
         if self.device_used is None:
@@ -172,7 +172,8 @@ class GenprobeSession:
                 if any(s in set(profile_specs) for s in missing):
                     todo = profile_specs + [s for s in missing if s not in set(profile_specs)]
                     self._profile_trained = True
-            for r in run_sweep(todo, cache=self.cache, device=self.device_used, progress=False, log_fn=self._log):
+            workers = default_workers(self.device_used)
+            for r in run_sweep(todo, cache=self.cache, device=self.device_used, progress=False, log_fn=self._log, workers=workers):
                 self._results[r.spec] = r
         return [self._results[s] for s in specs]
 

@@ -10,15 +10,18 @@ interrupted sweep loses at most the group in flight.
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from itertools import groupby
 
 from .baselines import run_baseline
+from .errors import GenprobeError
 from .runs import Cache, RunResult, RunSpec
 from .train import group_key, resolve_device, train_group
 
-__all__ = ["run_sweep", "plan_groups", "padding_waste", "MAX_PADDING_WASTE", "MAX_GROUP"]
+__all__ = ["run_sweep", "plan_groups", "split_for_workers", "default_workers", "padding_waste", "MAX_PADDING_WASTE", "MAX_GROUP"]
 
 log = logging.getLogger("genprobe")
 
@@ -61,6 +64,28 @@ def plan_groups(specs: Iterable[RunSpec], max_group: int = MAX_GROUP) -> list[li
     return groups
 
 
+def default_workers(device: str) -> int:
+    """Groups to train at once: one per torch thread on CPU (each on one thread), else 1."""
+    import torch
+
+    return max(1, torch.get_num_threads()) if device == "cpu" else 1
+
+
+def split_for_workers(groups: Sequence[list[RunSpec]], workers: int) -> list[list[RunSpec]]:
+    """Cut each group into ``workers`` near-equal parts, longest work first.
+
+    Trained one per core, the parts keep both cores busy where one group of
+    an odd size on two threads leaves a core idle (5 nets: 3 and 2). A net's
+    numbers do not depend on its batch-mates (C kernel, bitwise), so cutting
+    a group changes no result.
+    """
+    parts: list[list[RunSpec]] = []
+    for g in groups:
+        k = min(workers, len(g))
+        parts += [g[len(g) * i // k : len(g) * (i + 1) // k] for i in range(k)]
+    return sorted(parts, key=lambda b: -sum(s.total_steps * min(s.n, s.batch) * s.depth * s.width**2 for s in b))
+
+
 def run_sweep(
     specs: Sequence[RunSpec],
     cache: Cache | None = None,
@@ -68,13 +93,21 @@ def run_sweep(
     progress: bool | None = None,
     max_group: int = MAX_GROUP,
     log_fn: Callable[[str], None] | None = None,
+    workers: int = 1,
 ) -> list[RunResult]:
     """Results for ``specs`` (in order), training only what the cache lacks.
 
     With a cache, each run is computed under its file lock: a second process
     asking for the same run waits for it and then reads it from the cache.
+
+    ``workers`` > 1 (CPU only): that many groups train at once, each on one
+    thread (:func:`split_for_workers`); the same results to the bit with the
+    C kernel (tests/test_runs_cache.py), to float rounding with torch ops.
+    An interrupt stops every worker at its next epoch.
     """
     device = resolve_device(device)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise GenprobeError(f"workers must be a whole number >= 1, got {workers!r}")
     unique = list(dict.fromkeys(specs))
     done: dict[RunSpec, RunResult] = {}
     if cache is not None:
@@ -83,17 +116,22 @@ def run_sweep(
             if r is not None:
                 done[s] = r
     missing = [s for s in unique if s not in done]
+    stop = threading.Event()
 
     def say(msg: str) -> None:
         log.info(msg)
         if log_fn is not None:
             log_fn(msg)
 
+    def halt(epoch: int) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt("another worker of this sweep stopped")
+
     def compute(batch: list[RunSpec]) -> None:
         if batch[0].trained:
             more = f", ... ({len(batch)} nets)" if len(batch) > 3 else ""
             say(f"genprobe: training {', '.join(s.label() for s in batch[:3])}{more}")
-            results = train_group(batch, device=device, progress=progress)
+            results = train_group(batch, device=device, progress=progress, on_epoch=halt)
         else:
             results = [run_baseline(s) for s in batch]
         for r in results:
@@ -101,14 +139,13 @@ def run_sweep(
             if cache is not None:
                 cache.put(r)
 
-    plan = [[s] for s in missing if not s.trained] + plan_groups([s for s in missing if s.trained], max_group)
-    if cache is None:
-        for batch in plan:
-            compute(batch)
-        return [done[s] for s in specs]
-
     deferred: list[RunSpec] = []
-    for batch in plan:
+
+    def locked(batch: list[RunSpec]) -> None:
+        """compute(batch) under the cache's locks; what another process holds is deferred."""
+        if cache is None:
+            compute(batch)
+            return
         locks, mine = [], []
         try:
             for s in batch:
@@ -129,7 +166,19 @@ def run_sweep(
         finally:
             for lock in locks:
                 lock.release()
+
+    baselines = [[s] for s in missing if not s.trained]
+    groups = plan_groups([s for s in missing if s.trained], max_group)
+    for batch in baselines:
+        locked(batch)
+    if workers > 1 and device == "cpu" and groups:
+        _parallel(split_for_workers(groups, workers), workers, locked, stop)
+    else:
+        for batch in groups:
+            locked(batch)
     for s in deferred:
+        if cache is None:
+            break
         with cache.lock(s):
             r = cache.get(s)
             if r is None:  # the other process died before writing it
@@ -137,3 +186,19 @@ def run_sweep(
             else:
                 done[s] = r
     return [done[s] for s in specs]
+
+
+def _parallel(parts: list[list[RunSpec]], workers: int, locked: Callable[[list[RunSpec]], None], stop: threading.Event) -> None:
+    """locked(part) for every part on ``workers`` threads, torch on one thread each (restored after)."""
+    from .fastmlp import torch_threads
+
+    with torch_threads(1), ThreadPoolExecutor(max_workers=workers, thread_name_prefix="genprobe-sweep") as pool:
+        futures = [pool.submit(locked, p) for p in parts]
+        try:
+            for f in as_completed(futures):
+                f.result()
+        except BaseException:
+            stop.set()  # the others stop at their next epoch; finished groups are cached
+            for f in futures:
+                f.cancel()
+            raise

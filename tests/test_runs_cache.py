@@ -349,6 +349,53 @@ def test_sweep_interrupted_keeps_finished_groups(cache, monkeypatch):
     assert [r.spec for r in results] == specs
 
 
+def test_sweep_workers_give_the_same_bits_as_one_group_at_a_time(cache):
+    """Groups trained at once, one thread each, and cut into parts: the same results (C kernel)."""
+    from genprobe import ckernel
+
+    if ckernel.load() is None:
+        pytest.skip(f"C kernel unavailable: {ckernel.unavailable_reason()}")
+    specs = [tiny(seed=s, protocol=p) for s in range(3) for p in ("standard", "blog")] + [tiny(depth=2, seed=5)]
+    one = run_sweep(specs, cache=None, device="cpu", progress=False, workers=1)
+    two = run_sweep(specs, cache=cache, device="cpu", progress=False, workers=2)
+    for x, y in zip(one, two):
+        assert x.meta["step"] == y.meta["step"] == "c"
+        assert_results_equal(x, y)
+    assert all(cache.path(s).exists() for s in specs) and stray_files(cache) == []
+
+
+def test_split_for_workers_keeps_every_spec_once():
+    groups = plan_groups([tiny(seed=s) for s in range(5)] + [tiny(depth=2, seed=s) for s in range(2)])
+    parts = sweep_mod.split_for_workers(groups, 2)
+    assert sorted(len(p) for p in parts) == [1, 1, 2, 3]
+    assert sorted(map(repr, sum(parts, []))) == sorted(map(repr, sum(groups, [])))
+    assert all(group_key(p[0]) == group_key(s) for p in parts for s in p)
+
+
+def test_sweep_workers_interrupted_stop_and_keep_finished_groups(cache, monkeypatch):
+    specs = [tiny(depth=d, seed=s) for d in (2, 3, 4) for s in (0, 1)]
+    calls = counting_train_group(monkeypatch, fail_on_call=6)  # 6 parts of one net: the last one fails
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(specs, cache=cache, device="cpu", progress=False, workers=2)
+    assert len(calls) == 6 and stray_files(cache) == []
+    for s in specs:  # no lock is left held
+        lock = cache.lock(s)
+        lock.acquire(timeout=0)
+        lock.release()
+    kept = {s for s in specs if cache.path(s).exists()}
+    assert len(kept) >= 4  # parts that had finished when the last one failed are cached
+    calls = counting_train_group(monkeypatch)
+    results = run_sweep(specs, cache=cache, device="cpu", progress=False, workers=2)
+    assert [r.spec for r in results] == specs
+    assert {s for g in calls for s in g} == set(specs) - kept  # only what was lost is retrained
+
+
+@pytest.mark.parametrize("workers", [0, -1, 1.5, True])
+def test_sweep_bad_workers_is_one_clear_error(workers):
+    with pytest.raises(GenprobeError, match=f"workers must be a whole number >= 1, got {workers!r}"):
+        run_sweep([tiny()], device="cpu", workers=workers)
+
+
 def test_sweep_log_fn(cache):
     said = []
     run_sweep([tiny()], cache=cache, device="cpu", progress=False, log_fn=said.append)
