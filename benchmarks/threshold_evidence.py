@@ -21,8 +21,8 @@ on all 30 evidence seeds, :func:`reliability`); otherwise it is reported
 (``report``), with the numbers.
 
     python benchmarks/threshold_evidence.py            # print the table
-    python benchmarks/threshold_evidence.py --write    # regenerate genprobe/evidence/smoke.json
-                                                       # and the README's evidence section
+    python benchmarks/threshold_evidence.py --write    # regenerate genprobe/evidence/smoke.json,
+                                                       # gallery-smoke.json and the README's evidence section
     python benchmarks/threshold_evidence.py --refresh dot --write   # after a change to how an
                                                        # untrained baseline is scored
 
@@ -340,6 +340,34 @@ def readme_section(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+GALLERY_SEEDS, GALLERY_MAX_SEEDS = tuple(range(5)), 10
+
+
+def gallery_data(calibration: dict[RunSpec, RunResult], profile_name: str = "smoke") -> dict[str, Any]:
+    """The content of ``genprobe/evidence/gallery-<profile>.json``: every shape claim's verdict on every
+    gallery picture, on the calibration seeds' points against their dot, 1-NN and Fourier runs (the
+    suite's looks as far as the 10 seeds go); tests/test_gallery.py checks it and that it is current."""
+    from genprobe.judge import judge_gallery
+
+    rows = judge_gallery(
+        profile_name, GALLERY_SEEDS, lambda specs: [calibration[s] for s in specs],
+        sequential=True, max_seeds=GALLERY_MAX_SEEDS,
+    )
+    return {
+        "generated_by": "python benchmarks/threshold_evidence.py --write",
+        "profile": profile_name,
+        "evidence": f"benchmarks/evidence/{SETS['calibration'][0]}",
+        "seeds": f"{GALLERY_SEEDS[0]}-{GALLERY_SEEDS[-1]}, more while undecided up to {GALLERY_MAX_SEEDS}",
+        "rows": rows,
+    }
+
+
+def write_gallery(calibration: dict[RunSpec, RunResult], profile_name: str = "smoke") -> Path:
+    path = EVIDENCE_DIR / f"gallery-{profile_name}.json"
+    path.write_text(json.dumps(gallery_data(calibration, profile_name), indent=1) + "\n")
+    return path
+
+
 def load_sets(names=None) -> dict[str, dict[RunSpec, RunResult]]:
     names = names or list(SETS)
     return {name: load_export(EVIDENCE / SETS[name][0]) for name in names}
@@ -427,7 +455,8 @@ def main() -> int:
     if args.refresh is not None:
         for name, (f, _, _) in SETS.items():
             print(f"{name}: {refresh_untrained(EVIDENCE / f, tuple(args.refresh) or ('dot',))} runs recomputed")
-    rows = judge(load_sets(), args.profile)
+    sets = load_sets()
+    rows = judge(sets, args.profile)
     exp = expectations(rows)
     print(f"{'test':58s} {'expected':9s} " + " ".join(f"{s:>28s}" for s in SETS))
     for row in rows:
@@ -442,6 +471,7 @@ def main() -> int:
     if args.write:
         write(rows, args.profile)
         print(f"wrote {EVIDENCE_DIR / (args.profile + '.json')} and the README section")
+        print(f"wrote {write_gallery(sets['calibration'], args.profile)}")
     return 0
 
 

@@ -31,7 +31,7 @@ from .profiles import Profile, get_profile
 from .runs import RunResult, RunSpec
 from .sampling import TrainingSet, check_n, sample_training_set
 
-__all__ = ["picture_runs", "judge", "load_picture", "CURVE_CLAIMS"]
+__all__ = ["picture_runs", "judge", "judge_gallery", "load_picture", "CURVE_CLAIMS"]
 
 Picture = str | np.ndarray | Callable[[int, TrainingSet], np.ndarray]
 
@@ -140,12 +140,18 @@ class _Pictures:
 
     def __init__(self, picture: Picture, profile: Profile, seeds: Sequence[int], runs: Callable[[list[RunSpec]], list[RunResult]]):
         self.picture, self.profile, self.seeds, self._runs = picture, profile, tuple(seeds), runs
+        self._memo: dict[tuple, list[RunResult]] = {}
 
     def on(self, seeds: Sequence[int]) -> _Pictures:
-        return _Pictures(self.picture, self.profile, seeds, self._runs)
+        other = _Pictures(self.picture, self.profile, seeds, self._runs)
+        other._memo = self._memo
+        return other
 
     def net(self, n: int, protocol: str = "standard") -> list[RunResult]:
-        return picture_runs(self.picture, n, self.seeds, self.profile, protocol, final=False)
+        key = (n, protocol, self.seeds)
+        if key not in self._memo:  # several claims read the same picture at one N
+            self._memo[key] = picture_runs(self.picture, n, self.seeds, self.profile, protocol, final=False)
+        return self._memo[key]
 
     def baseline(self, model: str, n: int, k: int = 1) -> list[RunResult]:
         return self._runs([self.profile.baseline(model, n, s, k) for s in self.seeds])
@@ -223,3 +229,30 @@ def judge(
         ]})
     skipped = [{"claim": c, "reason": why} for c, why in CURVE_CLAIMS.items()]
     return {"picture": name, "n": n, "seeds": list(seeds), "profile": profile.name, "claims": rows, "skipped": skipped}
+
+
+def judge_gallery(
+    profile: Profile | str,
+    seeds: Sequence[int],
+    runs: Callable[[list[RunSpec]], list[RunResult]],
+    sequential: bool = False,
+    max_seeds: int | None = None,
+) -> list[dict[str, Any]]:
+    """Every shape claim's verdict on every picture of :mod:`genprobe.gallery` (see :func:`judge`).
+
+    Returns one row per picture, in gallery order: ``{"picture", "description",
+    "truth", "verdicts": {"claim@N": {"verdict": ..., "seeds": k}}}``.
+    """
+    from . import gallery
+    from .shapes import SHAPE_CLAIMS
+
+    profile = get_profile(profile) if isinstance(profile, str) else profile
+    sizes = sorted({m for ns, _ in SHAPE_CLAIMS.values() for m in ns}, reverse=True)
+    out = []
+    for name, pic in gallery.PICTURES.items():
+        verdicts: dict[str, dict[str, Any]] = {}
+        for n in sizes:
+            for row in judge(name, n, seeds, profile, runs=runs, sequential=sequential, max_seeds=max_seeds)["claims"]:
+                verdicts[f"{row['claim']}@{n}"] = {"verdict": row["verdict"], "seeds": len(row["seeds"])}
+        out.append({"picture": name, "description": pic.what, "truth": pic.truth, "verdicts": verdicts})
+    return out

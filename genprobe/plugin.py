@@ -435,7 +435,20 @@ def _write_report(gs: GenprobeSession) -> Path:
     for v, expect in verdicts:
         v.role = roles[expect]
         labelled.append(v)
-    return write_report(out, gs.settings.profile, labelled, results, info, pictures)
+    return write_report(out, gs.settings.profile, labelled, results, info, pictures, _gallery(gs, out))
+
+
+def _gallery(gs: GenprobeSession, out: Path) -> dict | None:
+    """The committed gallery verdicts of this profile (if any) and their strip, written into ``out``."""
+    from .profiles import EVIDENCE_DIR
+    from .report import save_gallery_strip
+
+    path = EVIDENCE_DIR / f"gallery-{gs.settings.profile}.json"
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text())
+    save_gallery_strip([r["picture"] for r in data["rows"]], out / "gallery.png")
+    return data | {"strip": "gallery.png"}
 
 
 def _terminal_summary(gs: GenprobeSession, tr) -> None:

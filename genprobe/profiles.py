@@ -137,16 +137,17 @@ class Profile:
         """``knn`` or ``dot`` on the same points as ``net(n, seed)``."""
         return RunSpec(n=n, seed=seed, model=model, k=k, eval_res=self.eval_res, curve_res=self.curve_res)
 
-    def completion(self, model: str, n: int, seed: int) -> RunSpec:
+    def completion(self, model: str, n: int, seed: int, wedge: float | None = None) -> RunSpec:
         """Ring completion: ``model`` (``net``, ``knn``, ``dot``, ``fourier``, ``shuffled``) on points drawn
-        outside the profile's wedge; nets train for the post's budget (``epochs``)."""
+        outside the profile's wedge (or ``wedge`` degrees); nets train for the post's budget (``epochs``)."""
+        w = self.wedge if wedge is None else wedge
         if model == "net":
-            return self.net(n, seed, wedge=self.wedge, epochs=self.epochs)
+            return self.net(n, seed, wedge=w, epochs=self.epochs)
         if model == "shuffled":
-            return self.net(n, seed, wedge=self.wedge, epochs=self.epochs, labels="shuffled")
+            return self.net(n, seed, wedge=w, epochs=self.epochs, labels="shuffled")
         if model == "fourier":
-            return self.fourier(n, seed).replace(wedge=self.wedge)
-        return self.baseline(model, n, seed).replace(wedge=self.wedge)
+            return self.fourier(n, seed).replace(wedge=w)
+        return self.baseline(model, n, seed).replace(wedge=w)
 
     def sweep(self, seeds: tuple[int, ...] | None = None) -> list[RunSpec]:
         """Every run the profile's claims and controls use."""

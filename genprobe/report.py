@@ -276,6 +276,65 @@ def save_panels_grid(results: Sequence[RunResult], path: str | os.PathLike, *, t
 
 
 # --------------------------------------------------------------------------
+# the gallery of wrong pictures
+# --------------------------------------------------------------------------
+
+GALLERY_THUMB = 96  # px per gallery picture in the report's strip
+_VERDICT_MARK = {HOLDS: "passes", REFUTED: "refuted", INCONCLUSIVE: "?"}
+
+
+def save_gallery_strip(names: Sequence[str], path: str | os.PathLike, *, n: int = 312, seed: int = 0, size: int = GALLERY_THUMB) -> Path:
+    """The gallery's pictures side by side, each titled with its name (pictures drawn at the
+    training points use seed ``seed``'s ``n`` points); returns the path."""
+    from PIL import Image
+
+    from . import gallery
+    from .runs import RunSpec
+    from .sampling import sample_training_set
+
+    if not names:
+        raise ValueError("save_gallery_strip needs at least one picture")
+    ts = sample_training_set(RunSpec(n=n, seed=seed).load_truth(), n, seed)
+    tiles = [_rgb(_grey_u8(gallery.draw(name, size, ts))) for name in names]
+    width = len(tiles) * (size + PANEL_GAP) - PANEL_GAP
+    body = np.full((size, width, 3), GAP_GREY, dtype=np.uint8)
+    for i, t in enumerate(tiles):
+        body[:, i * (size + PANEL_GAP) : i * (size + PANEL_GAP) + size] = t
+    img = Image.fromarray(body)
+    strip = _title_strip(width, [[(i * (size + PANEL_GAP), name[:15]) for i, name in enumerate(names)]])
+    if strip is not None:
+        out = Image.new("RGB", (width, strip.height + size), "white")
+        out.paste(strip, (0, 0))
+        out.paste(img, (0, strip.height))
+        img = out
+    return _atomic_write(Path(path), _png_bytes(img))
+
+
+def gallery_section(data: Mapping[str, Any], strip: str | None) -> list[str]:
+    """Markdown lines: the strip and each shape claim's verdict on each picture (``data``: the
+    committed ``genprobe/evidence/gallery-<profile>.json``)."""
+    rows = data["rows"]
+    cases = list(rows[0]["verdicts"]) if rows else []
+    lines = [
+        "What each shape claim says of pictures that are not the truth (and of the two that are), "
+        f"judged as if a net had drawn them on the points of seeds {data['seeds']}, against the dot "
+        f"memoriser, 1-NN and Fourier-feature runs of `{data['evidence']}` on the same points "
+        "(`tests/test_gallery.py` says which claim must refute which picture, and why; README, "
+        "'What the claims reject').",
+        "",
+    ]
+    if strip:
+        lines += [f"![the gallery]({urllib.parse.quote(strip)})", ""]
+    lines.append("| picture | " + " | ".join(c.replace("@", " @") for c in cases) + " |")
+    lines.append("|---|" + "---|" * len(cases))
+    for row in rows:
+        name = f"**{row['picture']}** (true)" if row["truth"] else row["picture"]
+        cells = [_VERDICT_MARK.get(row["verdicts"][c]["verdict"], row["verdicts"][c]["verdict"]) for c in cases]
+        lines.append(f"| {_cell(name)}: {_cell(row['description'])} | " + " | ".join(cells) + " |")
+    return lines
+
+
+# --------------------------------------------------------------------------
 # curves
 # --------------------------------------------------------------------------
 
@@ -434,7 +493,16 @@ def _fmt_num(v: Any) -> str:
     return str(int(f)) if f.is_integer() and abs(f) < 1e6 else f"{f:.3g}"
 
 
-def _summary_md(profile: str, verdicts: Sequence[Verdict], results: Sequence[RunResult], info: Mapping[str, Any], created: str, pictures: Mapping[str, str], out_dir: Path) -> str:
+def _summary_md(
+    profile: str,
+    verdicts: Sequence[Verdict],
+    results: Sequence[RunResult],
+    info: Mapping[str, Any],
+    created: str,
+    pictures: Mapping[str, str],
+    out_dir: Path,
+    gallery: Mapping[str, Any] | None = None,
+) -> str:
     lines = [f"# genprobe report: {profile}", ""]
 
     def section(heading: str) -> None:
@@ -496,6 +564,9 @@ def _summary_md(profile: str, verdicts: Sequence[Verdict], results: Sequence[Run
                 f"| {_cell(r.spec.label())} | `{_key(r.spec)}` | {_fmt_num(r.final.get('held_out_iou', math.nan))} | "
                 f"{_fmt_num(r.final.get('components', math.nan))} | {div} |"
             )
+    if gallery:
+        section("## What the claims reject")
+        lines += gallery_section(gallery, gallery.get("strip"))
     if pictures:
         section("## Pictures")
         for name, fname in pictures.items():
@@ -512,9 +583,14 @@ def write_report(
     results: Sequence[RunResult],
     info: Mapping[str, Any],
     pictures: Mapping[str, str] | None = None,
+    gallery: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write ``results.json`` and ``summary.md`` into ``out_dir`` (created with
     parents); returns the path of ``summary.md``.
+
+    ``gallery``: the shape claims' verdicts on the gallery of wrong pictures
+    (``genprobe/evidence/gallery-<profile>.json``, with ``"strip"``: the file
+    name of :func:`save_gallery_strip` in ``out_dir``), shown as a section.
 
     ``results.json`` holds ``profile``, ``info``, ``created`` (ISO 8601, UTC),
     ``verdicts`` (``Verdict.to_dict()``) and ``runs`` (key, label, spec,
@@ -552,7 +628,7 @@ def write_report(
     }
     text = json.dumps(_jsonable(payload), indent=2, allow_nan=False)
     _atomic_write(out / "results.json", (text + "\n").encode())
-    summary = _summary_md(profile, verdicts, results, info, created, pictures, out)
+    summary = _summary_md(profile, verdicts, results, info, created, pictures, out, gallery)
     return _atomic_write(out / "summary.md", summary.encode())
 
 

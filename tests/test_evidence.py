@@ -106,3 +106,15 @@ def test_the_evidence_files_hold_the_seeds_they_are_named_for(evidence):
     for name, runs in sets.items():
         seeds = {s.seed for s in runs}
         assert seeds == (set(range(10)) if name == "calibration" else set(range(100, 110))), name
+
+
+def test_ring_completion_study_section_is_current():
+    """The README's ring-completion table is what the committed study export gives."""
+    from benchmarks import completion_study as cs
+
+    rows = cs.table(cs.load_export(cs.EXPORT))
+    assert {(r["wedge"], r["n"], r["model"]) for r in rows} == {(w, n, m) for w in cs.WEDGES for n in cs.SIZES for m in cs.MODELS}
+    readme = (cs.ROOT / "README.md").read_text()
+    assert cs.readme_section(rows) in readme, "stale: run `python benchmarks/completion_study.py --write`"
+    # 1-NN and the dot memoriser only copy their points: the claim must never hold on them
+    assert all(r["verdict"] != "holds" for r in rows if r["model"] in ("knn", "dot"))

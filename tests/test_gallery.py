@@ -51,11 +51,15 @@ CASES = [(claim, n) for claim, (sizes, _) in SHAPE_CLAIMS.items() for n in sizes
 
 
 @pytest.fixture(scope="module")
-def calibration():
+def calibration_runs():
     from benchmarks import threshold_evidence as te
 
-    runs = te.load_export(te.EVIDENCE / te.SETS["calibration"][0])
-    return lambda specs: [runs[s] for s in specs]
+    return te.load_export(te.EVIDENCE / te.SETS["calibration"][0])
+
+
+@pytest.fixture(scope="module")
+def calibration(calibration_runs):
+    return lambda specs: [calibration_runs[s] for s in specs]
 
 
 def _must_refute(claim: str, picture: str, n: int) -> bool:
@@ -63,24 +67,39 @@ def _must_refute(claim: str, picture: str, n: int) -> bool:
     return picture not in allowed or (allowed[picture] is not None and n not in allowed[picture])
 
 
+@pytest.fixture(scope="module")
+def table(calibration_runs):
+    """Every shape claim on every picture: the suite's looks, as far as the 10 calibration seeds go
+    (each at the full plan's level); the same table the report shows (genprobe/evidence/gallery-smoke.json)."""
+    from benchmarks import threshold_evidence as te
+
+    return te.gallery_data(calibration_runs)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("claim, n", CASES, ids=[f"{c}-{n}" for c, n in CASES])
-def test_every_claim_refutes_the_wrong_pictures_and_passes_the_truth(calibration, claim, n):
-    verdicts = {}
-    for picture in gallery.PICTURES:
-        # the suite's looks, as far as the 10 calibration seeds go (each at the full plan's level)
-        result = judge(picture, n, range(5), "smoke", runs=calibration, sequential=True, max_seeds=10)
-        [row] = [r for r in result["claims"] if r["claim"] == claim]
-        verdicts[picture] = row
-    wrong = [
-        f"{p}: {verdicts[p]['verdict']} on {len(verdicts[p]['seeds'])} seeds ("
-        + "; ".join(c["decision"] for c in verdicts[p]["checks"]) + ")"
-        for p in gallery.WRONG
-        if _must_refute(claim, p, n) and verdicts[p]["verdict"] != "refuted"
-    ]
-    assert not wrong, f"{claim} at N={n} does not refute:\n" + "\n".join(wrong)
+def test_every_claim_refutes_the_wrong_pictures_and_passes_the_truth(table, calibration, claim, n):
+    verdicts = {row["picture"]: row["verdicts"][f"{claim}@{n}"] for row in table["rows"]}
+    wrong = [p for p in gallery.WRONG if _must_refute(claim, p, n) and verdicts[p]["verdict"] != "refuted"]
+    details = []
+    for p in wrong:  # the checks' numbers, for the failure message
+        result = judge(p, n, range(5), "smoke", runs=calibration, sequential=True, max_seeds=10, claims=[claim])
+        details += [f"{p}: {verdicts[p]['verdict']} on {verdicts[p]['seeds']} seeds (" + "; ".join(c["decision"] for c in result["claims"][0]["checks"]) + ")"]
+    assert not wrong, f"{claim} at N={n} does not refute:\n" + "\n".join(details)
     for p in gallery.TRUE:
         assert verdicts[p]["verdict"] == "holds", (p, verdicts[p])
+
+
+@pytest.mark.slow
+def test_the_reports_gallery_table_is_current(table):
+    """The report's strip reads genprobe/evidence/gallery-smoke.json: regenerate it with
+    ``python benchmarks/threshold_evidence.py --write`` when a claim, threshold or picture changes."""
+    import json
+
+    from genprobe.profiles import EVIDENCE_DIR
+
+    committed = json.loads((EVIDENCE_DIR / "gallery-smoke.json").read_text())
+    assert committed == json.loads(json.dumps(table)), "stale: run python benchmarks/threshold_evidence.py --write"
 
 
 def test_the_table_names_real_pictures_and_claims():

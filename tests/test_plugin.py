@@ -143,6 +143,9 @@ def test_summary_report_and_junit(suite, tmp_path):
     result.stdout.fnmatch_lines([f"genprobe report: {report}*"])
     summary = (report / "summary.md").read_text()
     assert "iou-floor" in summary and "impossible" in summary
+    # the gallery of wrong pictures, with the committed verdicts of the smoke profile's shape claims
+    assert "## What the claims reject" in summary and "![the gallery](gallery.png)" in summary
+    assert (report / "gallery.png").stat().st_size > 0
     data = json.loads((report / "results.json").read_text())
     assert {v["claim"] for v in data["verdicts"]} == {"iou-floor", "impossible", "control", "nets"}
     assert data["info"]["seeds"] == [0, 1]

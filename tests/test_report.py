@@ -243,3 +243,29 @@ def test_slug_and_group_label():
     assert report.slug("fourier-shuffled/blog N=5000") == "fourier-shuffled-blog_N5000"
     assert report.group_label(RunSpec(n=312, seed=3)) == "mlp/standard N=312"
     assert report.group_label(RunSpec(n=312, model="knn", k=3)) == "3-nn N=312"
+
+
+def test_gallery_strip_and_section(tmp_path):
+    from PIL import Image
+
+    from genprobe import gallery
+    from genprobe.report import GALLERY_THUMB, gallery_section, save_gallery_strip
+
+    names = ["ring", "disk", "dots"]
+    path = save_gallery_strip(names, tmp_path / "gallery.png")
+    with Image.open(path) as im:
+        assert im.width == 3 * GALLERY_THUMB + 2 * 4 and im.height >= GALLERY_THUMB
+    data = {
+        "seeds": "0-4", "evidence": "benchmarks/evidence/x.json.gz",
+        "rows": [
+            {"picture": n, "description": gallery.PICTURES[n].what, "truth": gallery.PICTURES[n].truth,
+             "verdicts": {"contiguous@312": {"verdict": v, "seeds": 5}}}
+            for n, v in zip(names, ["holds", "refuted", "inconclusive"])
+        ],
+    }
+    text = "\n".join(gallery_section(data, "gallery.png"))
+    assert "![the gallery](gallery.png)" in text and "| picture | contiguous @312 |" in text
+    assert "| **ring** (true): the true ring | passes |" in text
+    assert "| disk: the ring's disk, filled | refuted |" in text and "| ? |" in text
+    with pytest.raises(ValueError, match="at least one picture"):
+        save_gallery_strip([], tmp_path / "none.png")
