@@ -55,11 +55,18 @@ def table(runs, profile_name: str = "smoke") -> list[dict]:
             for m in MODELS:
                 model = [runs[p.completion(m, n, s, wedge=w)] for s in SEEDS]
                 # as the suite judges it and its controls (benchmarks/test_claims.py, test_controls.py)
-                v = decide_over_seeds(claims.closes_the_ring(model, knn, end_epoch=p.epochs, **t), None, [SEEDS], p.alpha)
-                rows.append({
-                    "wedge": w, "n": n, "model": m, "verdict": v.status,
-                    "checks": {c.metric: {"decision": c.decision, "measured": c.measured} for c in v.checks},
-                })
+                v = decide_over_seeds(
+                    claims.closes_the_ring(model, knn, end_epoch=p.epochs, **t), None, [SEEDS], p.alpha
+                )
+                rows.append(
+                    {
+                        "wedge": w,
+                        "n": n,
+                        "model": m,
+                        "verdict": v.status,
+                        "checks": {c.metric: {"decision": c.decision, "measured": c.measured} for c in v.checks},
+                    }
+                )
     return rows
 
 

@@ -75,4 +75,7 @@ if __name__ == "__main__":
         except Exception as exc:  # report, don't hide
             gr = float("nan")
             print(f"graph capture failed at B={B}: {exc.__class__.__name__}: {exc}")
-        print(f"B={B:4d}  eager {e:9.0f} net-steps/s ({e * FLOP / 1e9:7.1f} GFLOP/s)   cuda-graph {gr:9.0f} net-steps/s ({gr * FLOP / 1e9:7.1f} GFLOP/s)  x{gr / e:.1f}")
+        print(
+            f"B={B:4d}  eager {e:9.0f} net-steps/s ({e * FLOP / 1e9:7.1f} GFLOP/s)   "
+            f"cuda-graph {gr:9.0f} net-steps/s ({gr * FLOP / 1e9:7.1f} GFLOP/s)  x{gr / e:.1f}"
+        )

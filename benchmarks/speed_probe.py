@@ -63,7 +63,9 @@ class Batched:
         self.model = BatchedMLP(list(range(self.B)), depth=args.depth, width=args.width)
         self.params = list(self.model.parameters())
         # the trainer's Adam (position-independent, genprobe/optim.py); "fused": torch's, for its cost
-        self.opt = ExactAdam(self.params, lr=1e-3) if adam == "exact" else torch.optim.Adam(self.params, lr=1e-3, fused=True)
+        self.opt = (
+            ExactAdam(self.params, lr=1e-3) if adam == "exact" else torch.optim.Adam(self.params, lr=1e-3, fused=True)
+        )
         self.fast = FastMLPStep(self.model, backend=backend) if fast else None
         self.backend = self.fast.backend if fast else "autograd"
         self.X, self.Y = X, Y

@@ -54,7 +54,9 @@ def test_less_data_learns_slower(genprobe, limits, protocol, x):
     optimizer steps per epoch, N <= 1024 only one.
     """
     t = limits("slower")
-    genprobe.check(lambda g: claims.slower_with_less_data(by_n(g, POST_SIZES, protocol), x=x, end_epoch=g.profile.epochs, **t))
+    genprobe.check(
+        lambda g: claims.slower_with_less_data(by_n(g, POST_SIZES, protocol), x=x, end_epoch=g.profile.epochs, **t)
+    )
 
 
 @pytest.mark.claim("less-stable")
@@ -64,7 +66,9 @@ def test_less_data_is_less_stable(genprobe, limits, n, protocol):
     """Claim 3: with less data, late training is less stable (IoU jumps more) than at 5000."""
     t = limits("less-stable")
     genprobe.check(
-        lambda g: claims.less_stable_with_less_data(by_n(g, (5000, n), protocol), small=(n,), end_epoch=g.profile.epochs, **t)
+        lambda g: claims.less_stable_with_less_data(
+            by_n(g, (5000, n), protocol), small=(n,), end_epoch=g.profile.epochs, **t
+        )
     )
 
 
@@ -120,5 +124,7 @@ def test_net_closes_the_ring_across_a_gap(genprobe, limits, n):
     1-NN rule, which only copies the nearest points)? Whatever the data say is the verdict."""
     t = limits("closes-the-ring")
     genprobe.check(
-        lambda g: claims.closes_the_ring(g.completion("net", n), g.completion("knn", n), end_epoch=g.profile.epochs, **t)
+        lambda g: claims.closes_the_ring(
+            g.completion("net", n), g.completion("knn", n), end_epoch=g.profile.epochs, **t
+        )
     )

@@ -29,7 +29,9 @@ def test_no_overfitting_fails_on(genprobe, limits, control):
 
     def verdict(g):
         subject = g.baseline("dot", n) if control == "dot" else g.shuffled(n)
-        return claims.no_overfitting(subject, g.baseline("dot", n), g.baseline("knn", n), end_epoch=g.profile.epochs, **t)
+        return claims.no_overfitting(
+            subject, g.baseline("dot", n), g.baseline("knn", n), end_epoch=g.profile.epochs, **t
+        )
 
     genprobe.check(verdict, "fails")
 
@@ -84,7 +86,11 @@ def test_ring_not_points_fails_on(genprobe, limits, n, control):
 
     def verdict(g):
         memorisers = {"dot": g.baseline("dot", n), "fourier": g.fourier(n)}
-        subject = {"dot": lambda: g.baseline("dot", n), "fourier": lambda: g.fourier(n), "shuffled": lambda: g.shuffled(n)}[control]()
+        subject = {
+            "dot": lambda: g.baseline("dot", n),
+            "fourier": lambda: g.fourier(n),
+            "shuffled": lambda: g.shuffled(n),
+        }[control]()
         return claims.ring_not_points(subject, memorisers, rules, end_epoch=g.profile.epochs)
 
     genprobe.check(verdict, "fails")
@@ -114,7 +120,9 @@ def test_longer_helps_fails_on_dot(genprobe, limits):
     t = limits("longer-helps")
     p = genprobe.profile
     genprobe.check(
-        lambda g: claims.longer_training_helps(g.baseline("dot", 312), short_epoch=p.epochs, long_epoch=p.long_epochs, **t),
+        lambda g: claims.longer_training_helps(
+            g.baseline("dot", 312), short_epoch=p.epochs, long_epoch=p.long_epochs, **t
+        ),
         "fails",
     )
 
@@ -141,7 +149,9 @@ def test_closes_the_ring_fails_on(genprobe, limits, n, control):
     it is the costliest run of the profile, and the dot memoriser is the extreme it approaches.)"""
     t = limits("closes-the-ring")
     genprobe.check(
-        lambda g: claims.closes_the_ring(g.completion(control, n), g.completion("knn", n), end_epoch=g.profile.epochs, **t),
+        lambda g: claims.closes_the_ring(
+            g.completion(control, n), g.completion("knn", n), end_epoch=g.profile.epochs, **t
+        ),
         "fails",
     )
 

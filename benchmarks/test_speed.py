@@ -41,7 +41,9 @@ def _record(benchmark, net_steps_per_call: int) -> None:
         return
     mean = benchmark.stats.stats.mean
     rate = net_steps_per_call / mean
-    benchmark.extra_info.update(net_steps_per_s=round(rate, 1), gflop_per_s=round(rate * FLOP_PER_NET_STEP / 1e9, 2), nets=NETS, batch=BATCH)
+    benchmark.extra_info.update(
+        net_steps_per_s=round(rate, 1), gflop_per_s=round(rate * FLOP_PER_NET_STEP / 1e9, 2), nets=NETS, batch=BATCH
+    )
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +159,9 @@ def test_mixed_sweep_padding_waste_and_wall_time(benchmark, tmp_path):
     benchmark.pedantic(lambda: run_sweep(specs, progress=False), rounds=1)
     if benchmark.stats is not None:
         benchmark.extra_info.update(
-            groups=len(plan), max_padding_waste=round(max(wastes), 3), mean_padding_waste=round(float(np.mean(wastes)), 3)
+            groups=len(plan),
+            max_padding_waste=round(max(wastes), 3),
+            mean_padding_waste=round(float(np.mean(wastes)), 3),
         )
 
 

@@ -86,9 +86,14 @@ def load_export(path: str | Path) -> dict[RunSpec, RunResult]:
         history = {k: np.array([from_json_safe(x) for x in v], dtype=float) for k, v in r["history"].items()}
         indices = sample_training_set(spec.load_truth(), spec.n, spec.seed, wedge=spec.wedge).indices
         out[spec] = RunResult(
-            spec=spec, history=history, final={k: from_json_safe(v) for k, v in r["final"].items()},
-            prediction=np.zeros((1, 1), np.float32), boundaries=None, train_indices=indices,
-            diverged_at=r["diverged_at"], meta=r.get("meta", {}),
+            spec=spec,
+            history=history,
+            final={k: from_json_safe(v) for k, v in r["final"].items()},
+            prediction=np.zeros((1, 1), np.float32),
+            boundaries=None,
+            train_indices=indices,
+            diverged_at=r["diverged_at"],
+            meta=r.get("meta", {}),
         )
     return out
 
@@ -216,7 +221,9 @@ def judge(sets: dict[str, dict[RunSpec, RunResult]], profile_name: str = "smoke"
 
 
 def _summary(v: Verdict) -> str:
-    return f"{v.status} ({len(v.seeds)} seeds: " + "; ".join(f"{c.metric} {c.test.k}/{c.test.n}" for c in v.checks) + ")"
+    return (
+        f"{v.status} ({len(v.seeds)} seeds: " + "; ".join(f"{c.metric} {c.test.k}/{c.test.n}" for c in v.checks) + ")"
+    )
 
 
 def _met(row: Row, check: int) -> tuple[int, int]:
@@ -246,7 +253,12 @@ def reliability(row: Row, expect: str, profile_name: str = "smoke") -> tuple[flo
     for i, c in enumerate(first.checks):
         k, n = _met(row, i)
         q = (k + 0.5) / (n + 1)
-        probs.append((decision_probability(q, counts, profile.alpha, expect), f"{c.metric}: {k} of {n} seeds {c.op} {c.threshold:g}"))
+        probs.append(
+            (
+                decision_probability(q, counts, profile.alpha, expect),
+                f"{c.metric}: {k} of {n} seeds {c.op} {c.threshold:g}",
+            )
+        )
     if expect == "holds":
         fail = sum(1 - p for p, _ in probs)
         weakest = min(probs)[1]
@@ -263,18 +275,26 @@ def expectations(rows: list[Row]) -> dict[str, dict[str, str]]:
         if row.skipped or not all(per_set.get(s) for s in CONFIRMATION):
             continue
         if any(len(per_set[s]) != 1 for s in CONFIRMATION):
-            raise ValueError(f"{row.test}: one check per test takes its expectation from the evidence, got {len(per_set['confirm-c'])}")
+            raise ValueError(
+                f"{row.test}: one check per test takes its expectation from the evidence, "
+                f"got {len(per_set['confirm-c'])}"
+            )
         statuses = {per_set[s][0].status for s in CONFIRMATION}
         numbers = "; ".join(f"{s}: {_summary(per_set[s][0])}" for s in CONFIRMATION)
         if len(statuses) == 1 and statuses <= {"holds", "refuted"}:
             [status] = statuses
             p, weakest = reliability(row, status)
             if p >= GATE_RELIABILITY:
-                out[row.test] = {"expect": status, "why": f"{status} on both confirmation sets ({numbers}); new seeds decide it so {p:.0%} of the time"}
+                out[row.test] = {
+                    "expect": status,
+                    "why": f"{status} on both confirmation sets ({numbers}); "
+                    f"new seeds decide it so {p:.0%} of the time",
+                }
             else:
                 out[row.test] = {
                     "expect": "report",
-                    "why": f"{status} on both confirmation sets ({numbers}), but new seeds would decide it so only {p:.0%} of the time ({weakest})",
+                    "why": f"{status} on both confirmation sets ({numbers}), "
+                    f"but new seeds would decide it so only {p:.0%} of the time ({weakest})",
                 }
         else:
             out[row.test] = {"expect": "report", "why": f"the confirmation sets do not both decide it ({numbers})"}
@@ -304,8 +324,16 @@ def generated(rows: list[Row], profile_name: str = "smoke") -> dict[str, Any]:
     return {
         "generated_by": "python benchmarks/threshold_evidence.py --write",
         "profile": profile_name,
-        "rule": {"test": "sign test", "alpha": profile.alpha, "looks": [len(p) for p in plan], "alpha_per_look": look_alpha(len(plan), profile.alpha)},
-        "sets": {name: {"file": f"benchmarks/evidence/{f}", "role": role, "what": what} for name, (f, role, what) in SETS.items()},
+        "rule": {
+            "test": "sign test",
+            "alpha": profile.alpha,
+            "looks": [len(p) for p in plan],
+            "alpha_per_look": look_alpha(len(plan), profile.alpha),
+        },
+        "sets": {
+            name: {"file": f"benchmarks/evidence/{f}", "role": role, "what": what}
+            for name, (f, role, what) in SETS.items()
+        },
         "expectations": (exp := expectations(rows)),
         "gating": sum(e["expect"] in ("holds", "refuted") for e in exp.values()),
         "table": table,
@@ -333,8 +361,16 @@ def readme_section(data: dict[str, Any]) -> str:
             if exp == "evidence":
                 exp = data["expectations"].get(test, {}).get("expect", "holds")
             cells = [f"{per_set[s][i]['status']} ({per_set[s][i]['seeds']})" if s in per_set else "-" for s in sets]
-            why = data["expectations"].get(test, {}).get("why", "") if first["expect"] == "evidence" and exp == "report" else ""
-            short = why.split("only ", 1)[1].replace("of the time ", "reliable ") if "only " in why else ("not decided by both confirmation sets" if why else "")
+            why = (
+                data["expectations"].get(test, {}).get("why", "")
+                if first["expect"] == "evidence" and exp == "report"
+                else ""
+            )
+            short = (
+                why.split("only ", 1)[1].replace("of the time ", "reliable ")
+                if "only " in why
+                else ("not decided by both confirmation sets" if why else "")
+            )
             lines.append(f"| `{test}` | {exp} | " + " | ".join(cells) + f" | {short} |")
     lines += ["", README_END]
     return "\n".join(lines)
@@ -350,8 +386,11 @@ def gallery_data(calibration: dict[RunSpec, RunResult], profile_name: str = "smo
     from genprobe.judge import judge_gallery
 
     rows = judge_gallery(
-        profile_name, GALLERY_SEEDS, lambda specs: [calibration[s] for s in specs],
-        sequential=True, max_seeds=GALLERY_MAX_SEEDS,
+        profile_name,
+        GALLERY_SEEDS,
+        lambda specs: [calibration[s] for s in specs],
+        sequential=True,
+        max_seeds=GALLERY_MAX_SEEDS,
     )
     return {
         "generated_by": "python benchmarks/threshold_evidence.py --write",
@@ -445,9 +484,19 @@ def add_missing(name: str, profile_name: str = "smoke") -> int:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--profile", default="smoke")
-    ap.add_argument("--refresh", nargs="*", metavar="MODEL", default=None, help="first recompute these untrained baselines (default: dot) in every evidence set")
-    ap.add_argument("--write", action="store_true", help="regenerate genprobe/evidence/<profile>.json and the README section")
-    ap.add_argument("--add-missing", action="store_true", help="first train and add the runs the profile needs that a set lacks")
+    ap.add_argument(
+        "--refresh",
+        nargs="*",
+        metavar="MODEL",
+        default=None,
+        help="first recompute these untrained baselines (default: dot) in every evidence set",
+    )
+    ap.add_argument(
+        "--write", action="store_true", help="regenerate genprobe/evidence/<profile>.json and the README section"
+    )
+    ap.add_argument(
+        "--add-missing", action="store_true", help="first train and add the runs the profile needs that a set lacks"
+    )
     args = ap.parse_args()
     if args.add_missing:
         for name in SETS:
@@ -467,7 +516,10 @@ def main() -> int:
         for i in range(n_calls):
             o0 = next(iter(row.outcomes.values()))[i]
             e = o0.expect or exp.get(row.test, {}).get("expect", "?")
-            print(f"{row.test:58s} {e:9s} " + " ".join(f"{_summary(row.outcomes[s][i].verdict)[:28]:>28s}" for s in row.outcomes))
+            print(
+                f"{row.test:58s} {e:9s} "
+                + " ".join(f"{_summary(row.outcomes[s][i].verdict)[:28]:>28s}" for s in row.outcomes)
+            )
     if args.write:
         write(rows, args.profile)
         print(f"wrote {EVIDENCE_DIR / (args.profile + '.json')} and the README section")

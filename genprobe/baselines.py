@@ -69,7 +69,12 @@ def run_baseline(spec: RunSpec) -> RunResult:
     def score(res: int) -> tuple[np.ndarray, dict[str, float]]:
         pred = _predict(spec, ts, res)
         return pred, metrics.evaluate(
-            pred, truth.at_resolution(res), ts.mask_at(res), pred_train=pred_train, train_targets=ts.targets, wedge=spec.wedge
+            pred,
+            truth.at_resolution(res),
+            ts.mask_at(res),
+            pred_train=pred_train,
+            train_targets=ts.targets,
+            wedge=spec.wedge,
         )
 
     if spec.model == "dot":
@@ -80,7 +85,9 @@ def run_baseline(spec: RunSpec) -> RunResult:
     else:
         _, curve = score(spec.curve_res)
         pred, final = score(spec.eval_res)
-    history = {"epoch": np.array([0]), "step": np.array([0])} | {k: np.array([v], dtype=np.float64) for k, v in curve.items()}
+    history = {"epoch": np.array([0]), "step": np.array([0])} | {
+        k: np.array([v], dtype=np.float64) for k, v in curve.items()
+    }
     return RunResult(
         spec=spec,
         history=history,

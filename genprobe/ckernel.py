@@ -196,13 +196,18 @@ def build_path(cc: list[str] | None = None) -> Path:
     """Where the build for this source, flags, compiler and CPU is cached."""
     cc = _compiler() if cc is None else cc
     h = hashlib.sha256()
-    for part in (SOURCE.read_bytes(), repr(flags()).encode(), _compiler_version(cc).encode(), _cpu_signature().encode()):
+    for part in (
+        SOURCE.read_bytes(),
+        repr(flags()).encode(),
+        _compiler_version(cc).encode(),
+        _cpu_signature().encode(),
+    ):
         h.update(part)
         h.update(b"\0")
     return cache_dir() / f"genprobe_kernel_{h.hexdigest()[:20]}.so"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load_cached(m: str, key: tuple[str, ...]) -> tuple[Kernel | None, str | None]:
     """(kernel, None), or (None, why not); built once per process and setting."""
     cc = _compiler()
@@ -219,7 +224,9 @@ def _load_cached(m: str, key: tuple[str, ...]) -> tuple[Kernel | None, str | Non
     except (_BuildError, OSError) as e:
         if m == "require":
             raise GenprobeError(f"GENPROBE_CKERNEL=require, but the C kernel is unavailable: {e}") from None
-        warnings.warn(f"genprobe: C kernel unavailable, training uses torch ops (slower): {e}", RuntimeWarning, stacklevel=4)
+        warnings.warn(
+            f"genprobe: C kernel unavailable, training uses torch ops (slower): {e}", RuntimeWarning, stacklevel=4
+        )
         return None, str(e)
     return kernel, None
 

@@ -66,7 +66,9 @@ def _diverged_notes(*groups: Sequence[RunResult]) -> list[str]:
     ]
 
 
-def _verdict(claim: str, statement: str, subject: Sequence[RunResult], checks: list[Check], runs: tuple, n=None) -> Verdict:
+def _verdict(
+    claim: str, statement: str, subject: Sequence[RunResult], checks: list[Check], runs: tuple, n=None
+) -> Verdict:
     """A verdict on ``subject``'s seeds; ``runs``: every group of runs behind the numbers."""
     return Verdict(
         claim=claim,
@@ -97,7 +99,7 @@ def window(result: RunResult, metric: str, end_epoch: int | None = None, frac: f
         raise KeyError(f"metric {metric!r} not recorded; have {sorted(h)}")
     epochs = h["epoch"]
     end = int(epochs[-1]) if end_epoch is None else int(end_epoch)
-    if result.diverged and result.diverged_at <= max(end, 1):
+    if result.diverged_at is not None and result.diverged_at <= max(end, 1):
         return math.nan
     sel = (epochs >= end * (1.0 - frac)) & (epochs <= end)
     if not sel.any():
@@ -107,7 +109,9 @@ def window(result: RunResult, metric: str, end_epoch: int | None = None, frac: f
     return float(np.nanmedian(vals)) if not np.isnan(vals).all() else math.nan
 
 
-def per_seed(results: Sequence[RunResult], metric: str, end_epoch: int | None = None, frac: float = DEFAULT_WINDOW) -> list[float]:
+def per_seed(
+    results: Sequence[RunResult], metric: str, end_epoch: int | None = None, frac: float = DEFAULT_WINDOW
+) -> list[float]:
     return [window(r, metric, end_epoch, frac) for r in results]
 
 
@@ -132,7 +136,9 @@ def reach_time(
     return math.inf
 
 
-def late_instability(result: RunResult, metric: str = "held_out_iou", end_epoch: int | None = None, frac: float = 0.5) -> float:
+def late_instability(
+    result: RunResult, metric: str = "held_out_iou", end_epoch: int | None = None, frac: float = 0.5
+) -> float:
     """Mean absolute change of ``metric`` between consecutive late checkpoints.
 
     Measures how much the net's output jumps around late in training (a net
@@ -141,7 +147,7 @@ def late_instability(result: RunResult, metric: str = "held_out_iou", end_epoch:
     h = result.history
     epochs = h["epoch"]
     end = int(epochs[-1]) if end_epoch is None else int(end_epoch)
-    if result.diverged and result.diverged_at <= end:
+    if result.diverged_at is not None and result.diverged_at <= end:
         return math.nan
     sel = (epochs >= end * (1.0 - frac)) & (epochs <= end)
     vals = h[metric][sel]
@@ -183,7 +189,9 @@ def _window_note(end_epoch: int | None, frac: float) -> str:
     return f"median over the last {frac:.0%} of checkpoints up to {end}"
 
 
-def _paired(subject: Sequence[RunResult], other: Sequence[RunResult], metric: str, end_epoch, frac, how: str) -> list[float]:
+def _paired(
+    subject: Sequence[RunResult], other: Sequence[RunResult], metric: str, end_epoch, frac, how: str
+) -> list[float]:
     a = per_seed(subject, metric, end_epoch, frac)
     b = per_seed(other, metric, None, frac)
     if _seeds(subject) != _seeds(other):
@@ -248,7 +256,13 @@ def _on_the_shape(net: Sequence[RunResult], annulus_min: float, area_max: float,
     """
     note = _window_note(end_epoch, frac)
     return [
-        Check("black on the true shape (annulus_share)", per_seed(net, "annulus_share", end_epoch, frac), ">=", annulus_min, note),
+        Check(
+            "black on the true shape (annulus_share)",
+            per_seed(net, "annulus_share", end_epoch, frac),
+            ">=",
+            annulus_min,
+            note,
+        ),
         Check("black area / true black area, at most", _area_ratios(net, end_epoch, frac), "<=", area_max, note),
     ]
 
@@ -277,10 +291,28 @@ def no_overfitting(
         "the net draws the true shape: high held-out IoU, its topology, above the dot memoriser, level with 1-NN",
         net,
         [
-            Check("held_out_iou", per_seed(net, "held_out_iou", end_epoch, frac), ">=", iou_min, _window_note(end_epoch, frac)),
+            Check(
+                "held_out_iou",
+                per_seed(net, "held_out_iou", end_epoch, frac),
+                ">=",
+                iou_min,
+                _window_note(end_epoch, frac),
+            ),
             Check("topology_error", _topology_error(net, end_epoch, frac), "<=", 0, "|pieces-true| + |holes-true|"),
-            Check("held_out_iou - dot", _paired(net, dot, "held_out_iou", end_epoch, frac, "diff"), ">=", above_dot, "paired by seed"),
-            Check("held_out_iou - 1-nn", _paired(net, knn, "held_out_iou", end_epoch, frac, "diff"), ">=", -knn_tolerance, "paired by seed"),
+            Check(
+                "held_out_iou - dot",
+                _paired(net, dot, "held_out_iou", end_epoch, frac, "diff"),
+                ">=",
+                above_dot,
+                "paired by seed",
+            ),
+            Check(
+                "held_out_iou - 1-nn",
+                _paired(net, knn, "held_out_iou", end_epoch, frac, "diff"),
+                ">=",
+                -knn_tolerance,
+                "paired by seed",
+            ),
             *_on_the_shape(net, annulus_min, area_max, end_epoch, frac),
         ],
         runs=(net, dot, knn),
@@ -366,7 +398,13 @@ def slower_with_less_data(
         return t / largest
 
     checks.append(
-        Check(f"{x}s N={sizes[-1]} / N={sizes[0]}", [ratio(t) for t in times[sizes[-1]]], ">=", min_ratio, "the extremes, per seed over the median at the largest N")
+        Check(
+            f"{x}s N={sizes[-1]} / N={sizes[0]}",
+            [ratio(t) for t in times[sizes[-1]]],
+            ">=",
+            min_ratio,
+            "the extremes, per seed over the median at the largest N",
+        )
     )
     subj = next(iter(runs_by_n.values()))
     return _verdict(
@@ -399,7 +437,13 @@ def less_stable_with_less_data(
     inst = {n: [late_instability(r, "held_out_iou", end_epoch, frac) for r in runs_by_n[n]] for n in sizes}
     ref = float(np.nanmedian(inst[sizes[0]])) if not np.isnan(inst[sizes[0]]).all() else math.nan
     checks = [
-        Check(f"IoU instability N={n}", inst[n], ">=", max(factor * ref, floor), f"{factor} x N={sizes[0]} ({ref:.3g}), at least {floor}")
+        Check(
+            f"IoU instability N={n}",
+            inst[n],
+            ">=",
+            max(factor * ref, floor),
+            f"{factor} x N={sizes[0]} ({ref:.3g}), at least {floor}",
+        )
         for n in small
     ]
     subj = runs_by_n[sizes[0]]
@@ -436,7 +480,15 @@ def ring_not_points(
     for name, other in memorisers.items():
         for metric, how, op, bound in rules[name]:
             sym = "/" if how == "ratio" else "-"
-            checks.append(Check(f"{metric} {sym} {name}", _paired(net, other, metric, end_epoch, frac, how), op, bound, "paired by seed"))
+            checks.append(
+                Check(
+                    f"{metric} {sym} {name}",
+                    _paired(net, other, metric, end_epoch, frac, how),
+                    op,
+                    bound,
+                    "paired by seed",
+                )
+            )
     return _verdict(
         "ring-not-points",
         "the net draws a ring-like shape (fewer pieces, contrast and coverage along the ring) rather than the points",
@@ -473,7 +525,13 @@ def contiguous_regions(
         net,
         [
             Check("pieces per black training point", ratios, "<=", max_pieces_per_point, _window_note(end_epoch, frac)),
-            Check("black area / true black area", _area_ratios(net, end_epoch, frac), ">=", min_area_ratio, _window_note(end_epoch, frac)),
+            Check(
+                "black area / true black area",
+                _area_ratios(net, end_epoch, frac),
+                ">=",
+                min_area_ratio,
+                _window_note(end_epoch, frac),
+            ),
             *_on_the_shape(net, annulus_min, area_max, end_epoch, frac),
         ],
         runs=(net,),
@@ -499,7 +557,15 @@ def longer_training_helps(
         "longer-helps",
         f"training {long_epoch} instead of {short_epoch} epochs raises held-out IoU",
         net,
-        [Check(f"IoU@{long_epoch} - IoU@{short_epoch}", gains, ">=", min_gain, f"late-window medians, {frac:.0%} windows")],
+        [
+            Check(
+                f"IoU@{long_epoch} - IoU@{short_epoch}",
+                gains,
+                ">=",
+                min_gain,
+                f"late-window medians, {frac:.0%} windows",
+            )
+        ],
         runs=(net,),
     )
 
@@ -517,7 +583,15 @@ def matches_local_interpolator(
         "as-good-as-1nn",
         "the net generalises at least as well as the 1-NN local interpolator on the same points",
         net,
-        [Check("held_out_iou - 1-nn", _paired(net, knn, "held_out_iou", end_epoch, frac, "diff"), ">=", -tolerance, "paired by seed")],
+        [
+            Check(
+                "held_out_iou - 1-nn",
+                _paired(net, knn, "held_out_iou", end_epoch, frac, "diff"),
+                ">=",
+                -tolerance,
+                "paired by seed",
+            )
+        ],
         runs=(net, knn),
     )
 
@@ -550,7 +624,13 @@ def closes_the_ring(
         [
             Check("wedge_coverage", per_seed(net, "wedge_coverage", end_epoch, frac), ">=", coverage_min, note),
             Check("wedge_contrast", per_seed(net, "wedge_contrast", end_epoch, frac), ">=", contrast_min, note),
-            Check("wedge_coverage - 1-nn", _paired(net, knn, "wedge_coverage", end_epoch, frac, "diff"), ">=", above_knn, "paired by seed"),
+            Check(
+                "wedge_coverage - 1-nn",
+                _paired(net, knn, "wedge_coverage", end_epoch, frac, "diff"),
+                ">=",
+                above_knn,
+                "paired by seed",
+            ),
         ],
         runs=(net, knn),
     )

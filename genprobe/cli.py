@@ -26,7 +26,15 @@ from .jsonio import atomic_write, to_json_safe
 __all__ = ["main"]
 
 BASELINES = ("knn", "dot", "shuffled", "fourier")
-TABLE_METRICS = ("held_out_iou", "components", "holes", "angular_coverage", "contrast", "train_mse", "black_train_recall")
+TABLE_METRICS = (
+    "held_out_iou",
+    "components",
+    "holes",
+    "angular_coverage",
+    "contrast",
+    "train_mse",
+    "black_train_recall",
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -48,7 +56,11 @@ def _spec_flags(parser: argparse.ArgumentParser, skip: tuple[str, ...] = ("seed"
         kind = int if hint in (int, int | None) else float if hint is float else str
         default = f.default
         group.add_argument(
-            f"--{f.name.replace('_', '-')}", dest=f.name, type=kind, default=None, metavar=f.name.upper(),
+            f"--{f.name.replace('_', '-')}",
+            dest=f.name,
+            type=kind,
+            default=None,
+            metavar=f.name.upper(),
             help=f"(default: {default})",
         )
 
@@ -64,7 +76,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="genprobe", description="Train the ring-fitting nets of the post and measure them against the true image.")
+    parser = _Parser(
+        prog="genprobe", description="Train the ring-fitting nets of the post and measure them against the true image."
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     train = sub.add_parser("train", help="train the post's net (model mlp) for each seed")
     _common(train)
@@ -73,21 +87,49 @@ def build_parser() -> argparse.ArgumentParser:
     base.add_argument("kind", choices=BASELINES)
     _common(base)
     _spec_flags(base)
-    sw = sub.add_parser("sweep", help="train every run of a profile into the cache (e.g. on a GPU box), optionally in parallel")
+    sw = sub.add_parser(
+        "sweep", help="train every run of a profile into the cache (e.g. on a GPU box), optionally in parallel"
+    )
     sw.add_argument("--profile", default="smoke", help="smoke or paper (default: smoke)")
     sw.add_argument("--seeds", default=None, help="seeds (default: the profile's)")
     sw.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: auto)")
     sw.add_argument("--cache", default=None, help="cache folder (default: $GENPROBE_CACHE or ~/.cache/genprobe)")
-    sw.add_argument("--jobs", type=int, default=1, help="worker processes, one batched group each at a time (default: 1)")
-    sw.add_argument("--export", type=Path, default=None, help="write spec, final metrics and history of every run here (.json or .json.gz)")
-    jd = sub.add_parser("judge", help="score any grey picture as if a net had drawn it, and print every shape claim's verdict")
-    jd.add_argument("image", help="the picture (PNG, JPEG, ...; 0 = black), or a name from genprobe.gallery, e.g. arc-180")
-    jd.add_argument("--n", type=int, required=True, help="training points: the N the claims are stated at (5000, 2500, 1250, 625, 312)")
+    sw.add_argument(
+        "--jobs", type=int, default=1, help="worker processes, one batched group each at a time (default: 1)"
+    )
+    sw.add_argument(
+        "--export",
+        type=Path,
+        default=None,
+        help="write spec, final metrics and history of every run here (.json or .json.gz)",
+    )
+    jd = sub.add_parser(
+        "judge", help="score any grey picture as if a net had drawn it, and print every shape claim's verdict"
+    )
+    jd.add_argument(
+        "image", help="the picture (PNG, JPEG, ...; 0 = black), or a name from genprobe.gallery, e.g. arc-180"
+    )
+    jd.add_argument(
+        "--n",
+        type=int,
+        required=True,
+        help="training points: the N the claims are stated at (5000, 2500, 1250, 625, 312)",
+    )
     jd.add_argument("--seeds", default="0-4", help="whose training points to judge it on, e.g. 0-4 (default: 0-4)")
     jd.add_argument("--profile", default="smoke", help="smoke or paper: thresholds and grids (default: smoke)")
-    jd.add_argument("--sequential", action="store_true", help="while a claim is undecided, judge on more seeds as the suite does")
-    jd.add_argument("--cache", default=None, help="cache folder of the dot, 1-NN and Fourier runs (default: $GENPROBE_CACHE or ~/.cache/genprobe)")
-    jd.add_argument("--device", default="auto", help="to train missing Fourier-feature runs on: auto, cpu, cuda or mps (default: auto)")
+    jd.add_argument(
+        "--sequential", action="store_true", help="while a claim is undecided, judge on more seeds as the suite does"
+    )
+    jd.add_argument(
+        "--cache",
+        default=None,
+        help="cache folder of the dot, 1-NN and Fourier runs (default: $GENPROBE_CACHE or ~/.cache/genprobe)",
+    )
+    jd.add_argument(
+        "--device",
+        default="auto",
+        help="to train missing Fourier-feature runs on: auto, cpu, cuda or mps (default: auto)",
+    )
     jd.add_argument("--json", type=Path, default=None, help="write the verdicts here")
     rep = sub.add_parser("report", help="run the claim suite (pytest benchmarks) and write reports/<profile>/")
     rep.add_argument("--profile", default="smoke", help="smoke or paper (default: smoke)")
@@ -112,7 +154,9 @@ def _specs(args: argparse.Namespace) -> list:
     from .profiles import get_profile
     from .runs import RunSpec
 
-    overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(RunSpec) if getattr(args, f.name, None) is not None}
+    overrides = {
+        f.name: getattr(args, f.name) for f in dataclasses.fields(RunSpec) if getattr(args, f.name, None) is not None
+    }
     kind = getattr(args, "kind", None)
     if kind == "fourier":
         f = get_profile("smoke").fourier(1, 0)
@@ -137,7 +181,10 @@ def _fmt(v: float) -> str:
 
 def _table(results) -> str:
     head = ["seed", *TABLE_METRICS, "diverged"]
-    rows = [[str(r.spec.seed), *(_fmt(r.final.get(m, math.nan)) for m in TABLE_METRICS), str(r.diverged_at or "-")] for r in results]
+    rows = [
+        [str(r.spec.seed), *(_fmt(r.final.get(m, math.nan)) for m in TABLE_METRICS), str(r.diverged_at or "-")]
+        for r in results
+    ]
     widths = [max(len(x) for x in col) for col in zip(head, *rows)]
     lines = ["  ".join(x.rjust(w) for x, w in zip(row, widths)) for row in [head, *rows]]
     return "\n".join(lines)
@@ -166,8 +213,13 @@ def _run(args: argparse.Namespace) -> int:
         s.load_truth()  # a bad --truth fails here, before any training
     device = resolve_device(args.device)
     cache = None if args.no_cache else Cache(args.cache)
-    results = run_sweep(specs, cache=cache, device=device, progress=None if not args.quiet else False, workers=default_workers(device))
-    print(f"{specs[0].label().rsplit(' seed=', 1)[0]}  ({specs[0].total_epochs} epochs, {specs[0].total_steps} steps, device {device})")
+    results = run_sweep(
+        specs, cache=cache, device=device, progress=None if not args.quiet else False, workers=default_workers(device)
+    )
+    print(
+        f"{specs[0].label().rsplit(' seed=', 1)[0]}  "
+        f"({specs[0].total_epochs} epochs, {specs[0].total_steps} steps, device {device})"
+    )
     print(_table(results))
     for r in results:
         if r.diverged:
@@ -191,7 +243,9 @@ def _report(args: argparse.Namespace) -> int:
     get_profile(args.profile)
     bench = Path(args.benchmarks)
     if not bench.is_dir():
-        raise GenprobeError(f"benchmarks folder not found: {str(bench)!r} (run from the genprobe checkout or pass --benchmarks)")
+        raise GenprobeError(
+            f"benchmarks folder not found: {str(bench)!r} (run from the genprobe checkout or pass --benchmarks)"
+        )
     argv = [str(bench), f"--genprobe-profile={args.profile}", "-q"]
     for opt in ("device", "seeds", "cache"):
         if getattr(args, opt):
@@ -203,7 +257,14 @@ def _report(args: argparse.Namespace) -> int:
 
 def export_record(r) -> dict:
     """One run as ``--export`` writes it: key, spec, final metrics, divergence, history, meta."""
-    return {"key": r.spec.key, "spec": r.spec.to_dict(), "final": r.final, "diverged_at": r.diverged_at, "history": r.history, "meta": r.meta}
+    return {
+        "key": r.spec.key,
+        "spec": r.spec.to_dict(),
+        "final": r.final,
+        "diverged_at": r.diverged_at,
+        "history": r.history,
+        "meta": r.meta,
+    }
 
 
 def _export(path: Path, results) -> None:
@@ -230,9 +291,9 @@ def _sweep_worker(specs, cache_root, device, threads):
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    import multiprocessing
     import time
     from concurrent.futures import ProcessPoolExecutor, as_completed
-    import multiprocessing
 
     from .profiles import get_profile
     from .runs import Cache
@@ -261,7 +322,10 @@ def _sweep(args: argparse.Namespace) -> int:
                 f.result()
                 print(f"[{time.perf_counter() - t0:7.1f} s] {i}/{len(futures)} groups done", flush=True)
         results = run_sweep(specs, cache=cache, device=device)
-    print(f"{len(results)} runs of profile {profile.name} (seeds {','.join(map(str, seeds))}) in {time.perf_counter() - t0:.1f} s on {device}; cache {cache.root}")
+    print(
+        f"{len(results)} runs of profile {profile.name} (seeds {','.join(map(str, seeds))}) "
+        f"in {time.perf_counter() - t0:.1f} s on {device}; cache {cache.root}"
+    )
     if args.export is not None:
         _export(args.export, results)
         print(f"wrote {args.export}")
@@ -287,7 +351,11 @@ def _judge(args: argparse.Namespace) -> int:
     cache = Cache(args.cache)
     workers = default_workers(device)
     result = judge(
-        picture, args.n, seeds, profile, sequential=args.sequential,
+        picture,
+        args.n,
+        seeds,
+        profile,
+        sequential=args.sequential,
         runs=lambda specs: run_sweep(specs, cache=cache, device=device, progress=None, workers=workers),
     )
     result["picture"] = name
@@ -319,7 +387,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"genprobe: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("genprobe: interrupted; finished runs are in the cache, rerun to train only what is missing", file=sys.stderr)
+        print(
+            "genprobe: interrupted; finished runs are in the cache, rerun to train only what is missing",
+            file=sys.stderr,
+        )
         return 130
 
 

@@ -175,7 +175,12 @@ class FastMLPStep:
     """
 
     def __init__(
-        self, model: BatchedMLP, nets_per_chunk: int | None = None, pad: bool = True, backend: str = "auto", tile: int = 64
+        self,
+        model: BatchedMLP,
+        nets_per_chunk: int | None = None,
+        pad: bool = True,
+        backend: str = "auto",
+        tile: int = 64,
     ):
         if not supports(model):
             raise ValueError("FastMLPStep needs a float32/float64 BatchedMLP with negative_slope >= 0")
@@ -375,7 +380,10 @@ def _pool():
     """A thread pool for this process (rebuilt after a fork: threads do not survive one)."""
     global _POOL
     if _POOL is None or _POOL[0] != os.getpid():
-        _POOL = (os.getpid(), concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="genprobe-step"))
+        _POOL = (
+            os.getpid(),
+            concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="genprobe-step"),
+        )
     return _POOL[1]
 
 
@@ -432,7 +440,9 @@ class _CStep:
 
     def _check_features(self, feats: torch.Tensor, what: str, shape: tuple) -> None:
         if feats.shape[-1] != self.step.dims[0]:
-            raise ValueError(f"expected {what} {shape} with {self.step.dims[0]} features per point, got {tuple(feats.shape)}")
+            raise ValueError(
+                f"expected {what} {shape} with {self.step.dims[0]} features per point, got {tuple(feats.shape)}"
+            )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         with self._lock:
@@ -460,8 +470,21 @@ class _CStep:
 
         def run(t: int) -> int:
             return kernel.forward(
-                self.L, self.dims, 0, B, rows[t], rows[t + 1], M, ws, bs, feats.data_ptr(), net_stride,
-                slope, out.data_ptr(), spaces[t].data_ptr(), self.tile,
+                self.L,
+                self.dims,
+                0,
+                B,
+                rows[t],
+                rows[t + 1],
+                M,
+                ws,
+                bs,
+                feats.data_ptr(),
+                net_stride,
+                slope,
+                out.data_ptr(),
+                spaces[t].data_ptr(),
+                self.tile,
             )
 
         if any(self._run(run, threads)):
@@ -500,13 +523,25 @@ class _CStep:
 
         def run(t: int) -> int:
             return kernel.loss_and_grads(
-                self.L, self.dims, bounds[t], bounds[t + 1], m, *args, x.data_ptr(), y.data_ptr(), cptr,
-                slope, self.loss.data_ptr(), spaces[t].data_ptr(), self.tile,
+                self.L,
+                self.dims,
+                bounds[t],
+                bounds[t + 1],
+                m,
+                *args,
+                x.data_ptr(),
+                y.data_ptr(),
+                cptr,
+                slope,
+                self.loss.data_ptr(),
+                spaces[t].data_ptr(),
+                self.tile,
             )
 
         status = self._run(run, threads)
         if -2 in status:
-            raise ValueError(f"count must hold whole numbers in [1, {m}] (the batch length), got {count.tolist()}")
+            got = count.tolist() if count is not None else None
+            raise ValueError(f"count must hold whole numbers in [1, {m}] (the batch length), got {got}")
         if any(status):
             raise ValueError(f"the C kernel rejected xb {tuple(xb.shape)} / yb {tuple(yb.shape)}")
         for p, g in zip(step._params(), step.grads):

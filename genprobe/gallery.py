@@ -41,7 +41,9 @@ def _grey(black: np.ndarray) -> np.ndarray:
     return np.where(black, 0.0, 1.0).astype(np.float32)
 
 
-def _annulus(res: int, inner: float = INNER, outer: float = OUTER, cx: float = CENTRE, cy: float = CENTRE) -> np.ndarray:
+def _annulus(
+    res: int, inner: float = INNER, outer: float = OUTER, cx: float = CENTRE, cy: float = CENTRE
+) -> np.ndarray:
     r, _ = _polar(res, cx, cy)
     return _grey((r >= inner) & (r <= outer))
 
@@ -126,9 +128,19 @@ _ALL = [
     Picture("grey-0.49", "constant grey just below 0.5", _fixed(lambda res: np.full((res, res), 0.49, np.float32))),
     Picture("grey-0.51", "constant grey just above 0.5", _fixed(lambda res: np.full((res, res), 0.51, np.float32))),
     Picture("disk", "the ring's disk, filled", _fixed(lambda res: _annulus(res, 0.0, OUTER))),
-    Picture("thick-annulus", "an annulus 0.20-0.27 (2.25x the true area)", _fixed(lambda res: _annulus(res, 0.20, 0.27))),
-    Picture("small-ring", "a ring of the right width, radius 0.7x", _fixed(lambda res: _annulus(res, 0.7 * OUTER - (OUTER - INNER), 0.7 * OUTER))),
-    Picture("large-ring", "a ring of the right width, radius 1.4x", _fixed(lambda res: _annulus(res, 1.4 * OUTER - (OUTER - INNER), 1.4 * OUTER))),
+    Picture(
+        "thick-annulus", "an annulus 0.20-0.27 (2.25x the true area)", _fixed(lambda res: _annulus(res, 0.20, 0.27))
+    ),
+    Picture(
+        "small-ring",
+        "a ring of the right width, radius 0.7x",
+        _fixed(lambda res: _annulus(res, 0.7 * OUTER - (OUTER - INNER), 0.7 * OUTER)),
+    ),
+    Picture(
+        "large-ring",
+        "a ring of the right width, radius 1.4x",
+        _fixed(lambda res: _annulus(res, 1.4 * OUTER - (OUTER - INNER), 1.4 * OUTER)),
+    ),
     Picture("off-centre", "the true ring moved 0.12 right", _fixed(lambda res: _annulus(res, cx=CENTRE + 0.12))),
     Picture("arc-90", "90 degrees of the true ring", _fixed(lambda res: _arc(res, 90))),
     Picture("arc-180", "half of the true ring", _fixed(lambda res: _arc(res, 180))),

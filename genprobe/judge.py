@@ -66,7 +66,7 @@ def _resized(img: np.ndarray, res: int) -> np.ndarray:
 
     img = np.nan_to_num(np.asarray(img, dtype=np.float32), nan=1.0, posinf=1.0, neginf=0.0)
     if img.shape != (res, res):
-        img = np.asarray(Image.fromarray(img, mode="F").resize((res, res), Image.BILINEAR), dtype=np.float32)
+        img = np.asarray(Image.fromarray(img, mode="F").resize((res, res), Image.Resampling.BILINEAR), dtype=np.float32)
     return np.clip(img, 0.0, 1.0)
 
 
@@ -84,7 +84,9 @@ def _drawer(picture: Picture) -> tuple[str, Callable[[int, TrainingSet], np.ndar
             return name, lambda res, ts: _resized(gallery.draw(name, res, ts), res)
         arr = load_picture(picture)
         return Path(picture).name, lambda res, ts: _resized(arr, res)
-    raise GenprobeError(f"a picture is a gallery name, an image path, an array or a function, got {type(picture).__name__}")
+    raise GenprobeError(
+        f"a picture is a gallery name, an image path, an array or a function, got {type(picture).__name__}"
+    )
 
 
 def _at_points(img: np.ndarray, ts: TrainingSet) -> np.ndarray:
@@ -94,7 +96,12 @@ def _at_points(img: np.ndarray, ts: TrainingSet) -> np.ndarray:
 
 
 def picture_runs(
-    picture: Picture, n: int, seeds: Sequence[int], profile: Profile | str = "smoke", protocol: str = "standard", final: bool = True
+    picture: Picture,
+    n: int,
+    seeds: Sequence[int],
+    profile: Profile | str = "smoke",
+    protocol: str = "standard",
+    final: bool = True,
 ) -> list[RunResult]:
     """Run results of ``picture`` as the post's net at ``n`` points, one per seed.
 
@@ -112,7 +119,9 @@ def picture_runs(
 
         def score(res: int) -> tuple[np.ndarray, dict[str, float]]:
             img = np.clip(np.nan_to_num(draw(res, ts).astype(np.float32), nan=1.0, posinf=1.0, neginf=0.0), 0, 1)
-            m = metrics.evaluate(img, truth.at_resolution(res), ts.mask_at(res), pred_train=_at_points(img, ts), train_targets=ts.targets)
+            m = metrics.evaluate(
+                img, truth.at_resolution(res), ts.mask_at(res), pred_train=_at_points(img, ts), train_targets=ts.targets
+            )
             return img, m
 
         img, curve = score(spec.curve_res)
@@ -128,8 +137,13 @@ def picture_runs(
         }
         out.append(
             RunResult(
-                spec=spec, history=history, final=fin, prediction=img, boundaries=None,
-                train_indices=ts.indices, meta={"picture": name},
+                spec=spec,
+                history=history,
+                final=fin,
+                prediction=img,
+                boundaries=None,
+                train_indices=ts.indices,
+                meta={"picture": name},
             )
         )
     return out
@@ -138,7 +152,9 @@ def picture_runs(
 class _Pictures:
     """The parts of the ``genprobe`` fixture the shape claims use, with the picture as the net."""
 
-    def __init__(self, picture: Picture, profile: Profile, seeds: Sequence[int], runs: Callable[[list[RunSpec]], list[RunResult]]):
+    def __init__(
+        self, picture: Picture, profile: Profile, seeds: Sequence[int], runs: Callable[[list[RunSpec]], list[RunResult]]
+    ):
         self.picture, self.profile, self.seeds, self._runs = picture, profile, tuple(seeds), runs
         self._memo: dict[tuple, list[RunResult]] = {}
 
@@ -224,9 +240,18 @@ def judge(
         if max_seeds is not None:
             plan = [p for p in plan if len(p) <= max_seeds] or plan[:1]
         v = decide_over_seeds(lambda g: build(g, n, profile), probe, plan, profile.alpha, looks=looks)
-        rows.append({"claim": claim, "n": n, "verdict": v.status, "seeds": list(v.seeds), "checks": [
-            {"metric": c.metric, "decision": c.decision, "measured": c.measured, "values": c.values} for c in v.checks
-        ]})
+        rows.append(
+            {
+                "claim": claim,
+                "n": n,
+                "verdict": v.status,
+                "seeds": list(v.seeds),
+                "checks": [
+                    {"metric": c.metric, "decision": c.decision, "measured": c.measured, "values": c.values}
+                    for c in v.checks
+                ],
+            }
+        )
     skipped = [{"claim": c, "reason": why} for c, why in CURVE_CLAIMS.items()]
     return {"picture": name, "n": n, "seeds": list(seeds), "profile": profile.name, "claims": rows, "skipped": skipped}
 

@@ -970,7 +970,7 @@ def evaluate(
     t = _check_threshold(threshold)
     if (pred_train is None) != (train_targets is None):
         raise GenprobeError("pred_train and train_targets must be given together, got only one")
-    if pred_train is not None:
+    if pred_train is not None and train_targets is not None:
         _check_vector(pred_train, "pred_train")
         _check_vector(train_targets, "train_targets")
         _check_same_shape(pred_train, train_targets, "pred_train", "train_targets")
@@ -993,8 +993,8 @@ def evaluate(
             truth,
             0.02 if params["widen"] is None else params["widen"],
             0.03 if params["band"] is None else params["band"],
-            360 if params["bins"] is None else params["bins"],
-            72 if params["contrast_bins"] is None else params["contrast_bins"],
+            360 if params["bins"] is None else int(params["bins"]),
+            72 if params["contrast_bins"] is None else int(params["contrast_bins"]),
             t,
         )
 
@@ -1020,7 +1020,7 @@ def evaluate(
         "contrast_coverage": float(contrast_cov),
         "black_fraction": float(np.count_nonzero(pb) / pb.size),
     }
-    if pred_train is not None:
+    if pred_train is not None and train_targets is not None:
         out["train_mse"] = train_mse(pred_train, train_targets)
         out["black_train_recall"] = black_train_recall(pred_train, train_targets, t)
     if wedge:

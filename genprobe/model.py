@@ -61,6 +61,8 @@ class BatchedMLP(torch.nn.Module):
         fourier_scale: standard deviation of the Fourier frequencies.
     """
 
+    freqs: torch.Tensor | None  # a buffer: (B, 2, m) Fourier frequencies, or None
+
     def __init__(
         self,
         seeds: Sequence[int],

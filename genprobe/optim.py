@@ -130,7 +130,7 @@ class ExactAdam:
         self._steps = [t + 1 for t in self._steps]
         b1, b2 = self.beta1, self.beta2
         rows = len(self._steps)
-        g = torch.cat([p.grad.reshape(rows, -1) for p in self.params], dim=1)
+        g = torch.cat([p.grad.reshape(rows, -1) for p in self.params if p.grad is not None], dim=1)
         m, v = self.exp_avg, self.exp_avg_sq
         # m = b1 m + (1 - b1) g
         m.mul_(b1)

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -42,13 +42,26 @@ _OPTIONS = {
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("genprobe", "genprobe claim suite")
     for name, (env, help_text) in _OPTIONS.items():
-        group.addoption(f"--genprobe-{name}", dest=f"genprobe_{name}", default=None, metavar=name.upper(), help=f"{help_text}; env {env}")
+        group.addoption(
+            f"--genprobe-{name}",
+            dest=f"genprobe_{name}",
+            default=None,
+            metavar=name.upper(),
+            help=f"{help_text}; env {env}",
+        )
     group.addoption(
-        "--genprobe-no-report", dest="genprobe_no_report", action="store_true", default=False,
+        "--genprobe-no-report",
+        dest="genprobe_no_report",
+        action="store_true",
+        default=False,
         help="do not write the report (default: write it when claims ran)",
     )
     group.addoption(
-        "--genprobe-claim", dest="genprobe_claim", action="append", default=[], metavar="NAME",
+        "--genprobe-claim",
+        dest="genprobe_claim",
+        action="append",
+        default=[],
+        metavar="NAME",
         help="run only the claim(s) with this name (repeatable; default: all)",
     )
 
@@ -173,7 +186,9 @@ class GenprobeSession:
                     todo = profile_specs + [s for s in missing if s not in set(profile_specs)]
                     self._profile_trained = True
             workers = default_workers(self.device_used)
-            for r in run_sweep(todo, cache=self.cache, device=self.device_used, progress=False, log_fn=self._log, workers=workers):
+            for r in run_sweep(
+                todo, cache=self.cache, device=self.device_used, progress=False, log_fn=self._log, workers=workers
+            ):
                 self._results[r.spec] = r
         return [self._results[s] for s in specs]
 
@@ -183,7 +198,7 @@ class GenprobeSession:
         # controller sees the workers' verdicts here too.
         for name, value in report.user_properties:
             if name == VERDICT_PROPERTY and report.when == "call":
-                payload = json.loads(value)
+                payload = json.loads(str(value))
                 self.rows.append((report.nodeid, payload["verdict"], payload["expect"]))
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -233,16 +248,18 @@ def pytest_report_header(config: pytest.Config) -> str:
         torch_version = version("torch")
     except PackageNotFoundError:
         torch_version = "not installed"
-    from .runs import default_cache_dir
-
     from .profiles import get_profile
+    from .runs import default_cache_dir
 
     profile = get_profile(s.profile)
     start = s.seeds or profile.seeds
     plan = profile.plan(start)
     more = f" (up to {len(plan[-1])} where undecided)" if len(plan) > 1 else ""
     seeds = ",".join(map(str, start))
-    return f"genprobe: profile={s.profile}, device={s.device}, torch {torch_version}, seeds={seeds}{more}, cache={s.cache or default_cache_dir()}"
+    return (
+        f"genprobe: profile={s.profile}, device={s.device}, torch {torch_version}, seeds={seeds}{more}, "
+        f"cache={s.cache or default_cache_dir()}"
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -253,9 +270,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     unknown = [w for w in wanted if w not in names]
     if unknown:
         raise pytest.UsageError(
-            f"genprobe: unknown claim {unknown[0]!r} in --genprobe-claim; collected claims: {', '.join(sorted(names)) or 'none'}"
+            f"genprobe: unknown claim {unknown[0]!r} in --genprobe-claim; "
+            f"collected claims: {', '.join(sorted(names)) or 'none'}"
         )
-    keep, drop = [], []
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
     for item in items:
         marks = [m.args[0] for m in item.iter_markers("claim") if m.args]
         (keep if any(m in wanted for m in marks) else drop).append(item)
@@ -316,7 +335,7 @@ class Probe:
         return self.runs([self.profile.baseline(model, n, s, k) for s in self.seeds])
 
     def completion(self, model: str, n: int) -> list[RunResult]:
-        """Ring completion: ``net``, ``knn``, ``dot``, ``fourier`` or ``shuffled`` on points drawn outside the profile's wedge."""
+        """Ring completion: ``net``, ``knn``, ``dot``, ``fourier`` or ``shuffled``, points outside the wedge."""
         return self.runs([self.profile.completion(model, n, s) for s in self.seeds])
 
     def expect(self, test_id: str | None = None) -> str:
@@ -359,7 +378,9 @@ class Probe:
         if why:
             v.notes.append(f"{self.profile.name} profile expects '{expect}': {why}")
         d = v.to_dict()
-        self._node.user_properties.append((VERDICT_PROPERTY, json.dumps({"verdict": to_json_safe(d), "expect": expect})))
+        self._node.user_properties.append(
+            (VERDICT_PROPERTY, json.dumps({"verdict": to_json_safe(d), "expect": expect}))
+        )
         self._node.user_properties.append((f"genprobe:{v.claim}:N={v.n}:seeds", str(len(v.seeds))))
         for c in v.checks:
             self._node.user_properties.append((f"genprobe:{v.claim}:N={v.n}:{c.metric}", c.decision))
@@ -369,12 +390,18 @@ class Probe:
         if expect == "holds" and status != "holds":
             pytest.fail(f"expected holds, got {status}{more}:\n" + v.explain(), pytrace=False)
         if expect == "fails" and status != "refuted":
-            pytest.fail(f"control not refuted ({status}{more}), so the claim cannot tell it apart:\n" + v.explain(), pytrace=False)
+            pytest.fail(
+                f"control not refuted ({status}{more}), so the claim cannot tell it apart:\n" + v.explain(),
+                pytrace=False,
+            )
         if expect == "refuted":
             if status != "refuted":
                 tag = "[XPASS(strict)] " if status == "holds" else ""
                 pytest.fail(f"{tag}expected refuted, got {status}{more}:\n" + v.explain(), pytrace=False)
-            pytest.xfail(f"{status}: " + "; ".join(f"{c.metric}: {c.decision} ({c.measured})" for c in v.checks if c.status == "refuted"))
+            pytest.xfail(
+                f"{status}: "
+                + "; ".join(f"{c.metric}: {c.decision} ({c.measured})" for c in v.checks if c.status == "refuted")
+            )
         return v
 
 
@@ -391,7 +418,10 @@ def _verdicts(gs: GenprobeSession) -> list[tuple[Verdict, str]]:
     out = []
     for _, d, expect in gs.rows:
         d = dict(d)
-        d["checks"] = [dict(c, values=[from_json_safe(v) for v in c["values"]], threshold=from_json_safe(c["threshold"])) for c in d["checks"]]
+        d["checks"] = [
+            dict(c, values=[from_json_safe(v) for v in c["values"]], threshold=from_json_safe(c["threshold"]))
+            for c in d["checks"]
+        ]
         out.append((Verdict.from_dict(d), expect))
     return out
 
@@ -405,7 +435,11 @@ def _role(expect: str, check_status: str, verdict_status: str) -> str:
             return f"CONTROL NOT REFUTED: {check_status}"
         return f"control: {check_status}"
     if expect == "refuted":
-        return f"{check_status} (claim expected refuted)" if verdict_status == "refuted" else f"{check_status.upper()} (expected refuted)"
+        return (
+            f"{check_status} (claim expected refuted)"
+            if verdict_status == "refuted"
+            else f"{check_status.upper()} (expected refuted)"
+        )
     return check_status if verdict_status == "holds" else check_status.upper()
 
 
@@ -421,7 +455,9 @@ def _write_report(gs: GenprobeSession) -> Path:
         results = [r for r in (gs.cache.get(s) for s in specs) if r is not None and r.spec.key in keys]
     out = gs.settings.report
     out.mkdir(parents=True, exist_ok=True)
-    pictures = write_run_pictures(out, results, mark_epochs=(gs.profile.epochs, gs.profile.long_epochs)) if results else {}
+    pictures = (
+        write_run_pictures(out, results, mark_epochs=(gs.profile.epochs, gs.profile.long_epochs)) if results else {}
+    )
     info = provenance(gs.device_used or gs.settings.device) | {
         "profile": gs.settings.profile,
         "seeds": list(gs.seeds),
@@ -454,18 +490,21 @@ def _gallery(gs: GenprobeSession, out: Path) -> dict | None:
 def _terminal_summary(gs: GenprobeSession, tr) -> None:
     tr.section(f"genprobe claims ({gs.settings.profile} profile, seeds from {','.join(map(str, gs.seeds))})")
     tr.write_line(
-        f"rule: a sign test per check on the seeds' values; at most {gs.profile.alpha:.0%} error per check over all looks "
+        "rule: a sign test per check on the seeds' values; "
+        f"at most {gs.profile.alpha:.0%} error per check over all looks "
         "(README, 'How verdicts are decided')"
     )
     header = ("claim", "subject", "N", "metric", "seeds meeting the bound: verdict", "measured", "outcome")
     rows = []
     for v, expect in _verdicts(gs):
         for c in v.checks:
-            rows.append((v.claim, v.subject, str(v.n), c.metric, c.decision, c.measured, _role(expect, c.status, v.status)))
+            rows.append(
+                (v.claim, v.subject, str(v.n), c.metric, c.decision, c.measured, _role(expect, c.status, v.status))
+            )
     widths = [min(max(len(r[i]) for r in rows + [header]), 48) for i in range(len(header))]
 
     def fmt(r):
-        return "  ".join(str(x)[: w].ljust(w) for x, w in zip(r, widths))
+        return "  ".join(str(x)[:w].ljust(w) for x, w in zip(r, widths))
 
     tr.write_line(fmt(header), bold=True)
     for r in rows:

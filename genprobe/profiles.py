@@ -23,11 +23,12 @@ from .stats import ALPHA, looks
 EVIDENCE_DIR = Path(__file__).resolve().parent / "evidence"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _evidence(profile: str) -> dict[str, Any]:
     """The generated summary of a profile's committed evidence ({} if there is none)."""
     path = EVIDENCE_DIR / f"{profile}.json"
     return json.loads(path.read_text()) if path.exists() else {}
+
 
 __all__ = ["Profile", "PROFILES", "get_profile", "POST_SIZES"]
 
@@ -116,8 +117,13 @@ class Profile:
     def net(self, n: int, seed: int, protocol: str = "standard", **overrides: Any) -> RunSpec:
         """The post's net at this profile's scale."""
         spec = RunSpec(
-            n=n, seed=seed, protocol=protocol, epochs=self.budget(n),
-            eval_res=self.eval_res, curve_res=self.curve_res, checkpoints=self.checkpoints,
+            n=n,
+            seed=seed,
+            protocol=protocol,
+            epochs=self.budget(n),
+            eval_res=self.eval_res,
+            curve_res=self.curve_res,
+            checkpoints=self.checkpoints,
         )
         return spec.replace(**overrides) if overrides else spec
 
@@ -128,9 +134,18 @@ class Profile:
     def fourier(self, n: int, seed: int, scale: float | None = None) -> RunSpec:
         """Control: a ReLU net on random Fourier features, which fits its points exactly."""
         return RunSpec(
-            n=n, seed=seed, depth=4, width=256, negative_slope=0.0, features="fourier",
-            fourier_dim=128, fourier_scale=self.fourier_scale if scale is None else scale,
-            steps=self.fourier_steps, eval_res=self.eval_res, curve_res=self.curve_res, checkpoints=20,
+            n=n,
+            seed=seed,
+            depth=4,
+            width=256,
+            negative_slope=0.0,
+            features="fourier",
+            fourier_dim=128,
+            fourier_scale=self.fourier_scale if scale is None else scale,
+            steps=self.fourier_steps,
+            eval_res=self.eval_res,
+            curve_res=self.curve_res,
+            checkpoints=20,
         )
 
     def baseline(self, model: str, n: int, seed: int, k: int = 1) -> RunSpec:
@@ -200,8 +215,16 @@ _SMOKE_THRESHOLDS: dict[str, Any] = {
     # the Fourier net (distances in image widths)
     "ring-not-points": {
         **_ON_SHAPE,
-        "dot": [("components", "ratio", "<=", 0.5), ("angular_coverage", "diff", ">=", 0.2), ("contrast", "diff", ">=", 0.08)],
-        "fourier": [("components", "ratio", "<=", 0.5), ("annulus_share", "diff", ">=", 0.2), ("mean_distance", "diff", "<=", -0.03)],
+        "dot": [
+            ("components", "ratio", "<=", 0.5),
+            ("angular_coverage", "diff", ">=", 0.2),
+            ("contrast", "diff", ">=", 0.08),
+        ],
+        "fourier": [
+            ("components", "ratio", "<=", 0.5),
+            ("annulus_share", "diff", ">=", 0.2),
+            ("mean_distance", "diff", "<=", -0.03),
+        ],
     },
     # about one piece per 3 black training points at most (the dot memoriser
     # draws 1, the Fourier net 10+), and a real area (not all white)
@@ -220,7 +243,8 @@ PROFILES: Mapping[str, Profile] = MappingProxyType(
     {
         "smoke": Profile(
             name="smoke",
-            description="CPU scale for CI: 5 seeds (up to 15 where undecided), 2000 epochs (4000 at N <= 625), 256^2 evaluation",
+            description="CPU scale for CI: 5 seeds (up to 15 where undecided), 2000 epochs (4000 at N <= 625), "
+            "256^2 evaluation",
             seeds=(1000, 1001, 1002, 1003, 1004),
             epochs=2000,
             long_epochs=4000,

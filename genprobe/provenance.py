@@ -23,7 +23,9 @@ def git_commit() -> str | None:
     commit = out.stdout.strip()
     if out.returncode != 0 or not commit:
         return None
-    dirty = subprocess.run(["git", "status", "--porcelain", "--", "."], cwd=here, capture_output=True, text=True, check=False)
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "."], cwd=here, capture_output=True, text=True, check=False
+    )
     return commit + ("-dirty" if dirty.stdout.strip() else "")
 
 

@@ -145,12 +145,12 @@ def _title_strip(width: int, rows: list[list[tuple[int, str]]]) -> Image.Image |
 
         font = _load_default_font()
         probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
-        line_h = 0
+        line_h = 0.0
         for row in rows:
             for _, text in row:
                 box = probe.textbbox((0, 0), text, font=font)
                 line_h = max(line_h, box[3] - min(box[1], 0))
-        line_h += 4
+        line_h = int(line_h) + 4
         strip = Image.new("RGB", (width, line_h * len(rows) + 4), "white")
         draw = ImageDraw.Draw(strip)
         for i, row in enumerate(rows):
@@ -172,9 +172,15 @@ def _truth_panel(result: RunResult, shape: tuple[int, int], s: int) -> np.ndarra
     try:
         truth = result.spec.load_truth()
     except Exception as exc:  # e.g. a PNG truth that has moved since the run
-        warnings.warn(f"genprobe.report: cannot load truth {result.spec.truth!r} ({exc}); truth panel left grey", stacklevel=3)
+        warnings.warn(
+            f"genprobe.report: cannot load truth {result.spec.truth!r} ({exc}); truth panel left grey", stacklevel=3
+        )
         return np.full(size + (3,), 128, dtype=np.uint8)
-    grid = truth.at_resolution(h) if h == w else truth.pixels[np.ix_(np.arange(h) * truth.shape[0] // h, np.arange(w) * truth.shape[1] // w)]
+    grid = (
+        truth.at_resolution(h)
+        if h == w
+        else truth.pixels[np.ix_(np.arange(h) * truth.shape[0] // h, np.arange(w) * truth.shape[1] // w)]
+    )
     rgb = _upscale(_rgb(_grey_u8(grid)), s).copy()
     if getattr(result.spec, "wedge", 0):
         from .sampling import wedge_mask
@@ -186,7 +192,9 @@ def _truth_panel(result: RunResult, shape: tuple[int, int], s: int) -> np.ndarra
     idx = np.asarray(result.train_indices, dtype=np.int64).reshape(-1)
     bad = (idx < 0) | (idx >= th * tw)
     if bad.any():
-        warnings.warn(f"genprobe.report: {int(bad.sum())} training indices outside the true image ignored", stacklevel=3)
+        warnings.warn(
+            f"genprobe.report: {int(bad.sum())} training indices outside the true image ignored", stacklevel=3
+        )
         idx = idx[~bad]
     # grid pixel (row * R // H) at R, refined to the upscaled panel so each dot
     # lies inside its grid pixel's block
@@ -226,7 +234,9 @@ def panel_image(result: RunResult, *, title: bool = True, min_size: int = PANEL_
         if b.shape == pred.shape:
             a[_upscale(b, s)] = RED
         else:
-            warnings.warn(f"genprobe.report: boundaries shape {b.shape} != prediction shape {pred.shape}; not drawn", stacklevel=2)
+            warnings.warn(
+                f"genprobe.report: boundaries shape {b.shape} != prediction shape {pred.shape}; not drawn", stacklevel=2
+            )
     c = _truth_panel(result, (h, w), s)
     gap = np.empty((h * s, PANEL_GAP, 3), dtype=np.uint8)
     gap[:] = GAP_GREY
@@ -240,7 +250,11 @@ def panel_image(result: RunResult, *, title: bool = True, min_size: int = PANEL_
     pw = w * s + PANEL_GAP
     n_pts = len(np.asarray(result.train_indices).reshape(-1))
     has_b = result.boundaries is not None
-    captions = [(0, "(a) prediction + regions" if has_b else "(a) prediction"), (pw, "(b) prediction"), (2 * pw, f"(c) truth + {n_pts} points")]
+    captions = [
+        (0, "(a) prediction + regions" if has_b else "(a) prediction"),
+        (pw, "(b) prediction"),
+        (2 * pw, f"(c) truth + {n_pts} points"),
+    ]
     strip = _title_strip(img.width, [[(0, head)], captions])
     if strip is None:
         return img
@@ -283,7 +297,9 @@ GALLERY_THUMB = 96  # px per gallery picture in the report's strip
 _VERDICT_MARK = {HOLDS: "passes", REFUTED: "refuted", INCONCLUSIVE: "?"}
 
 
-def save_gallery_strip(names: Sequence[str], path: str | os.PathLike, *, n: int = 312, seed: int = 0, size: int = GALLERY_THUMB) -> Path:
+def save_gallery_strip(
+    names: Sequence[str], path: str | os.PathLike, *, n: int = 312, seed: int = 0, size: int = GALLERY_THUMB
+) -> Path:
     """The gallery's pictures side by side, each titled with its name (pictures drawn at the
     training points use seed ``seed``'s ``n`` points); returns the path."""
     from PIL import Image
@@ -410,7 +426,14 @@ def save_curves(
                 xs, ys = series
                 med, lo, hi = np.nanmedian(ys, axis=0), np.nanmin(ys, axis=0), np.nanmax(ys, axis=0)
                 marker = "o" if xs.size == 1 else None
-                ax.plot(xs, med, color=colour, label=f"{label} ({ys.shape[0]} seed{'s' if ys.shape[0] != 1 else ''})", marker=marker, lw=1.5)
+                ax.plot(
+                    xs,
+                    med,
+                    color=colour,
+                    label=f"{label} ({ys.shape[0]} seed{'s' if ys.shape[0] != 1 else ''})",
+                    marker=marker,
+                    lw=1.5,
+                )
                 if ys.shape[0] > 1:
                     ax.fill_between(xs, lo, hi, color=colour, alpha=0.2, lw=0)
                 drawn = True
@@ -420,7 +443,9 @@ def save_curves(
                 else:
                     for runs, colour in zip(groups.values(), colours):
                         sp = runs[0].spec
-                        ax.axvline(min(e * sp.steps_per_epoch, max(sp.total_steps, 1)), ls="--", color=colour, lw=1, alpha=0.7)
+                        ax.axvline(
+                            min(e * sp.steps_per_epoch, max(sp.total_steps, 1)), ls="--", color=colour, lw=1, alpha=0.7
+                        )
             if metric == "components":
                 ax.set_yscale("symlog", linthresh=1.0)
                 if drawn:
@@ -533,15 +558,22 @@ def _summary_md(
             "a verdict holds when every check holds and is refuted when any is."
         )
         lines.append("")
-        lines.append("| claim | role | subject | N | seeds | metric | seeds meeting the bound: verdict | measured (median [min..max]) | verdict |")
+        lines.append(
+            "| claim | role | subject | N | seeds | metric | seeds meeting the bound: verdict "
+            "| measured (median [min..max]) | verdict |"
+        )
         lines.append("|---|---|---|---|---|---|---|---|---|")
         for v in verdicts:
             if not v.checks:
-                lines.append(f"| {_cell(v.claim)} | {v.role} | {_cell(v.subject)} | {_cell(v.n)} | {len(v.seeds)} | (no checks) | - | - | {v.status} |")
+                lines.append(
+                    f"| {_cell(v.claim)} | {v.role} | {_cell(v.subject)} | {_cell(v.n)} | {len(v.seeds)} "
+                    f"| (no checks) | - | - | {v.status} |"
+                )
             for c in v.checks:
                 status = f"**{c.status}**" if c.status == REFUTED else c.status
                 lines.append(
-                    f"| {_cell(v.claim)} | {v.role} | {_cell(v.subject)} | {_cell(v.n)} | {len(v.seeds)} | {_cell(c.metric)} "
+                    f"| {_cell(v.claim)} | {v.role} | {_cell(v.subject)} | {_cell(v.n)} | {len(v.seeds)} "
+                    f"| {_cell(c.metric)} "
                     f"| {_cell(c.decision)} | {_cell(c.measured)} | {status} |"
                 )
         statements: dict[str, str] = {}
@@ -642,7 +674,10 @@ def _unique_names(keys: Sequence[str], labels: dict[str, str]) -> dict[str, str]
     count: dict[str, int] = {}
     for k in keys:
         count[labels[k]] = count.get(labels[k], 0) + 1
-    return {k: labels[k] if count[labels[k]] == 1 else f"{labels[k]} #{hashlib.sha256(k.encode()).hexdigest()[:6]}" for k in keys}
+    return {
+        k: labels[k] if count[labels[k]] == 1 else f"{labels[k]} #{hashlib.sha256(k.encode()).hexdigest()[:6]}"
+        for k in keys
+    }
 
 
 def write_run_pictures(
@@ -708,7 +743,9 @@ def write_run_pictures(
     by_name = "N" if by == "n" else by
     for k, name in _unique_names(list(families), fam_labels).items():
         fam = families[k]
-        curve_groups = {f"{by_name}={v}": fam[v] for v in sorted(fam, key=lambda v: (v is None, v if v is not None else 0))}
+        curve_groups = {
+            f"{by_name}={v}": fam[v] for v in sorted(fam, key=lambda v: (v is None, v if v is not None else 0))
+        }
         runs = [r for rs in fam.values() for r in rs]
         x = "step" if all(r.spec.steps is not None for r in runs) else "epoch"
         f = fname("curves", name)

@@ -230,7 +230,7 @@ class RunResult:
         }
         arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
         buf = io.BytesIO()
-        np.savez_compressed(buf, **arrays)
+        np.savez_compressed(buf, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds as allow_pickle
         return buf.getvalue()
 
     @classmethod
@@ -308,7 +308,9 @@ class Cache:
             if result.spec != spec:
                 raise ValueError("spec mismatch")
         except Exception as exc:  # any decoding failure means the entry is unusable
-            warnings.warn(f"genprobe: corrupt cache entry {p.name} ({exc.__class__.__name__}); recomputing", stacklevel=2)
+            warnings.warn(
+                f"genprobe: corrupt cache entry {p.name} ({exc.__class__.__name__}); recomputing", stacklevel=2
+            )
             self.corrupt_seen.append(p.name)
             try:
                 p.unlink()

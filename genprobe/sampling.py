@@ -15,6 +15,7 @@ __all__ = ["wedge_mask", "TrainingSet", "sample_training_set", "check_n"]
 def check_n(n: object, n_pixels: int) -> int:
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):
         raise GenprobeError(f"N must be an integer number of points, got {n!r}")
+    n = int(n)
     if n < 1:
         raise GenprobeError(f"N must be >= 1, got {n}")
     if n > n_pixels:
@@ -70,7 +71,9 @@ def wedge_mask(shape: tuple[int, int], degrees: float) -> np.ndarray:
     return (np.abs(angle) <= degrees / 2) & ((rows != 0) | (cols != 0))
 
 
-def sample_training_set(truth: TrueImage, n: int, seed: int, shuffle_labels: bool = False, wedge: float = 0.0) -> TrainingSet:
+def sample_training_set(
+    truth: TrueImage, n: int, seed: int, shuffle_labels: bool = False, wedge: float = 0.0
+) -> TrainingSet:
     """Draw ``n`` distinct pixels uniformly at random, reproducibly from ``seed``.
 
     With ``shuffle_labels`` the grey values are permuted among the N points (a

@@ -29,7 +29,13 @@ def _limits(profile: Profile, claim: str) -> dict[str, Any]:
 
 
 def _no_overfitting(g: Any, n: int, p: Profile, protocol: str = "standard") -> Verdict:
-    return claims.no_overfitting(g.net(n, protocol), g.baseline("dot", n), g.baseline("knn", n), end_epoch=p.epochs, **_limits(p, "no-overfitting"))
+    return claims.no_overfitting(
+        g.net(n, protocol),
+        g.baseline("dot", n),
+        g.baseline("knn", n),
+        end_epoch=p.epochs,
+        **_limits(p, "no-overfitting"),
+    )
 
 
 def _concept_learnt(g: Any, n: int, p: Profile, protocol: str = "standard") -> Verdict:
@@ -46,7 +52,9 @@ def _contiguous(g: Any, n: int, p: Profile, protocol: str = "standard") -> Verdi
 
 
 def _as_good_as_1nn(g: Any, n: int, p: Profile, protocol: str = "standard") -> Verdict:
-    return claims.matches_local_interpolator(g.net(n, protocol), g.baseline("knn", n), end_epoch=p.epochs, **_limits(p, "as-good-as-1nn"))
+    return claims.matches_local_interpolator(
+        g.net(n, protocol), g.baseline("knn", n), end_epoch=p.epochs, **_limits(p, "as-good-as-1nn")
+    )
 
 
 #: claim -> (the sizes it is stated at, builder)
@@ -60,7 +68,7 @@ SHAPE_CLAIMS: dict[str, tuple[tuple[int, ...], Callable[..., Verdict]]] = {
 
 
 def shape_claim(claim: str, n: int, protocol: str = "standard") -> Callable[[Any], Verdict]:
-    """``g -> Verdict`` for ``genprobe.check``: the shape claim ``claim`` on the net at ``n`` points, at ``g``'s profile."""
+    """``g -> Verdict`` for ``genprobe.check``: shape claim ``claim`` on the net at ``n`` points, ``g``'s profile."""
     sizes, build = SHAPE_CLAIMS[claim]
     if n not in sizes:
         raise ValueError(f"{claim} is stated at N in {sizes}, got {n}")

@@ -173,7 +173,7 @@ def look_alpha(n_looks: int, alpha: float = ALPHA) -> float:
 
 
 def decision_probability(q: float, counts: Sequence[int], alpha: float, decision: str = HOLDS) -> float:
-    """Chance that the sequential rule ends in ``decision`` for one check whose seeds each meet the bound with probability ``q``.
+    """Chance that the sequential rule ends in ``decision`` for a check each of whose seeds meets it w.p. ``q``.
 
     ``counts``: the seed counts of the looks (:func:`looks`); every look runs
     at ``alpha / len(counts)``. Exact (dynamic programming over the number of

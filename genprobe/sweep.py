@@ -21,7 +21,15 @@ from .errors import GenprobeError
 from .runs import Cache, RunResult, RunSpec
 from .train import group_key, resolve_device, train_group
 
-__all__ = ["run_sweep", "plan_groups", "split_for_workers", "default_workers", "padding_waste", "MAX_PADDING_WASTE", "MAX_GROUP"]
+__all__ = [
+    "run_sweep",
+    "plan_groups",
+    "split_for_workers",
+    "default_workers",
+    "padding_waste",
+    "MAX_PADDING_WASTE",
+    "MAX_GROUP",
+]
 
 log = logging.getLogger("genprobe")
 
@@ -52,7 +60,9 @@ def plan_groups(specs: Iterable[RunSpec], max_group: int = MAX_GROUP) -> list[li
         # Specs of one N stay together: splitting them over groups only pads more.
         for _, same_n in groupby(ordered, key=lambda s: s.n):
             block = list(same_n)
-            if current and (len(current) + len(block) > max_group or padding_waste(current + block) > MAX_PADDING_WASTE):
+            if current and (
+                len(current) + len(block) > max_group or padding_waste(current + block) > MAX_PADDING_WASTE
+            ):
                 groups.append(current)
                 current = []
             for s in block:  # a block larger than max_group is cut into full groups
@@ -188,7 +198,9 @@ def run_sweep(
     return [done[s] for s in specs]
 
 
-def _parallel(parts: list[list[RunSpec]], workers: int, locked: Callable[[list[RunSpec]], None], stop: threading.Event) -> None:
+def _parallel(
+    parts: list[list[RunSpec]], workers: int, locked: Callable[[list[RunSpec]], None], stop: threading.Event
+) -> None:
     """locked(part) for every part on ``workers`` threads, torch on one thread each (restored after)."""
     from .fastmlp import torch_threads
 

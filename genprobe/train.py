@@ -11,7 +11,6 @@ restarts on its own protocol's schedule (:class:`~genprobe.optim.ExactAdam`
 from __future__ import annotations
 
 import contextlib
-
 import time
 from collections.abc import Callable, Sequence
 
@@ -119,12 +118,21 @@ class _Evaluator:
         """Predictions (B, res, res), and pattern ids with ``with_patterns`` (see :func:`grid_predictions`)."""
         shape = (model.n_nets, self.res, self.res)
         pred, ids = grid_predictions(model, self.coords, with_patterns, forward)
-        pred = pred.float().cpu().numpy().reshape(shape)
-        return (pred, ids.cpu().numpy().reshape(shape)) if with_patterns else pred
+        out = pred.float().cpu().numpy().reshape(shape)
+        if not with_patterns:
+            return out
+        assert ids is not None
+        return out, ids.cpu().numpy().reshape(shape)
 
     def metrics(self, pred: np.ndarray, b: int, pred_train: np.ndarray, targets: np.ndarray) -> dict[str, float]:
         return metrics.evaluate(
-            pred, self.truth, self.masks[b], pred_train=pred_train, train_targets=targets, geometry=self.geometry, wedge=self.wedge
+            pred,
+            self.truth,
+            self.masks[b],
+            pred_train=pred_train,
+            train_targets=targets,
+            geometry=self.geometry,
+            wedge=self.wedge,
         )
 
 
@@ -136,7 +144,9 @@ def _check_group(specs: Sequence[RunSpec]) -> None:
         raise GenprobeError("train_group needs at least one spec")
     keys = {group_key(s) for s in specs}
     if len(keys) != 1:
-        raise GenprobeError("specs in one group must differ only in n, seed, labels and protocol with equal steps per epoch")
+        raise GenprobeError(
+            "specs in one group must differ only in n, seed, labels and protocol with equal steps per epoch"
+        )
     if any(not s.trained for s in specs):
         raise GenprobeError("train_group trains model='mlp' specs only")
 
@@ -176,7 +186,9 @@ def train_group(
     t0 = time.perf_counter()
     s0 = specs[0]
     truth = s0.load_truth()
-    sets = [sample_training_set(truth, s.n, s.seed, shuffle_labels=s.labels == "shuffled", wedge=s.wedge) for s in specs]
+    sets = [
+        sample_training_set(truth, s.n, s.seed, shuffle_labels=s.labels == "shuffled", wedge=s.wedge) for s in specs
+    ]
     B, n_max = len(specs), max(s.n for s in specs)
     ns = torch.tensor([s.n for s in specs])
     X = torch.zeros(B, n_max, 2)
@@ -241,7 +253,7 @@ def train_group(
         mininterval=1.0,
     )
     record(0, 0)
-    step = 0
+    done = 0
     try:
         for epoch in range(1, total_epochs + 1):
             with solo():  # the epoch's torch ops on one thread (FastMLPStep.solo)
@@ -252,7 +264,7 @@ def train_group(
                     perm[b, : s.n] = torch.randperm(s.n, generator=shuffle_gens[b])
                 perm = perm.to(device)
                 for k in range(S):
-                    if step >= total_steps:
+                    if done >= total_steps:
                         break
                     lo = k * s0.batch
                     idx = perm[:, lo : lo + s0.batch]  # (B, m)
@@ -263,7 +275,7 @@ def train_group(
                         per_net = fast.loss_and_grads(xb, yb, count)  # sets p.grad of every parameter
                     else:
                         sq = (model(xb) - yb).square()
-                        if padded:
+                        if count is not None:
                             valid = arange_batch[: idx.shape[1]].unsqueeze(0) < count.unsqueeze(1)
                             per_net = (sq * valid).sum(1) / count
                         else:
@@ -273,16 +285,16 @@ def train_group(
                         per_net.sum().backward()
                     opt.step()
                     nonfinite |= ~torch.isfinite(per_net.detach())
-                    step += 1
+                    done += 1
             if bool(nonfinite.any()):
                 for b in torch.nonzero(nonfinite).flatten().tolist():
                     if diverged_at[b] is None:
                         diverged_at[b] = epoch
                 if all(d is not None for d in diverged_at):
-                    record(epoch, step)
+                    record(epoch, done)
                     break  # every net in the group has diverged: stop early
             if epoch in checkpoints:
-                record(epoch, step)
+                record(epoch, done)
             bar.update(1)
             if on_epoch is not None:
                 on_epoch(epoch)
@@ -298,7 +310,11 @@ def train_group(
     with torch.no_grad():
         pred_train = (forward or model)(X).float().cpu().numpy()
     seconds = time.perf_counter() - t0
-    meta = provenance(device) | {"seconds": seconds, "group_size": B, "step": fast.backend if fast is not None else "autograd"}
+    meta = provenance(device) | {
+        "seconds": seconds,
+        "group_size": B,
+        "step": fast.backend if fast is not None else "autograd",
+    }
     results = []
     for b, spec in enumerate(specs):
         fin = final.metrics(pred[b], b, pred_train[b, : spec.n], targets_np[b])

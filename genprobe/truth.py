@@ -110,8 +110,9 @@ def load_png(path: str | Path) -> TrueImage:
             if im.mode in ("RGBA", "LA") or "transparency" in im.info:
                 rgba = im.convert("RGBA")
                 bg = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-                im = Image.alpha_composite(bg, rgba)
-            grey = np.asarray(im.convert("L"), dtype=np.float32) / 255.0
+                grey = np.asarray(Image.alpha_composite(bg, rgba).convert("L"), dtype=np.float32) / 255.0
+            else:
+                grey = np.asarray(im.convert("L"), dtype=np.float32) / 255.0
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise GenprobeError(f"not a readable image: {str(p)!r} ({exc.__class__.__name__})") from None
     if grey.ndim != 2 or min(grey.shape) < 2:

@@ -151,12 +151,16 @@ class Verdict:
     def explain(self) -> str:
         """Multi-line text: every check with rule, measured values and outcome."""
         lines = [
-            f"{self.claim} [{self.subject}, N={self.n}, {len(self.seeds)} seeds {_seed_text(self.seeds)}, look {self.look} of {self.looks}]:"
+            f"{self.claim} [{self.subject}, N={self.n}, {len(self.seeds)} seeds {_seed_text(self.seeds)}, "
+            f"look {self.look} of {self.looks}]:"
             f" {self.status.upper()} - {self.statement}"
         ]
         for c in self.checks:
             per_seed = ", ".join(_fmt(v) for v in c.values)
-            lines.append(f"  {c.status:>12}  {c.metric}: {c.decision}; {c.measured} (per seed: {per_seed})" + (f"; {c.note}" if c.note else ""))
+            lines.append(
+                f"  {c.status:>12}  {c.metric}: {c.decision}; {c.measured} (per seed: {per_seed})"
+                + (f"; {c.note}" if c.note else "")
+            )
         lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)
 
@@ -165,16 +169,29 @@ class Verdict:
         d["status"] = self.status
         for c, cd in zip(self.checks, d["checks"]):
             t = c.test
-            cd.update(status=c.status, median=c.median, rule=c.rule, measured=c.measured, decision=c.decision, k=t.k, p=t.p)
+            cd.update(
+                status=c.status, median=c.median, rule=c.rule, measured=c.measured, decision=c.decision, k=t.k, p=t.p
+            )
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Verdict:
-        checks = [Check(**{k: v for k, v in c.items() if k in ("metric", "values", "op", "threshold", "note", "alpha")}) for c in d["checks"]]
+        checks = [
+            Check(**{k: v for k, v in c.items() if k in ("metric", "values", "op", "threshold", "note", "alpha")})
+            for c in d["checks"]
+        ]
         return cls(
-            claim=d["claim"], statement=d["statement"], subject=d["subject"], n=d["n"], seeds=list(d["seeds"]),
-            checks=checks, notes=list(d.get("notes", [])), runs=list(d.get("runs", [])), role=d.get("role", "claim"),
-            look=int(d.get("look", 1)), looks=int(d.get("looks", 1)),
+            claim=d["claim"],
+            statement=d["statement"],
+            subject=d["subject"],
+            n=d["n"],
+            seeds=list(d["seeds"]),
+            checks=checks,
+            notes=list(d.get("notes", [])),
+            runs=list(d.get("runs", [])),
+            role=d.get("role", "claim"),
+            look=int(d.get("look", 1)),
+            looks=int(d.get("looks", 1)),
         )
 
 
@@ -186,7 +203,11 @@ def _seed_text(seeds: list[int]) -> str:
 
 
 def decide_over_seeds(
-    verdict: Verdict | Callable[[Any], Verdict], probe: Any, plan: Sequence[Sequence[int]], alpha: float, looks: int | None = None
+    verdict: Verdict | Callable[[Any], Verdict],
+    probe: Any,
+    plan: Sequence[Sequence[int]],
+    alpha: float,
+    looks: int | None = None,
 ) -> Verdict:
     """The sequential rule: judge on each look's seeds until decided.
 

@@ -16,10 +16,24 @@ def fake(seed: int, iou, n: int = 300, epochs=None, diverged_at=None, **metrics)
     iou = np.asarray(iou, dtype=float)
     epochs = np.arange(len(iou)) * 100 if epochs is None else np.asarray(epochs)
     spec = RunSpec(truth="ring@64", n=n, seed=seed, epochs=int(epochs[-1]) or 1)
-    history = {"epoch": epochs, "step": epochs, "held_out_iou": iou, "true_components": np.ones(len(iou)), "true_holes": np.ones(len(iou))}
+    history = {
+        "epoch": epochs,
+        "step": epochs,
+        "held_out_iou": iou,
+        "true_components": np.ones(len(iou)),
+        "true_holes": np.ones(len(iou)),
+    }
     for k, v in metrics.items():
         history[k] = np.asarray(v, dtype=float)
-    return RunResult(spec=spec, history=history, final={}, prediction=np.ones((2, 2), np.float32), boundaries=None, train_indices=np.arange(n), diverged_at=diverged_at)
+    return RunResult(
+        spec=spec,
+        history=history,
+        final={},
+        prediction=np.ones((2, 2), np.float32),
+        boundaries=None,
+        train_indices=np.arange(n),
+        diverged_at=diverged_at,
+    )
 
 
 def test_window_is_the_median_of_the_late_checkpoints():

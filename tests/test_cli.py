@@ -16,7 +16,22 @@ from PIL import Image
 
 from genprobe.cli import main
 
-TINY = ["--truth", "ring@64", "--n", "200", "--epochs", "5", "--depth", "4", "--eval-res", "32", "--curve-res", "32", "--checkpoints", "2"]
+TINY = [
+    "--truth",
+    "ring@64",
+    "--n",
+    "200",
+    "--epochs",
+    "5",
+    "--depth",
+    "4",
+    "--eval-res",
+    "32",
+    "--curve-res",
+    "32",
+    "--checkpoints",
+    "2",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -47,7 +62,18 @@ def table_rows(out: str) -> list[list[str]]:
 
 def test_train_table_json_png(tmp_path, capsys):
     out_json, out_png = tmp_path / "out" / "runs.json", tmp_path / "out" / "runs.png"
-    argv = ["train", *TINY, "--seeds", "0,1", "--json", str(out_json), "--png", str(out_png), "--cache", str(tmp_path / "c")]
+    argv = [
+        "train",
+        *TINY,
+        "--seeds",
+        "0,1",
+        "--json",
+        str(out_json),
+        "--png",
+        str(out_png),
+        "--cache",
+        str(tmp_path / "c"),
+    ]
     assert run(argv) == 0
     out, err = capsys.readouterr()
     assert "Traceback" not in err
@@ -214,7 +240,10 @@ def test_console_script_bad_argument_has_no_traceback(tmp_path):
         pytest.skip("the genprobe console script is not installed")
     proc = subprocess.run(
         [exe, "train", "--truth", "ring@64", "--n", "99999999", "--epochs", "1", "--cache", str(tmp_path / "c")],
-        capture_output=True, text=True, timeout=120, env=os.environ | {"OMP_NUM_THREADS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=os.environ | {"OMP_NUM_THREADS": "1"},
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
@@ -234,7 +263,11 @@ def test_judge_command_prints_verdicts_and_writes_json(tmp_path, monkeypatch, ca
     text = capsys.readouterr().out
     assert "concept-learnt   REFUTED" in text and "skipped: needs" in text
     data = json.loads(out.read_text())
-    assert data["picture"] == "arc-270" and {c["claim"] for c in data["claims"]} == {"concept-learnt", "contiguous", "as-good-as-1nn"}
+    assert data["picture"] == "arc-270" and {c["claim"] for c in data["claims"]} == {
+        "concept-learnt",
+        "contiguous",
+        "as-good-as-1nn",
+    }
 
 
 @pytest.mark.parametrize(

@@ -42,8 +42,24 @@ def test_cuda_is_deterministic_for_a_seed():
 
 
 def test_cuda_padded_group_and_fourier():
-    mixed = [RunSpec(truth="ring@128", n=n, seed=0, depth=6, epochs=10, eval_res=32, curve_res=32, checkpoints=2) for n in (500, 450)]
+    mixed = [
+        RunSpec(truth="ring@128", n=n, seed=0, depth=6, epochs=10, eval_res=32, curve_res=32, checkpoints=2)
+        for n in (500, 450)
+    ]
     assert len(train_group(mixed, device="cuda", progress=False)) == 2
-    fourier = RunSpec(truth="ring@128", n=300, seed=0, depth=3, width=64, negative_slope=0.0, features="fourier", fourier_dim=32, steps=10, eval_res=32, curve_res=32, checkpoints=2)
+    fourier = RunSpec(
+        truth="ring@128",
+        n=300,
+        seed=0,
+        depth=3,
+        width=64,
+        negative_slope=0.0,
+        features="fourier",
+        fourier_dim=32,
+        steps=10,
+        eval_res=32,
+        curve_res=32,
+        checkpoints=2,
+    )
     (r,) = train_group([fourier], device="cuda", progress=False)
     assert r.prediction.shape == (32, 32)

@@ -21,7 +21,9 @@ from genprobe import ckernel
 from genprobe.runs import RunResult, RunSpec
 from genprobe.train import train_group
 
-SPEC = RunSpec(truth="ring@64", n=300, seed=7, epochs=15, depth=6, width=30, batch=100, eval_res=32, curve_res=32, checkpoints=3)
+SPEC = RunSpec(
+    truth="ring@64", n=300, seed=7, epochs=15, depth=6, width=30, batch=100, eval_res=32, curve_res=32, checkpoints=3
+)
 
 
 def _kernel_or_skip():

@@ -54,7 +54,9 @@ def test_generated_expectations_are_current(evidence):
 def test_readme_section_is_current(evidence):
     te, _, data, _ = evidence
     readme = (te.ROOT / "README.md").read_text()
-    assert te.readme_section(data) in readme, "README evidence section is stale: run `python benchmarks/threshold_evidence.py --write`"
+    assert te.readme_section(data) in readme, (
+        "README evidence section is stale: run `python benchmarks/threshold_evidence.py --write`"
+    )
 
 
 def test_expectations_come_from_both_confirmation_sets_only(evidence):
@@ -113,7 +115,9 @@ def test_ring_completion_study_section_is_current():
     from benchmarks import completion_study as cs
 
     rows = cs.table(cs.load_export(cs.EXPORT))
-    assert {(r["wedge"], r["n"], r["model"]) for r in rows} == {(w, n, m) for w in cs.WEDGES for n in cs.SIZES for m in cs.MODELS}
+    assert {(r["wedge"], r["n"], r["model"]) for r in rows} == {
+        (w, n, m) for w in cs.WEDGES for n in cs.SIZES for m in cs.MODELS
+    }
     readme = (cs.ROOT / "README.md").read_text()
     assert cs.readme_section(rows) in readme, "stale: run `python benchmarks/completion_study.py --write`"
     # 1-NN and the dot memoriser only copy their points: the claim must never hold on them

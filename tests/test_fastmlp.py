@@ -286,7 +286,13 @@ def test_float64():
 
 @pytest.mark.parametrize(
     "kw",
-    [dict(depth=5, width=8), dict(), dict(depth=3, width=16, fourier_dim=8, negative_slope=0.0), dict(depth=0, width=8), dict(depth=2, width=40, negative_slope=0.5)],
+    [
+        dict(depth=5, width=8),
+        dict(),
+        dict(depth=3, width=16, fourier_dim=8, negative_slope=0.0),
+        dict(depth=0, width=8),
+        dict(depth=2, width=40, negative_slope=0.5),
+    ],
 )
 def test_c_kernel_predictions_match_the_model(kw):
     """The kernel's forward: per-net points and a grid shared by every net (read once)."""

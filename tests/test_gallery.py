@@ -45,7 +45,13 @@ MAY_PASS: dict[str, dict[str, set[int] | None]] = {
     "concept-learnt": {},
     "ring-not-points": {**dict.fromkeys(ARCS), "1-nn": None},
     "contiguous": {"arc-180": None, "arc-270": None, "blurred-dots": {5000, 2500}, "1-nn": None},
-    "as-good-as-1nn": {**dict.fromkeys(ARCS), "thick-annulus": None, "square-frame": {312}, "disk": {312}, "1-nn": None},
+    "as-good-as-1nn": {
+        **dict.fromkeys(ARCS),
+        "thick-annulus": None,
+        "square-frame": {312},
+        "disk": {312},
+        "1-nn": None,
+    },
 }
 CASES = [(claim, n) for claim, (sizes, _) in SHAPE_CLAIMS.items() for n in sizes]
 
@@ -84,7 +90,11 @@ def test_every_claim_refutes_the_wrong_pictures_and_passes_the_truth(table, cali
     details = []
     for p in wrong:  # the checks' numbers, for the failure message
         result = judge(p, n, range(5), "smoke", runs=calibration, sequential=True, max_seeds=10, claims=[claim])
-        details += [f"{p}: {verdicts[p]['verdict']} on {verdicts[p]['seeds']} seeds (" + "; ".join(c["decision"] for c in result["claims"][0]["checks"]) + ")"]
+        details += [
+            f"{p}: {verdicts[p]['verdict']} on {verdicts[p]['seeds']} seeds ("
+            + "; ".join(c["decision"] for c in result["claims"][0]["checks"])
+            + ")"
+        ]
     assert not wrong, f"{claim} at N={n} does not refute:\n" + "\n".join(details)
     for p in gallery.TRUE:
         assert verdicts[p]["verdict"] == "holds", (p, verdicts[p])
@@ -158,6 +168,10 @@ def test_judge_from_python_and_an_image_file(tmp_path, calibration):
     ring = gallery.PICTURES["ring"].draw(300, None)
     Image.fromarray((ring * 255).astype(np.uint8)).save(tmp_path / "ring.png")
     result = judge(str(tmp_path / "ring.png"), 2500, range(5), runs=calibration)
-    assert {r["claim"]: r["verdict"] for r in result["claims"]} == {"concept-learnt": "holds", "contiguous": "holds", "as-good-as-1nn": "holds"}
+    assert {r["claim"]: r["verdict"] for r in result["claims"]} == {
+        "concept-learnt": "holds",
+        "contiguous": "holds",
+        "as-good-as-1nn": "holds",
+    }
     assert {r["claim"] for r in result["skipped"]} == {"slower", "less-stable", "longer-helps"}
     assert result["picture"] == "ring.png" and result["seeds"] == [0, 1, 2, 3, 4]

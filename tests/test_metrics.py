@@ -80,9 +80,7 @@ def nan_equal_dicts(a: dict, b: dict) -> bool:
     )
 
 
-masks = st.integers(1, 12).flatmap(
-    lambda h: st.integers(1, 12).flatmap(lambda w: arrays(np.bool_, (h, w)))
-)
+masks = st.integers(1, 12).flatmap(lambda h: st.integers(1, 12).flatmap(lambda w: arrays(np.bool_, (h, w))))
 mask_pairs = st.tuples(st.integers(1, 10), st.integers(1, 10)).flatmap(
     lambda s: st.tuples(arrays(np.bool_, s), arrays(np.bool_, s), arrays(np.bool_, s))
 )
@@ -355,9 +353,7 @@ def test_circle_fit_exact_points():
 
 
 @FAST
-@given(
-    st.floats(20, 44), st.floats(20, 44), st.floats(6, 18)
-)
+@given(st.floats(20, 44), st.floats(20, 44), st.floats(6, 18))
 def test_circle_fit_recovers_rasterised_circle(cr, cc, rad):
     y, x = np.mgrid[0:64, 0:64]
     mask = np.abs(np.hypot(y - cr, x - cc) - rad) < 0.5

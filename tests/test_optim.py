@@ -127,7 +127,9 @@ def test_updates_do_not_depend_on_torchs_cpu_dispatch(capability):
         env.pop("ATEN_CPU_CAPABILITY", None)
         if env_cap:
             env["ATEN_CPU_CAPABILITY"] = env_cap
-        out = subprocess.run([sys.executable, "-c", _CAPABILITY_SCRIPT], capture_output=True, text=True, env=env, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", _CAPABILITY_SCRIPT], capture_output=True, text=True, env=env, check=True
+        )
         return out.stdout.split()
 
     native_cap, native = run(None)

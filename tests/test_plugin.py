@@ -20,7 +20,9 @@ from genprobe.verdicts import Check, Verdict
 
 
 def tiny(seed, **kw):
-    base = dict(truth="ring@64", n=300, seed=seed, depth=4, width=16, epochs=40, eval_res=32, curve_res=32, checkpoints=4)
+    base = dict(
+        truth="ring@64", n=300, seed=seed, depth=4, width=16, epochs=40, eval_res=32, curve_res=32, checkpoints=4
+    )
     return RunSpec(**(base | kw))
 
 
@@ -59,7 +61,8 @@ from genprobe.verdicts import Check, Verdict
 
 def coin(g):
     # every other seed meets the bound: no number of seeds decides it
-    return Verdict("coin", "a fair coin", "none", 1, list(g.seeds), [Check("parity", [s % 2 for s in g.seeds], ">=", 1)])
+    checks = [Check("parity", [s % 2 for s in g.seeds], ">=", 1)]
+    return Verdict("coin", "a fair coin", "none", 1, list(g.seeds), checks)
 
 
 @pytest.mark.claim("coin")
@@ -85,13 +88,22 @@ def test_options_are_in_one_group(pytester):
     result = pytester.runpytest_subprocess("--help")
     out = result.stdout.str()
     assert "genprobe claim suite" in out
-    for opt in ("--genprobe-profile", "--genprobe-device", "--genprobe-seeds", "--genprobe-cache", "--genprobe-report", "--genprobe-claim"):
+    for opt in (
+        "--genprobe-profile",
+        "--genprobe-device",
+        "--genprobe-seeds",
+        "--genprobe-cache",
+        "--genprobe-report",
+        "--genprobe-claim",
+    ):
         assert opt in out
 
 
 def test_header_names_profile_device_seeds_cache(suite):
     result = suite.runpytest_subprocess("--genprobe-seeds=0,1", "--co")
-    result.stdout.fnmatch_lines(["genprobe: profile=smoke, device=auto, torch *, seeds=0,1 (up to 15 where undecided), cache=*"])
+    result.stdout.fnmatch_lines(
+        ["genprobe: profile=smoke, device=auto, torch *, seeds=0,1 (up to 15 where undecided), cache=*"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -131,11 +143,17 @@ def test_cuda_without_gpu_is_a_usage_error(suite):
 def test_summary_report_and_junit(suite, tmp_path):
     report = tmp_path / "report"
     junit = tmp_path / "junit.xml"
-    result = suite.runpytest_subprocess("--genprobe-seeds=0,1", f"--genprobe-report={report}", f"--junitxml={junit}", "-p", "no:randomly")
+    result = suite.runpytest_subprocess(
+        "--genprobe-seeds=0,1", f"--genprobe-report={report}", f"--junitxml={junit}", "-p", "no:randomly"
+    )
     result.assert_outcomes(passed=3, xfailed=1)
     out = result.stdout.str()
     result.stdout.fnmatch_lines(
-        ["*genprobe claims (smoke profile, seeds from 0,1)*", "rule: a sign test per check*", "*claim*subject*N*metric*seeds meeting the bound*measured*outcome*"]
+        [
+            "*genprobe claims (smoke profile, seeds from 0,1)*",
+            "rule: a sign test per check*",
+            "*claim*subject*N*metric*seeds meeting the bound*measured*outcome*",
+        ]
     )
     assert "(claim expected refuted)" in out and "control: " in out
     # 2 seeds cannot decide (p >= 0.25); the claims took more, stopping at 7 of 7 (p = 0.008)
@@ -181,7 +199,9 @@ from genprobe import claims
 from genprobe.runs import RunSpec
 
 def test_strict(genprobe):
-    runs = genprobe.runs([RunSpec(truth="ring@64", n=300, seed=s, model="dot", eval_res=32, curve_res=32) for s in range(5)])
+    runs = genprobe.runs(
+        [RunSpec(truth="ring@64", n=300, seed=s, model="dot", eval_res=32, curve_res=32) for s in range(5)]
+    )
     genprobe.check(claims.threshold(runs, "held_out_iou", ">=", 0.0), expect="refuted")
 """
     )
@@ -197,7 +217,9 @@ from genprobe import claims
 from genprobe.runs import RunSpec
 
 def test_ctrl(genprobe):
-    runs = genprobe.runs([RunSpec(truth="ring@64", n=300, seed=s, model="dot", eval_res=32, curve_res=32) for s in range(5)])
+    runs = genprobe.runs(
+        [RunSpec(truth="ring@64", n=300, seed=s, model="dot", eval_res=32, curve_res=32) for s in range(5)]
+    )
     genprobe.check(claims.threshold(runs, "held_out_iou", ">=", 0.0), expect="fails")
 """
     )
@@ -235,12 +257,23 @@ def test_undecided_at_the_most_seeds_fails_a_gate_and_is_reported_otherwise(suit
 def test_more_seeds_continue_after_the_start_seeds(suite, tmp_path):
     suite.makepyfile(test_coin=COIN)
     junit = tmp_path / "junit.xml"
-    suite.runpytest_subprocess("--genprobe-no-report", "test_coin.py::test_coin_gated", "--genprobe-seeds=20-24", f"--junitxml={junit}")
-    payload = next(json.loads(p.get("value")) for p in ET.parse(junit).iter("property") if p.get("name") == "genprobe_verdict")
+    suite.runpytest_subprocess(
+        "--genprobe-no-report", "test_coin.py::test_coin_gated", "--genprobe-seeds=20-24", f"--junitxml={junit}"
+    )
+    payload = next(
+        json.loads(p.get("value")) for p in ET.parse(junit).iter("property") if p.get("name") == "genprobe_verdict"
+    )
     assert payload["verdict"]["seeds"] == list(range(20, 35))
     assert (payload["verdict"]["look"], payload["verdict"]["looks"]) == (3, 3)
 
-    suite.runpytest_subprocess("--genprobe-no-report", "test_coin.py::test_coin_reported", "--genprobe-seeds=20-24", f"--junitxml={junit}")
-    payload = next(json.loads(p.get("value")) for p in ET.parse(junit).iter("property") if p.get("name") == "genprobe_verdict")
+    suite.runpytest_subprocess(
+        "--genprobe-no-report", "test_coin.py::test_coin_reported", "--genprobe-seeds=20-24", f"--junitxml={junit}"
+    )
+    payload = next(
+        json.loads(p.get("value")) for p in ET.parse(junit).iter("property") if p.get("name") == "genprobe_verdict"
+    )
     assert payload["verdict"]["seeds"] == list(range(20, 25)) and payload["expect"] == "report"
-    assert (payload["verdict"]["look"], payload["verdict"]["looks"]) == (1, 3)  # reported: one look, at the plan's level
+    assert (payload["verdict"]["look"], payload["verdict"]["looks"]) == (
+        1,
+        3,
+    )  # reported: one look, at the plan's level

@@ -21,7 +21,9 @@ S = report.PANEL_MIN_SIZE // R  # upscale factor (8)
 P = R * S  # panel size in px
 
 
-def fake_result(n: int = 50, seed: int = 0, model: str = "mlp", diverged_at=None, checkpoints=(0, 10, 20, 30)) -> RunResult:
+def fake_result(
+    n: int = 50, seed: int = 0, model: str = "mlp", diverged_at=None, checkpoints=(0, 10, 20, 30)
+) -> RunResult:
     spec = RunSpec(n=n, seed=seed, model=model, eval_res=R, curve_res=R, truth="ring@64", epochs=30)
     truth = spec.load_truth()
     pred = truth.at_resolution(R).astype(np.float32).copy()
@@ -68,13 +70,29 @@ def is_red(px: np.ndarray) -> np.ndarray:
 
 
 def verdicts() -> list[Verdict]:
-    holds = Verdict("draws-ring", "the net draws the ring", "mlp/standard", 50, [0, 1, 2, 3, 4], [Check("held_out_iou", [0.6, 0.61, 0.62, 0.6, 0.7], ">=", 0.5)])
+    holds = Verdict(
+        "draws-ring",
+        "the net draws the ring",
+        "mlp/standard",
+        50,
+        [0, 1, 2, 3, 4],
+        [Check("held_out_iou", [0.6, 0.61, 0.62, 0.6, 0.7], ">=", 0.5)],
+    )
     refuted = Verdict(
-        "no-memorising", "the net does not only colour its points", "mlp/standard", 50, [0, 1, 2, 3, 4],
-        [Check("components", [30, float("nan"), 40, 35, 50], "<=", 5, note="final"), Check("angular_coverage", [0.9, 0.8, 0.95, 0.9, 0.9], ">=", 0.7)],
+        "no-memorising",
+        "the net does not only colour its points",
+        "mlp/standard",
+        50,
+        [0, 1, 2, 3, 4],
+        [
+            Check("components", [30, float("nan"), 40, 35, 50], "<=", 5, note="final"),
+            Check("angular_coverage", [0.9, 0.8, 0.95, 0.9, 0.9], ">=", 0.7),
+        ],
         notes=["seed 1 diverged"],
     )
-    shaky = Verdict("pipe|claim", "seeds disagree", "dot", "5000..312", [0, 1], [Check("held_out_iou", [0.9, 0.1], ">=", 0.3)])
+    shaky = Verdict(
+        "pipe|claim", "seeds disagree", "dot", "5000..312", [0, 1], [Check("held_out_iou", [0.9, 0.1], ">=", 0.3)]
+    )
     return [holds, refuted, shaky]
 
 
@@ -166,7 +184,9 @@ def test_save_curves_png(tmp_path):
         im.verify()
     with Image.open(p) as im:
         assert im.format == "PNG" and im.width > 300 and im.height > 200
-    p2 = report.save_curves(groups, tmp_path / "steps.png", metrics=("components", "no_such_metric"), x="step", mark_epochs=[10])
+    p2 = report.save_curves(
+        groups, tmp_path / "steps.png", metrics=("components", "no_such_metric"), x="step", mark_epochs=[10]
+    )
     with Image.open(p2) as im:
         assert im.format == "PNG"
     with pytest.raises(ValueError):
@@ -208,7 +228,10 @@ def test_write_report(tmp_path):
     md = summary.read_text()
     assert "smoke" in md and "torch" in md
     assert "1 holds, 1 refuted, 1 inconclusive" in md
-    assert "| claim | role | subject | N | seeds | metric | seeds meeting the bound: verdict | measured (median [min..max]) | verdict |" in md
+    assert (
+        "| claim | role | subject | N | seeds | metric | seeds meeting the bound: verdict "
+        "| measured (median [min..max]) | verdict |" in md
+    )
     for v in vs:
         for c in v.checks:
             assert c.decision in md
@@ -222,7 +245,9 @@ def test_write_report(tmp_path):
 
 
 def test_write_run_pictures(tmp_path):
-    results = [fake_result(seed=s) for s in (0, 1)] + [fake_result(n=60, seed=s) for s in (0, 1)] + [fake_result(model="knn")]
+    results = (
+        [fake_result(seed=s) for s in (0, 1)] + [fake_result(n=60, seed=s) for s in (0, 1)] + [fake_result(model="knn")]
+    )
     pics = report.write_run_pictures(tmp_path, results)
     files = sorted(pics.values())
     assert len([f for f in files if f.startswith("panel_")]) == 3
@@ -256,10 +281,15 @@ def test_gallery_strip_and_section(tmp_path):
     with Image.open(path) as im:
         assert im.width == 3 * GALLERY_THUMB + 2 * 4 and im.height >= GALLERY_THUMB
     data = {
-        "seeds": "0-4", "evidence": "benchmarks/evidence/x.json.gz",
+        "seeds": "0-4",
+        "evidence": "benchmarks/evidence/x.json.gz",
         "rows": [
-            {"picture": n, "description": gallery.PICTURES[n].what, "truth": gallery.PICTURES[n].truth,
-             "verdicts": {"contiguous@312": {"verdict": v, "seeds": 5}}}
+            {
+                "picture": n,
+                "description": gallery.PICTURES[n].what,
+                "truth": gallery.PICTURES[n].truth,
+                "verdicts": {"contiguous@312": {"verdict": v, "seeds": 5}},
+            }
             for n, v in zip(names, ["holds", "refuted", "inconclusive"])
         ],
     }

@@ -87,12 +87,36 @@ def assert_results_equal(a: RunResult, b: RunResult) -> None:
 # --------------------------------------------------------------------------
 
 BAD_FIELDS = [
-    ("n", 0), ("n", -3), ("n", 2.5), ("n", True), ("seed", -1),
-    ("epochs", 0), ("depth", 0), ("width", -1), ("batch", 0), ("eval_res", 0), ("curve_res", 0),
-    ("checkpoints", 0), ("k", 0), ("fourier_dim", 0), ("steps", 0), ("steps", 1.5),
-    ("lr", 0), ("lr", -1), ("lr", float("nan")), ("lr", float("inf")), ("lr", "fast"),
-    ("fourier_scale", 0.0), ("negative_slope", 1.5), ("negative_slope", -0.1),
-    ("protocol", "x"), ("model", "x"), ("labels", "x"), ("features", "x"), ("truth", ""), ("truth", 5),
+    ("n", 0),
+    ("n", -3),
+    ("n", 2.5),
+    ("n", True),
+    ("seed", -1),
+    ("epochs", 0),
+    ("depth", 0),
+    ("width", -1),
+    ("batch", 0),
+    ("eval_res", 0),
+    ("curve_res", 0),
+    ("checkpoints", 0),
+    ("k", 0),
+    ("fourier_dim", 0),
+    ("steps", 0),
+    ("steps", 1.5),
+    ("lr", 0),
+    ("lr", -1),
+    ("lr", float("nan")),
+    ("lr", float("inf")),
+    ("lr", "fast"),
+    ("fourier_scale", 0.0),
+    ("negative_slope", 1.5),
+    ("negative_slope", -0.1),
+    ("protocol", "x"),
+    ("model", "x"),
+    ("labels", "x"),
+    ("features", "x"),
+    ("truth", ""),
+    ("truth", 5),
 ]
 
 
@@ -133,10 +157,27 @@ def test_runspec_budget_properties():
 # --------------------------------------------------------------------------
 
 CHANGES = {
-    "truth": "ring@128", "n": 201, "seed": 1, "model": "knn", "protocol": "blog", "labels": "shuffled",
-    "depth": 4, "width": 9, "negative_slope": 0.0, "features": "fourier", "fourier_dim": 64,
-    "fourier_scale": 5.0, "epochs": 4, "steps": 10, "lr": 2e-3, "batch": 512, "k": 3,
-    "eval_res": 32, "curve_res": 32, "checkpoints": 2, "wedge": 90.0,
+    "truth": "ring@128",
+    "n": 201,
+    "seed": 1,
+    "model": "knn",
+    "protocol": "blog",
+    "labels": "shuffled",
+    "depth": 4,
+    "width": 9,
+    "negative_slope": 0.0,
+    "features": "fourier",
+    "fourier_dim": 64,
+    "fourier_scale": 5.0,
+    "epochs": 4,
+    "steps": 10,
+    "lr": 2e-3,
+    "batch": 512,
+    "k": 3,
+    "eval_res": 32,
+    "curve_res": 32,
+    "checkpoints": 2,
+    "wedge": 90.0,
 }
 
 
@@ -157,7 +198,13 @@ def test_key_stable_and_sensitive_to_every_field():
 
 def test_key_stable_across_processes():
     code = "from genprobe.runs import RunSpec; print(RunSpec(truth='ring@64', n=200).key)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ | {"PYTHONHASHSEED": "123"})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=os.environ | {"PYTHONHASHSEED": "123"},
+    )
     assert out.stdout.strip() == RunSpec(truth="ring@64", n=200).key
 
 
@@ -442,7 +489,10 @@ def test_parallel_sweeps_train_each_run_once(tmp_path):
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", _PARALLEL_SCRIPT, str(cache_dir), name, payload],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
         )
         for name in ("p1", "p2")
     ]
@@ -553,7 +603,10 @@ def test_kill_9_mid_sweep_keeps_finished_runs_and_rerun_trains_only_the_rest(tmp
     proc.kill()  # SIGKILL: no cleanup code runs
     proc.wait()
     assert len(list(runs.glob("*.npz"))) == 1, "exactly the finished group survives"
-    short, long = (RunSpec(truth="ring@64", n=200, seed=0, depth=d, width=8, epochs=e, eval_res=32, curve_res=32, checkpoints=2) for d, e in ((3, 5), (4, 20000)))
+    short, long = (
+        RunSpec(truth="ring@64", n=200, seed=0, depth=d, width=8, epochs=e, eval_res=32, curve_res=32, checkpoints=2)
+        for d, e in ((3, 5), (4, 20000))
+    )
     cache = Cache(tmp_path)
     assert cache.get(short) is not None and cache.get(long) is None
     trained: list = []

@@ -41,7 +41,10 @@ def test_monotone_in_the_values(vals, bound, alpha, data):
     if math.isnan(vals[i]):
         changed[i] = data.draw(st.floats(min_value=-20, max_value=20))
         for op in (">=", "<="):
-            assert ORDER[sign_test(changed, op, bound, alpha).decision] >= ORDER[sign_test(vals, op, bound, alpha).decision]
+            assert (
+                ORDER[sign_test(changed, op, bound, alpha).decision]
+                >= ORDER[sign_test(vals, op, bound, alpha).decision]
+            )
         return
     changed[i] = vals[i] + data.draw(st.floats(0, 10))
     assert ORDER[sign_test(changed, ">=", bound, alpha).decision] >= ORDER[sign_test(vals, ">=", bound, alpha).decision]

@@ -271,7 +271,10 @@ def test_deterministic_across_processes():
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", _HASH_SCRIPT, json.dumps(spec.to_dict())],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
         )
         for _ in range(2)
     ]
@@ -432,7 +435,9 @@ def test_a_net_learns_the_ring_and_shuffled_labels_do_not():
     from genprobe import claims
     from genprobe.stats import sign_test
 
-    base = RunSpec(truth="ring@256", n=4000, depth=8, width=30, epochs=400, lr=3e-3, eval_res=64, curve_res=64, checkpoints=10)
+    base = RunSpec(
+        truth="ring@256", n=4000, depth=8, width=30, epochs=400, lr=3e-3, eval_res=64, curve_res=64, checkpoints=10
+    )
     seeds = range(8)
     runs = train([base.replace(seed=s) for s in seeds] + [base.replace(seed=s, labels="shuffled") for s in seeds])
     true_iou = claims.per_seed(runs[:8], "held_out_iou")

@@ -428,4 +428,6 @@ def test_mask_at_full_resolution_and_subsample():
     assert half.sum() == on_grid.sum()
     assert half[ts.rows[on_grid] // 2, ts.cols[on_grid] // 2].all()
     # and the grid's truth there is the training target
-    np.testing.assert_array_equal(truth.at_resolution(32)[ts.rows[on_grid] // 2, ts.cols[on_grid] // 2], ts.targets[on_grid])
+    np.testing.assert_array_equal(
+        truth.at_resolution(32)[ts.rows[on_grid] // 2, ts.cols[on_grid] // 2], ts.targets[on_grid]
+    )
