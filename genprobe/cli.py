@@ -73,6 +73,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", type=Path, default=None, help="write spec, final metrics and history per run here")
     parser.add_argument("--png", type=Path, default=None, help="write the post-style panels (one row per seed) here")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        help='train on this Dask scheduler, e.g. tcp://host:8786 (pip install "genprobe[dask]"; default: this machine)',
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -98,6 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--jobs", type=int, default=1, help="worker processes, one batched group each at a time (default: 1)"
     )
     sw.add_argument(
+        "--scheduler",
+        default=None,
+        help='train on this Dask scheduler, e.g. tcp://host:8786 (pip install "genprobe[dask]"; default: this machine)',
+    )
+    sw.add_argument(
         "--export",
         type=Path,
         default=None,
@@ -117,6 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     jd.add_argument("--seeds", default="0-4", help="whose training points to judge it on, e.g. 0-4 (default: 0-4)")
     jd.add_argument("--profile", default="smoke", help="smoke or paper: thresholds and grids (default: smoke)")
+    jd.add_argument(
+        "--scheduler",
+        default=None,
+        help='train on this Dask scheduler, e.g. tcp://host:8786 (pip install "genprobe[dask]"; default: this machine)',
+    )
     jd.add_argument(
         "--sequential", action="store_true", help="while a claim is undecided, judge on more seeds as the suite does"
     )
@@ -214,7 +229,12 @@ def _run(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     cache = None if args.no_cache else Cache(args.cache)
     results = run_sweep(
-        specs, cache=cache, device=device, progress=None if not args.quiet else False, workers=default_workers(device)
+        specs,
+        cache=cache,
+        device=device,
+        progress=None if not args.quiet else False,
+        workers=default_workers(device),
+        scheduler=args.scheduler,
     )
     print(
         f"{specs[0].label().rsplit(' seed=', 1)[0]}  "
@@ -304,12 +324,15 @@ def _sweep(args: argparse.Namespace) -> int:
     seeds = _parse_seeds(args.seeds) if args.seeds else profile.seeds
     if args.jobs < 1:
         raise GenprobeError(f"--jobs must be >= 1, got {args.jobs}")
+    if args.jobs > 1 and args.scheduler:
+        raise GenprobeError("--jobs and --scheduler exclude each other: the cluster's workers are the jobs")
     device = resolve_device(args.device)
     cache = Cache(args.cache)
     specs = profile.sweep(seeds)
     t0 = time.perf_counter()
     if args.jobs == 1:
-        results = run_sweep(specs, cache=cache, device=device, progress=None, workers=default_workers(device))
+        workers = default_workers(device)
+        results = run_sweep(specs, cache=cache, device=device, progress=None, workers=workers, scheduler=args.scheduler)
     else:
         todo = [s for s in specs if cache.get(s) is None]
         batches = [[s] for s in todo if not s.trained] + plan_groups([s for s in todo if s.trained])
@@ -356,7 +379,9 @@ def _judge(args: argparse.Namespace) -> int:
         seeds,
         profile,
         sequential=args.sequential,
-        runs=lambda specs: run_sweep(specs, cache=cache, device=device, progress=None, workers=workers),
+        runs=lambda specs: run_sweep(
+            specs, cache=cache, device=device, progress=None, workers=workers, scheduler=args.scheduler
+        ),
     )
     result["picture"] = name
     print(f"{name} as the post's net at N={args.n}, seeds {','.join(map(str, seeds))} ({profile.name} profile):")

@@ -36,6 +36,10 @@ _OPTIONS = {
     "seeds": ("GENPROBE_SEEDS", "comma-separated seeds, e.g. 0,1,2 (default: the profile's seeds)"),
     "cache": ("GENPROBE_CACHE", "folder of cached run results (default: ~/.cache/genprobe)"),
     "report": ("GENPROBE_REPORT", "folder of the report (default: reports/<profile> under the rootdir)"),
+    "scheduler": (
+        "GENPROBE_SCHEDULER",
+        'train on this Dask scheduler, e.g. tcp://host:8786 (pip install "genprobe[dask]")',
+    ),
 }
 
 
@@ -75,6 +79,7 @@ class Settings:
     report: Path
     write_report: bool
     claims: tuple[str, ...]
+    scheduler: str | None = None
 
 
 def _option(config: pytest.Config, name: str) -> str | None:
@@ -125,6 +130,7 @@ def _settings(config: pytest.Config) -> Settings:
         report=Path(report) if report else Path(config.rootpath) / "reports" / profile,
         write_report=not config.getoption("genprobe_no_report"),
         claims=tuple(config.getoption("genprobe_claim") or ()),
+        scheduler=_option(config, "scheduler"),
     )
 
 
@@ -187,7 +193,13 @@ class GenprobeSession:
                     self._profile_trained = True
             workers = default_workers(self.device_used)
             for r in run_sweep(
-                todo, cache=self.cache, device=self.device_used, progress=False, log_fn=self._log, workers=workers
+                todo,
+                cache=self.cache,
+                device=self.device_used,
+                progress=False,
+                log_fn=self._log,
+                workers=workers,
+                scheduler=self.settings.scheduler,
             ):
                 self._results[r.spec] = r
         return [self._results[s] for s in specs]

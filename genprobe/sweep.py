@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from itertools import groupby
+from typing import Any
 
 from .baselines import run_baseline
 from .errors import GenprobeError
@@ -104,6 +105,7 @@ def run_sweep(
     max_group: int = MAX_GROUP,
     log_fn: Callable[[str], None] | None = None,
     workers: int = 1,
+    scheduler: Any = None,
 ) -> list[RunResult]:
     """Results for ``specs`` (in order), training only what the cache lacks.
 
@@ -114,6 +116,10 @@ def run_sweep(
     thread (:func:`split_for_workers`); the same results to the bit with the
     C kernel (tests/test_runs_cache.py), to float rounding with torch ops.
     An interrupt stops every worker at its next epoch.
+
+    ``scheduler`` (an address or a ``distributed.Client``): the groups train
+    as tasks on that Dask cluster and this process writes their results to
+    its cache (:mod:`genprobe.cluster`; ``pip install "genprobe[dask]"``).
     """
     device = resolve_device(device)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
@@ -137,6 +143,11 @@ def run_sweep(
         if stop.is_set():
             raise KeyboardInterrupt("another worker of this sweep stopped")
 
+    def keep(r: RunResult) -> None:
+        done[r.spec] = r
+        if cache is not None:
+            cache.put(r)
+
     def compute(batch: list[RunSpec]) -> None:
         if batch[0].trained:
             more = f", ... ({len(batch)} nets)" if len(batch) > 3 else ""
@@ -145,32 +156,36 @@ def run_sweep(
         else:
             results = [run_baseline(s) for s in batch]
         for r in results:
-            done[r.spec] = r
-            if cache is not None:
-                cache.put(r)
+            keep(r)
 
     deferred: list[RunSpec] = []
 
-    def locked(batch: list[RunSpec]) -> None:
-        """compute(batch) under the cache's locks; what another process holds is deferred."""
+    def claim(batch: list[RunSpec], locks: list) -> list[RunSpec]:
+        """The specs of ``batch`` this process computes, their cache locks appended to ``locks``;
+        what another process holds is deferred."""
         if cache is None:
-            compute(batch)
-            return
-        locks, mine = [], []
+            return list(batch)
+        mine = []
+        for s in batch:
+            lock = cache.lock(s)
+            try:
+                lock.acquire(timeout=0)
+            except Exception:  # filelock.Timeout: another process is computing it
+                deferred.append(s)
+                continue
+            locks.append(lock)
+            r = cache.get(s)  # it may have landed while we waited
+            if r is not None:
+                done[s] = r
+            else:
+                mine.append(s)
+        return mine
+
+    def locked(batch: list[RunSpec]) -> None:
+        """compute(batch) under the cache's locks."""
+        locks: list = []
         try:
-            for s in batch:
-                lock = cache.lock(s)
-                try:
-                    lock.acquire(timeout=0)
-                except Exception:  # filelock.Timeout: another process is computing it
-                    deferred.append(s)
-                    continue
-                locks.append(lock)
-                r = cache.get(s)  # it may have landed while we waited
-                if r is not None:
-                    done[s] = r
-                else:
-                    mine.append(s)
+            mine = claim(batch, locks)
             if mine:
                 compute(mine)
         finally:
@@ -181,7 +196,17 @@ def run_sweep(
     groups = plan_groups([s for s in missing if s.trained], max_group)
     for batch in baselines:
         locked(batch)
-    if workers > 1 and device == "cpu" and groups:
+    if scheduler is not None and groups:
+        from .cluster import train_on_cluster
+
+        locks: list = []
+        try:
+            mine = [m for m in (claim(g, locks) for g in groups) if m]
+            train_on_cluster(mine, scheduler, device, keep, say, progress)
+        finally:
+            for lock in locks:
+                lock.release()
+    elif workers > 1 and device == "cpu" and groups:
         _parallel(split_for_workers(groups, workers), workers, locked, stop)
     else:
         for batch in groups:
