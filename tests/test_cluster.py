@@ -27,6 +27,8 @@ from genprobe.sweep import run_sweep
 
 distributed = pytest.importorskip("distributed")
 
+pytest_plugins = ["pytester"]
+
 TINY = dict(truth="ring@64", n=200, epochs=4, depth=3, width=8, eval_res=16, curve_res=16, checkpoints=2)
 
 
@@ -169,3 +171,26 @@ def test_without_a_scheduler_dask_is_not_imported(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+SUITE = """
+from genprobe import claims
+from genprobe.runs import RunSpec
+
+
+def tiny(s):
+    return RunSpec(truth="ring@64", n=200, seed=s, epochs=3, depth=3, width=8, eval_res=16, curve_res=16, checkpoints=1)
+
+
+def test_nets(genprobe):
+    genprobe.check(lambda g: claims.threshold(g.runs([tiny(s) for s in g.seeds]), "held_out_iou", ">=", 0, claim="n"))
+"""
+
+
+def test_pytest_trains_on_the_scheduler(client, pytester, tmp_path, monkeypatch):
+    monkeypatch.setenv("GENPROBE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("GENPROBE_SCHEDULER", client.scheduler.address)
+    pytester.makepyfile(test_suite=SUITE)
+    result = pytester.runpytest_subprocess("--genprobe-seeds=0,1,2,3,4", "--genprobe-no-report", "-s")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*groups to the Dask cluster at tcp://*"])
