@@ -256,7 +256,10 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    import pytest
+    try:
+        import pytest
+    except ImportError:
+        raise GenprobeError('genprobe report runs the claim suite with pytest: pip install "genprobe[test]"') from None
 
     from .profiles import get_profile
 

@@ -284,3 +284,35 @@ def test_judge_bad_input_is_one_line(args, message, capsys):
     assert main(args) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+_NO_TEST_EXTRAS = """
+import sys
+for name in ("pytest", "_pytest", "hypothesis", "pytest_benchmark", "xdist", "distributed", "dask"):
+    sys.modules[name] = None  # `import name` now fails, as in an install without the test extras
+from genprobe.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize(
+    "args, code, says",
+    [
+        (["train", "--seeds", "0,1", *TINY, "--quiet"], 0, "held_out_iou"),
+        (["baseline", "knn", "--seeds", "0", *TINY], 0, "held_out_iou"),
+        (["judge", "ring", "--n", "5000", "--seeds", "0"], 0, "skipped: needs"),  # no Fourier run at 5000
+        (["sweep", "--seeds", "x"], 2, "bad seed 'x'"),
+        (["report", "--profile", "smoke"], 2, 'pip install "genprobe[test]"'),
+        (["train", "--scheduler", "tcp://127.0.0.1:9", *TINY], 2, 'pip install "genprobe[dask]"'),
+    ],
+    ids=["train", "baseline", "judge", "sweep", "report", "scheduler"],
+)
+def test_every_command_without_the_test_extras(tmp_path, args, code, says):
+    """`pip install .` alone: each command runs, or says in one line what it needs (issue 11)."""
+    env = dict(os.environ, GENPROBE_CACHE=str(tmp_path / "cache"))
+    p = subprocess.run(
+        [sys.executable, "-c", _NO_TEST_EXTRAS, *args], capture_output=True, text=True, env=env, timeout=600
+    )
+    out = p.stdout + p.stderr
+    assert p.returncode == code, out
+    assert says in out and "Traceback" not in out, out
