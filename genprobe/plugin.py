@@ -137,15 +137,24 @@ def _settings(config: pytest.Config) -> Settings:
 class GenprobeSession:
     """Per-session state, kept in ``config.stash``."""
 
-    def __init__(self, config: pytest.Config, settings: Settings):
+    def __init__(self, config: pytest.Config, settings: Settings | None = None):
         self.config = config
-        self.settings = settings
+        self._settings = settings
         self.rows: list[tuple[str, dict[str, Any], str]] = []  # (nodeid, verdict dict, expectation)
         self.device_used: str | None = None
         self.report_path: Path | None = None
         self._cache: Cache | None = None
         self._results: dict[RunSpec, RunResult] = {}
         self._profile_trained = False
+
+    @property
+    def settings(self) -> Settings:
+        """The ``--genprobe-*`` options and ``GENPROBE_*`` variables, validated on first use: where
+        genprobe's fixture or claims are collected, not in every pytest run of a project that has
+        genprobe installed (a bad value is then a usage error of that session)."""
+        if self._settings is None:
+            self._settings = _settings(self.config)
+        return self._settings
 
     # -- runs ----------------------------------------------------------------
     @property
@@ -186,7 +195,8 @@ class GenprobeSession:
         missing = [s for s in specs if s not in self._results]
         if missing:
             todo = list(missing)
-            if not self._profile_trained:
+            # --genprobe-claim: only what the selected claims ask for
+            if not self._profile_trained and not self.settings.claims:
                 profile_specs = self.profile.sweep(self.seeds)
                 if any(s in set(profile_specs) for s in missing):
                     todo = profile_specs + [s for s in missing if s not in set(profile_specs)]
@@ -247,7 +257,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "claim(name): a genprobe claim or control; select with --genprobe-claim NAME",
     )
-    gs = GenprobeSession(config, _settings(config))
+    gs = GenprobeSession(config)  # settings are read when first needed (GenprobeSession.settings)
     config.stash[_SESSION] = gs
     config.pluginmanager.register(gs, "genprobe-session")
 
@@ -255,7 +265,10 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_report_header(config: pytest.Config) -> str:
     from importlib.metadata import PackageNotFoundError, version
 
-    s = _session(config).settings
+    try:
+        s = _session(config).settings
+    except pytest.UsageError as exc:  # reported as a usage error where genprobe's suite is collected
+        return f"{exc} (checked where genprobe's fixture or claims are used)"
     try:
         torch_version = version("torch")
     except PackageNotFoundError:
@@ -274,7 +287,13 @@ def pytest_report_header(config: pytest.Config) -> str:
     )
 
 
+def _uses_genprobe(item: pytest.Item) -> bool:
+    return "genprobe" in getattr(item, "fixturenames", ()) or item.get_closest_marker("claim") is not None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not any(_uses_genprobe(i) for i in items) and not config.getoption("genprobe_claim"):
+        return  # not genprobe's suite: its options are not validated here
     wanted = _session(config).settings.claims
     if not wanted:
         return

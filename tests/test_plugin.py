@@ -130,6 +130,55 @@ def test_profile_from_environment(suite, monkeypatch):
     result.stderr.fnmatch_lines(["*unknown profile 'nope'*"])
 
 
+def test_other_projects_are_not_affected_by_genprobe_settings(pytester, monkeypatch):
+    """A project that has genprobe installed but does not use it: a bad GENPROBE_* variable is no
+    usage error there, and nothing heavy is imported at configure (issue 11)."""
+    monkeypatch.setenv("GENPROBE_PROFILE", "nope")
+    pytester.makeconftest(
+        "import sys\n"
+        "def pytest_configure(config):\n"
+        "    config._numpy_at_configure = 'numpy' in sys.modules\n"
+        "def pytest_report_header(config):\n"
+        "    return f'numpy at configure: {config._numpy_at_configure}'\n"
+    )
+    pytester.makepyfile(test_plain="def test_one():\n    assert 1 + 1 == 2\n")
+    result = pytester.runpytest_subprocess("-p", "no:randomly")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*unknown profile 'nope'* (checked where genprobe's fixture or claims are used)*"])
+    assert "numpy at configure: False" in result.stdout.str()
+
+
+def test_claim_selection_trains_only_what_the_claim_needs(pytester, tmp_path, monkeypatch):
+    """--genprobe-claim with a cold cache: the selected claim's runs, not the whole profile (issue 11)."""
+    monkeypatch.setenv("GENPROBE_CACHE", str(tmp_path / "cache"))
+    pytester.makeconftest(
+        "import genprobe.sweep\n"
+        "real = genprobe.sweep.run_sweep\n"
+        "def counting(specs, *a, **k):\n"
+        "    specs = list(specs)\n"
+        "    print(f'asked for {len(specs)} runs')\n"
+        "    return real(specs, *a, **k)\n"
+        "genprobe.sweep.run_sweep = counting\n"
+    )
+    pytester.makepyfile(
+        test_profile=(
+            "import pytest\n"
+            "from genprobe import claims\n"
+            "@pytest.mark.claim('dots')\n"
+            "def test_dots(genprobe):\n"
+            "    dots = lambda g: claims.threshold(g.baseline('dot', 312), 'components', '>=', 0, claim='dots')\n"
+            "    genprobe.check(dots)\n"
+            "@pytest.mark.claim('nets')\n"
+            "def test_nets(genprobe):  # the profile's nets: minutes of training\n"
+            "    genprobe.check(lambda g: claims.threshold(g.net(312), 'held_out_iou', '>=', 0, claim='nets'))\n"
+        )
+    )
+    result = pytester.runpytest_subprocess("--genprobe-seeds=0", "--genprobe-no-report", "--genprobe-claim=dots", "-s")
+    result.assert_outcomes(passed=1, deselected=1)
+    asked = [int(line.split()[2]) for line in result.stdout.lines if line.startswith("asked for")]
+    assert asked and max(asked) <= 5  # the dot run of each seed a look asks for; the profile is 50+ runs a seed
+
+
 def test_cuda_without_gpu_is_a_usage_error(suite):
     import torch
 
