@@ -25,8 +25,7 @@ from scipy.spatial import cKDTree
 from . import metrics
 from .provenance import provenance
 from .runs import RunResult, RunSpec
-from .sampling import TrainingSet, sample_training_set
-from .train import grid_coords
+from .sampling import TrainingSet, grid_coords, sample_training_set
 
 __all__ = ["run_baseline", "predict_knn", "predict_dot"]
 

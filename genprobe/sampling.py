@@ -9,7 +9,7 @@ import numpy as np
 from .errors import GenprobeError
 from .truth import TrueImage
 
-__all__ = ["wedge_mask", "TrainingSet", "sample_training_set", "check_n"]
+__all__ = ["wedge_mask", "TrainingSet", "sample_training_set", "check_n", "grid_coords"]
 
 
 def check_n(n: object, n_pixels: int) -> int:
@@ -99,3 +99,10 @@ def sample_training_set(
     if shuffle_labels:
         ts = TrainingSet(truth, indices, targets=rng.permutation(ts.true_targets))
     return ts
+
+
+def grid_coords(res: int) -> np.ndarray:
+    """(res*res, 2) float32 points (j/res, i/res), row-major."""
+    c = np.arange(res, dtype=np.float32) / res
+    xs, ys = np.meshgrid(c, c)
+    return np.stack([xs.ravel(), ys.ravel()], axis=1)

@@ -24,7 +24,7 @@ from .model import BatchedMLP, init_generator
 from .optim import ExactAdam
 from .provenance import provenance
 from .runs import RunResult, RunSpec
-from .sampling import TrainingSet, sample_training_set
+from .sampling import TrainingSet, grid_coords, sample_training_set
 
 __all__ = ["resolve_device", "train_group", "group_key", "checkpoint_epochs", "grid_coords", "EVAL_CHUNK"]
 
@@ -69,13 +69,6 @@ def checkpoint_epochs(spec: RunSpec) -> list[int]:
     """Epoch 0 and ``spec.checkpoints`` evenly spaced epochs up to the last."""
     total = spec.total_epochs
     return sorted({0} | {max(1, round(k * total / spec.checkpoints)) for k in range(1, spec.checkpoints + 1)})
-
-
-def grid_coords(res: int) -> np.ndarray:
-    """(res*res, 2) float32 points (j/res, i/res), row-major."""
-    c = np.arange(res, dtype=np.float32) / res
-    xs, ys = np.meshgrid(c, c)
-    return np.stack([xs.ravel(), ys.ravel()], axis=1)
 
 
 @torch.no_grad()
