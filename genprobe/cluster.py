@@ -85,14 +85,20 @@ def train_on_cluster(
     client = client_for(scheduler)
     own = client is not scheduler
     try:
+        resources = {"GPU": 1} if device.startswith("cuda") else None
+        if resources is None:
+            # on CPU, as on this machine: a part of each group per worker thread, longest first
+            from .sweep import split_for_workers
+
+            groups = split_for_workers(groups, max(1, sum(client.nthreads().values())))
         link = getattr(client, "dashboard_link", None)
         where = f"genprobe: {len(groups)} groups to the Dask cluster at {client.scheduler.address}"
         say(where + (f", dashboard {link}" if link else ""))
-        resources = {"GPU": 1} if device.startswith("cuda") else None
         futures = {}
-        for g in groups:
+        for i, g in enumerate(groups):
             key = f"genprobe-{g[0].key}-{len(g)}"
-            f = client.submit(_train_task, list(g), device, pure=False, resources=resources, key=key)
+            prio = len(groups) - i  # Dask runs higher priorities first: keep the longest-first order
+            f = client.submit(_train_task, list(g), device, pure=False, resources=resources, key=key, priority=prio)
             futures[f] = g
         from tqdm.auto import tqdm
 
