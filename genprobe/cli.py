@@ -320,7 +320,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
     from .profiles import get_profile
     from .runs import Cache
-    from .sweep import default_workers, plan_groups, run_sweep
+    from .sweep import batch_work, default_workers, plan_groups, run_sweep
     from .train import resolve_device
 
     profile = get_profile(args.profile)
@@ -339,7 +339,7 @@ def _sweep(args: argparse.Namespace) -> int:
     else:
         todo = [s for s in specs if cache.get(s) is None]
         batches = [[s] for s in todo if not s.trained] + plan_groups([s for s in todo if s.trained])
-        batches.sort(key=lambda b: -sum(s.total_steps * min(s.n, s.batch) for s in b))  # longest first
+        batches.sort(key=batch_work, reverse=True)  # longest first
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx) as pool:
             threads = max(1, (os.cpu_count() or 1) // args.jobs)

@@ -208,11 +208,11 @@ def judge(
         ``{"picture": ..., "n": n, "seeds": [...], "claims": [{"claim", "n", "verdict",
         "checks": [...]}], "skipped": [{"claim", "reason"}]}``.
     """
-    from .shapes import SHAPE_CLAIMS
+    from .shapes import SHAPE_CLAIMS, SHAPE_SIZES
     from .verdicts import decide_over_seeds
 
     profile = get_profile(profile) if isinstance(profile, str) else profile
-    if n not in {m for sizes, _ in SHAPE_CLAIMS.values() for m in sizes}:
+    if n not in SHAPE_SIZES:
         raise GenprobeError(f"N={n!r}: the shape claims are stated at N in {', '.join(map(str, profile.sizes))}")
     seeds = tuple(seeds)
     if not seeds:
@@ -269,14 +269,13 @@ def judge_gallery(
     "truth", "verdicts": {"claim@N": {"verdict": ..., "seeds": k}}}``.
     """
     from . import gallery
-    from .shapes import SHAPE_CLAIMS
+    from .shapes import SHAPE_SIZES
 
     profile = get_profile(profile) if isinstance(profile, str) else profile
-    sizes = sorted({m for ns, _ in SHAPE_CLAIMS.values() for m in ns}, reverse=True)
     out = []
     for name, pic in gallery.PICTURES.items():
         verdicts: dict[str, dict[str, Any]] = {}
-        for n in sizes:
+        for n in SHAPE_SIZES:
             for row in judge(name, n, seeds, profile, runs=runs, sequential=sequential, max_seeds=max_seeds)["claims"]:
                 verdicts[f"{row['claim']}@{n}"] = {"verdict": row["verdict"], "seeds": len(row["seeds"])}
         out.append({"picture": name, "description": pic.what, "truth": pic.truth, "verdicts": verdicts})

@@ -123,14 +123,15 @@ class ExactAdam:
 
     @torch.no_grad()
     def step(self) -> None:
-        if any(p.grad is None for p in self.params):
-            if all(p.grad is None for p in self.params):
+        grads = [p.grad for p in self.params if p.grad is not None]
+        if len(grads) != len(self.params):
+            if not grads:
                 return
             raise ValueError("ExactAdam: every parameter needs a gradient (or none does)")
         self._steps = [t + 1 for t in self._steps]
         b1, b2 = self.beta1, self.beta2
         rows = len(self._steps)
-        g = torch.cat([p.grad.reshape(rows, -1) for p in self.params if p.grad is not None], dim=1)
+        g = torch.cat([gr.reshape(rows, -1) for gr in grads], dim=1)
         m, v = self.exp_avg, self.exp_avg_sq
         # m = b1 m + (1 - b1) g
         m.mul_(b1)

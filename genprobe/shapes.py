@@ -67,6 +67,10 @@ SHAPE_CLAIMS: dict[str, tuple[tuple[int, ...], Callable[..., Verdict]]] = {
 }
 
 
+#: every N some shape claim is stated at
+SHAPE_SIZES: tuple[int, ...] = tuple(sorted({n for sizes, _ in SHAPE_CLAIMS.values() for n in sizes}, reverse=True))
+
+
 def shape_claim(claim: str, n: int, protocol: str = "standard") -> Callable[[Any], Verdict]:
     """``g -> Verdict`` for ``genprobe.check``: shape claim ``claim`` on the net at ``n`` points, ``g``'s profile."""
     sizes, build = SHAPE_CLAIMS[claim]

@@ -26,6 +26,7 @@ __all__ = [
     "run_sweep",
     "plan_groups",
     "split_for_workers",
+    "batch_work",
     "default_workers",
     "padding_waste",
     "MAX_PADDING_WASTE",
@@ -82,6 +83,11 @@ def default_workers(device: str) -> int:
     return max(1, torch.get_num_threads()) if device == "cpu" else 1
 
 
+def batch_work(batch: Sequence[RunSpec]) -> int:
+    """Rough training work of a batch (steps x points per step x weights), to run the longest first."""
+    return sum(s.total_steps * min(s.n, s.batch) * s.depth * s.width**2 for s in batch)
+
+
 def split_for_workers(groups: Sequence[list[RunSpec]], workers: int) -> list[list[RunSpec]]:
     """Cut each group into ``workers`` near-equal parts, longest work first.
 
@@ -94,7 +100,7 @@ def split_for_workers(groups: Sequence[list[RunSpec]], workers: int) -> list[lis
     for g in groups:
         k = min(workers, len(g))
         parts += [g[len(g) * i // k : len(g) * (i + 1) // k] for i in range(k)]
-    return sorted(parts, key=lambda b: -sum(s.total_steps * min(s.n, s.batch) * s.depth * s.width**2 for s in b))
+    return sorted(parts, key=batch_work, reverse=True)
 
 
 def run_sweep(
