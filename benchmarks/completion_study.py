@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the checkout: genprobe, benchmarks.*
 
-from benchmarks.threshold_evidence import load_export  # noqa: E402
+from benchmarks.threshold_evidence import load_export, replace_readme_section  # noqa: E402
 from genprobe import claims  # noqa: E402
 from genprobe.profiles import get_profile  # noqa: E402
 from genprobe.verdicts import decide_over_seeds  # noqa: E402
@@ -92,8 +92,6 @@ def readme_section(rows: list[dict]) -> str:
 
 
 def main() -> int:
-    import re
-
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--train", action="store_true", help="train what the cache lacks and export the runs")
     ap.add_argument("--write", action="store_true", help="regenerate the README section")
@@ -111,12 +109,7 @@ def main() -> int:
     section = readme_section(rows)
     print(section)
     if args.write:
-        readme = ROOT / "README.md"
-        text = readme.read_text()
-        pattern = re.compile(re.escape(README_BEGIN) + ".*?" + re.escape(README_END), re.S)
-        if not pattern.search(text):
-            raise SystemExit(f"README.md has no completion markers ({README_BEGIN!r} ... {README_END!r})")
-        readme.write_text(pattern.sub(lambda _: section, text))
+        replace_readme_section(README_BEGIN, README_END, section)
         print("wrote the README section")
     return 0
 

@@ -426,12 +426,18 @@ def write(rows: list[Row], profile_name: str = "smoke") -> None:
     data = generated(rows, profile_name)
     EVIDENCE_DIR.mkdir(exist_ok=True)
     (EVIDENCE_DIR / f"{profile_name}.json").write_text(json.dumps(data, indent=1, sort_keys=False) + "\n")
+    replace_readme_section(README_BEGIN, README_END, readme_section(data))
+
+
+def replace_readme_section(begin: str, end: str, section: str) -> None:
+    """Put ``section`` (which starts with ``begin`` and ends with ``end``) in place of the README's
+    text between those markers."""
     readme = ROOT / "README.md"
     text = readme.read_text()
-    pattern = re.compile(re.escape(README_BEGIN) + ".*?" + re.escape(README_END), re.S)
+    pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
     if not pattern.search(text):
-        raise SystemExit(f"README.md has no evidence markers ({README_BEGIN!r} ... {README_END!r})")
-    readme.write_text(pattern.sub(lambda _: readme_section(data), text))
+        raise SystemExit(f"README.md has no markers {begin!r} ... {end!r}")
+    readme.write_text(pattern.sub(lambda _: section, text))
 
 
 def refresh_untrained(path: Path, models: tuple[str, ...] = ("dot",)) -> int:
