@@ -604,8 +604,17 @@ def test_public_api():
 
 
 def test_doctests():
-    result = doctest.testmod(m, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 10 and result.failed == 0
+    import importlib
+    import pkgutil
+
+    attempted = 0
+    for info in pkgutil.iter_modules(m.__path__):
+        result = doctest.testmod(
+            importlib.import_module(f"{m.__name__}.{info.name}"), optionflags=doctest.NORMALIZE_WHITESPACE
+        )
+        assert result.failed == 0, info.name
+        attempted += result.attempted
+    assert attempted > 10
 
 
 def test_non_finite_predictions_are_white_or_black_and_no_metric_is_infinite():
