@@ -197,7 +197,7 @@ def test_save_curves_png(tmp_path):
 def test_series_interpolates_onto_first_run():
     a = fake_result(seed=0)
     b = fake_result(seed=1, checkpoints=(0, 15))
-    xs, ys = report._series([a, b], "epoch", "held_out_iou")
+    xs, ys = report.curves._series([a, b], "epoch", "held_out_iou")
     assert xs.tolist() == [0, 10, 20, 30]
     assert ys.shape == (2, 4)
     assert np.isnan(ys[1, 2:]).all() and np.isfinite(ys[1, :2]).all()

@@ -1,0 +1,51 @@
+"""Pictures and written reports of runs and verdicts.
+
+* :func:`panel_image` / :func:`save_panel` / :func:`save_panels_grid`: the
+  post's three-panel picture per run (prediction with linear-region
+  boundaries, prediction alone, truth with the training points), pure
+  PIL/numpy.
+* :func:`save_curves`: metrics along training, median over seeds with a
+  min..max band, one subplot per metric (matplotlib, Agg canvas only).
+* :func:`write_report`: ``results.json`` and ``summary.md`` of a profile.
+* :func:`write_run_pictures`: panels per run group and curves per model.
+
+Modules: ``names`` (group labels, file names), ``panels`` (PIL pictures),
+``curves`` (matplotlib) and ``summary`` (markdown and JSON; it uses the
+other three). Importing the package is cheap: PIL and matplotlib load on
+first use, and matplotlib never touches pyplot's global state or the user's
+backend, so no display is needed.
+
+Every file is written atomically: to a temp file in the target folder, then
+``os.replace``; a reader sees the old file, the new one, or none.
+"""
+
+from __future__ import annotations
+
+from .curves import save_curves
+from .names import group_label, slug
+from .panels import (
+    GALLERY_THUMB,
+    PANEL_GAP,
+    PANEL_MIN_SIZE,
+    panel_image,
+    save_gallery_strip,
+    save_panel,
+    save_panels_grid,
+)
+from .summary import gallery_section, write_report, write_run_pictures
+
+__all__ = [
+    "GALLERY_THUMB",
+    "group_label",
+    "slug",
+    "panel_image",
+    "save_panel",
+    "save_panels_grid",
+    "PANEL_MIN_SIZE",
+    "PANEL_GAP",
+    "save_gallery_strip",
+    "save_curves",
+    "write_report",
+    "write_run_pictures",
+    "gallery_section",
+]

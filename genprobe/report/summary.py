@@ -1,0 +1,324 @@
+"""A profile's written report: ``results.json``, ``summary.md`` and the pictures of every run group."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import urllib.parse
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..jsonio import atomic_write as _atomic_write
+from ..jsonio import to_json_safe as _jsonable
+from ..verdicts import HOLDS, INCONCLUSIVE, REFUTED
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..runs import RunResult, RunSpec
+    from ..verdicts import Verdict
+from .curves import save_curves
+from .names import _without, group_label, slug
+from .panels import save_panels_grid
+
+__all__ = ["write_report", "write_run_pictures", "gallery_section"]
+
+_VERDICT_MARK = {HOLDS: "passes", REFUTED: "refuted", INCONCLUSIVE: "?"}
+
+
+def gallery_section(data: Mapping[str, Any], strip: str | None) -> list[str]:
+    """Markdown lines: the strip and each shape claim's verdict on each picture (``data``: the
+    committed ``genprobe/evidence/gallery-<profile>.json``)."""
+    rows = data["rows"]
+    cases = list(rows[0]["verdicts"]) if rows else []
+    lines = [
+        "What each shape claim says of pictures that are not the truth (and of the two that are), "
+        f"judged as if a net had drawn them on the points of seeds {data['seeds']}, against the dot "
+        f"memoriser, 1-NN and Fourier-feature runs of `{data['evidence']}` on the same points "
+        "(`tests/test_gallery.py` says which claim must refute which picture, and why; README, "
+        "'What the claims reject').",
+        "",
+    ]
+    if strip:
+        lines += [f"![the gallery]({urllib.parse.quote(strip)})", ""]
+    lines.append("| picture | " + " | ".join(c.replace("@", " @") for c in cases) + " |")
+    lines.append("|---|" + "---|" * len(cases))
+    for row in rows:
+        name = f"**{row['picture']}** (true)" if row["truth"] else row["picture"]
+        cells = [_VERDICT_MARK.get(row["verdicts"][c]["verdict"], row["verdicts"][c]["verdict"]) for c in cases]
+        lines.append(f"| {_cell(name)}: {_cell(row['description'])} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _key(spec: RunSpec) -> str | None:
+    """``spec.key``, or None when the true image cannot be read any more."""
+    try:
+        return spec.key
+    except Exception:
+        return None
+
+
+def _cell(value: Any) -> str:
+    """A markdown table cell: one line, pipes escaped."""
+    return str(value).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _info_value(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}={_info_value(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_info_value(v) for v in value)
+    return str(value)
+
+
+def _fence(text: str) -> str:
+    ticks = "```"
+    while ticks in text:
+        ticks += "`"
+    return f"{ticks}\n{text}\n{ticks}"
+
+
+def _fmt_num(v: Any) -> str:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    if math.isnan(f):
+        return "nan"
+    if math.isinf(f):
+        return "inf" if f > 0 else "-inf"
+    return str(int(f)) if f.is_integer() and abs(f) < 1e6 else f"{f:.3g}"
+
+
+def _summary_md(
+    profile: str,
+    verdicts: Sequence[Verdict],
+    results: Sequence[RunResult],
+    info: Mapping[str, Any],
+    created: str,
+    pictures: Mapping[str, str],
+    out_dir: Path,
+    gallery: Mapping[str, Any] | None = None,
+) -> str:
+    lines = [f"# genprobe report: {profile}", ""]
+
+    def section(heading: str) -> None:
+        if lines[-1] != "":
+            lines.append("")
+        lines.extend([heading, ""])
+
+    lines.append(f"- **created**: {created}")
+    for k, v in info.items():
+        lines.append(f"- **{k}**: {_info_value(v)}")
+    lines.append("")
+    claims_ = [v for v in verdicts if v.role != "control"]
+    controls = [v for v in verdicts if v.role == "control"]
+    statuses = [v.status for v in claims_]
+    by_role = {r: sum(v.role == r for v in claims_) for r in ("expected refuted", "reported")}
+    lines.append(
+        f"**{len(claims_)} claim verdict{'s' if len(claims_) != 1 else ''}: {statuses.count(HOLDS)} holds, "
+        f"{statuses.count(REFUTED)} refuted, {statuses.count(INCONCLUSIVE)} inconclusive** "
+        f"({by_role['expected refuted']} refutations expected from our measurements, "
+        f"{by_role['reported']} reported without gating); "
+        f"**{sum(v.status == REFUTED for v in controls)} of {len(controls)} controls refuted**, as they must be "
+        f"({len(results)} run{'s' if len(results) != 1 else ''})"
+    )
+    section("## Claims")
+    if verdicts:
+        lines.append(
+            "Each check is a sign test on the seeds' values (README, 'How verdicts are decided'); "
+            "a verdict holds when every check holds and is refuted when any is."
+        )
+        lines.append("")
+        lines.append(
+            "| claim | role | subject | N | seeds | metric | seeds meeting the bound: verdict "
+            "| measured (median [min..max]) | verdict |"
+        )
+        lines.append("|---|---|---|---|---|---|---|---|---|")
+        for v in verdicts:
+            if not v.checks:
+                lines.append(
+                    f"| {_cell(v.claim)} | {v.role} | {_cell(v.subject)} | {_cell(v.n)} | {len(v.seeds)} "
+                    f"| (no checks) | - | - | {v.status} |"
+                )
+            for c in v.checks:
+                status = f"**{c.status}**" if c.status == REFUTED else c.status
+                lines.append(
+                    f"| {_cell(v.claim)} | {v.role} | {_cell(v.subject)} | {_cell(v.n)} | {len(v.seeds)} "
+                    f"| {_cell(c.metric)} "
+                    f"| {_cell(c.decision)} | {_cell(c.measured)} | {status} |"
+                )
+        statements: dict[str, str] = {}
+        for v in verdicts:
+            statements.setdefault(v.claim, v.statement)
+        lines += [""] + [f"- **{_cell(k)}**: {s}" for k, s in statements.items()]
+    else:
+        lines.append("_No claims were judged._")
+    failing = [v for v in claims_ if v.status != HOLDS]
+    if failing:
+        section("## Not holding")
+        for v in failing:
+            lines += [f"### {v.claim} ({v.subject}, N={v.n}): {v.status}", "", _fence(v.explain()), ""]
+    if results:
+        section("## Runs")
+        lines += ["| run | key | held-out IoU | components | diverged at |", "|---|---|---|---|---|"]
+        for r in results:
+            div = "-" if r.diverged_at is None else str(r.diverged_at)
+            lines.append(
+                f"| {_cell(r.spec.label())} | `{_key(r.spec)}` | {_fmt_num(r.final.get('held_out_iou', math.nan))} | "
+                f"{_fmt_num(r.final.get('components', math.nan))} | {div} |"
+            )
+    if gallery:
+        section("## What the claims reject")
+        lines += gallery_section(gallery, gallery.get("strip"))
+    if pictures:
+        section("## Pictures")
+        for name, fname in pictures.items():
+            alt = str(name).replace("[", "(").replace("]", ")")
+            missing = "" if (out_dir / fname).exists() else " _(file missing)_"
+            lines += [f"### {name}{missing}", "", f"![{alt}]({urllib.parse.quote(str(fname))})", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write_report(
+    out_dir: str | os.PathLike,
+    profile: str,
+    verdicts: Sequence[Verdict],
+    results: Sequence[RunResult],
+    info: Mapping[str, Any],
+    pictures: Mapping[str, str] | None = None,
+    gallery: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write ``results.json`` and ``summary.md`` into ``out_dir`` (created with
+    parents); returns the path of ``summary.md``.
+
+    ``gallery``: the shape claims' verdicts on the gallery of wrong pictures
+    (``genprobe/evidence/gallery-<profile>.json``, with ``"strip"``: the file
+    name of :func:`save_gallery_strip` in ``out_dir``), shown as a section.
+
+    ``results.json`` holds ``profile``, ``info``, ``created`` (ISO 8601, UTC),
+    ``verdicts`` (``Verdict.to_dict()``) and ``runs`` (key, label, spec,
+    final, diverged_at, meta per run; key is null when the true image can no
+    longer be read). It is strict JSON: NaN becomes
+    ``null`` and +/-infinity the strings ``"inf"`` / ``"-inf"`` (so
+    ``float()`` reads them back); numpy values become plain numbers/lists.
+
+    ``summary.md`` has the profile and info lines, counts of verdicts, the
+    claims table (one row per check; refuted in bold), ``explain()`` of every
+    verdict that does not hold, a runs table and the ``pictures``
+    (name -> file name relative to ``out_dir``) as markdown images.
+    Both files are written atomically.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    pictures = dict(pictures or {})
+    created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    payload = {
+        "profile": profile,
+        "info": info,
+        "created": created,
+        "verdicts": [v.to_dict() for v in verdicts],
+        "runs": [
+            {
+                "key": _key(r.spec),
+                "label": r.spec.label(),
+                "spec": r.spec.to_dict(),
+                "final": r.final,
+                "diverged_at": r.diverged_at,
+                "meta": r.meta,
+            }
+            for r in results
+        ],
+    }
+    text = json.dumps(_jsonable(payload), indent=2, allow_nan=False)
+    _atomic_write(out / "results.json", (text + "\n").encode())
+    summary = _summary_md(profile, verdicts, results, info, created, pictures, out, gallery)
+    return _atomic_write(out / "summary.md", summary.encode())
+
+
+def _unique_names(keys: Sequence[str], labels: dict[str, str]) -> dict[str, str]:
+    """Label per identity key, suffixed with a short hash where labels collide."""
+    count: dict[str, int] = {}
+    for k in keys:
+        count[labels[k]] = count.get(labels[k], 0) + 1
+    return {
+        k: labels[k] if count[labels[k]] == 1 else f"{labels[k]} #{hashlib.sha256(k.encode()).hexdigest()[:6]}"
+        for k in keys
+    }
+
+
+def write_run_pictures(
+    out_dir: str | os.PathLike,
+    results: Sequence[RunResult],
+    by: str = "n",
+    *,
+    mark_epochs: Sequence[int] = (),
+) -> dict[str, str]:
+    """Panels per run group and curves per model; returns {name: file name}.
+
+    Runs are grouped by their spec without the seed (named by
+    :func:`group_label`, e.g. ``mlp/standard N=312``); each group gets
+    ``panel_<slug>.png`` with one row per seed. Trained runs
+    (``model == "mlp"``) are further grouped by their spec without seed and
+    ``by`` (default ``"n"``); each such family gets ``curves_<slug>.png``
+    with one curve group per value of ``by`` (x is ``step`` when every run
+    of the family has a step budget, else ``epoch``). Groups whose specs
+    differ in fields the label does not show get a short hash suffix.
+    """
+    from ..runs import RunSpec
+
+    fields = {f.name for f in dataclasses.fields(RunSpec)}
+    if by not in fields or by == "seed":
+        raise ValueError(f"by must be a RunSpec field other than seed, got {by!r}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    pictures: dict[str, str] = {}
+    used: set[str] = set()
+
+    def fname(prefix: str, name: str) -> str:
+        base = f"{prefix}_{slug(name)}"
+        f, i = f"{base}.png", 2
+        while f in used:
+            f, i = f"{base}-{i}.png", i + 1
+        used.add(f)
+        return f
+
+    def order(r: RunResult) -> tuple:
+        s = r.spec
+        return (s.what(), s.n, s.truth, s.seed)
+
+    results = sorted(results, key=order)
+    groups: dict[str, list[RunResult]] = {}
+    labels: dict[str, str] = {}
+    for r in results:
+        k = _without(r.spec, "seed")
+        groups.setdefault(k, []).append(r)
+        labels[k] = group_label(r.spec)
+    for k, name in _unique_names(list(groups), labels).items():
+        f = fname("panel", name)
+        save_panels_grid(groups[k], out / f)
+        pictures[f"panels {name}"] = f
+
+    families: dict[str, dict[Any, list[RunResult]]] = {}
+    fam_labels: dict[str, str] = {}
+    for r in results:
+        if r.spec.model != "mlp":
+            continue
+        k = _without(r.spec, "seed", by, "epochs", "steps")
+        families.setdefault(k, {}).setdefault(getattr(r.spec, by), []).append(r)
+        fam_labels[k] = r.spec.what() if by == "n" else f"{r.spec.what()} N={r.spec.n}"
+    by_name = "N" if by == "n" else by
+    for k, name in _unique_names(list(families), fam_labels).items():
+        fam = families[k]
+        curve_groups = {
+            f"{by_name}={v}": fam[v] for v in sorted(fam, key=lambda v: (v is None, v if v is not None else 0))
+        }
+        runs = [r for rs in fam.values() for r in rs]
+        x = "step" if all(r.spec.steps is not None for r in runs) else "epoch"
+        f = fname("curves", name)
+        save_curves(curve_groups, out / f, x=x, title=name, mark_epochs=mark_epochs)
+        pictures[f"curves {name}"] = f
+    return pictures
