@@ -1,0 +1,146 @@
+"""The ``genprobe`` fixture: runs at the session's profile, and :meth:`Probe.check`, which decides a claim."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..profiles import Profile
+    from ..runs import RunResult, RunSpec
+    from ..verdicts import Verdict
+from .session import GenprobeSession, _session
+from .settings import EXPECTATIONS, VERDICT_PROPERTY
+
+__all__ = ["Probe", "genprobe"]
+
+
+class Probe:
+    """What a claim test gets from the ``genprobe`` fixture.
+
+    ``probe.net(312)`` is the post's net at N = 312 over the probe's seeds,
+    at the profile's scale (cached, trained once per session at most);
+    ``probe.baseline("knn", 312)``, ``probe.shuffled(312)`` and
+    ``probe.fourier(312)`` are the controls on the same points; ``probe.runs``
+    takes any specs. ``probe.check(build)`` decides a claim: ``build`` maps a
+    probe to a :class:`~genprobe.verdicts.Verdict`, and is called on the
+    session's first seeds and, while the verdict is inconclusive, on more
+    seeds (:meth:`Profile.plan`); the verdict is asserted against its
+    expectation and recorded for the summary table, the report and
+    ``--junitxml``.
+    """
+
+    def __init__(self, session: GenprobeSession, node: pytest.Item, seeds: tuple[int, ...] | None = None):
+        self._session = session
+        self._node = node
+        self._seeds = seeds
+
+    @property
+    def profile(self) -> Profile:
+        return self._session.profile
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        return self._session.seeds if self._seeds is None else self._seeds
+
+    def on(self, seeds: Sequence[int]) -> Probe:
+        """The same probe over other seeds."""
+        return Probe(self._session, self._node, tuple(seeds))
+
+    @property
+    def thresholds(self):
+        return self.profile.thresholds
+
+    def runs(self, specs: list[RunSpec]) -> list[RunResult]:
+        return self._session.results(list(specs))
+
+    def net(self, n: int, protocol: str = "standard", **overrides: Any) -> list[RunResult]:
+        return self.runs([self.profile.net(n, s, protocol, **overrides) for s in self.seeds])
+
+    def shuffled(self, n: int, protocol: str = "standard") -> list[RunResult]:
+        return self.runs([self.profile.shuffled(n, s, protocol) for s in self.seeds])
+
+    def fourier(self, n: int, scale: float | None = None) -> list[RunResult]:
+        return self.runs([self.profile.fourier(n, s, scale) for s in self.seeds])
+
+    def baseline(self, model: str, n: int, k: int = 1) -> list[RunResult]:
+        return self.runs([self.profile.baseline(model, n, s, k) for s in self.seeds])
+
+    def completion(self, model: str, n: int) -> list[RunResult]:
+        """Ring completion: ``net``, ``knn``, ``dot``, ``fourier`` or ``shuffled``, points outside the wedge."""
+        return self.runs([self.profile.completion(model, n, s) for s in self.seeds])
+
+    def expect(self, test_id: str | None = None) -> str:
+        """The profile's expectation for a test (default: this one), from the committed evidence."""
+        return self.profile.expect(test_id or self._node.name)[0]
+
+    def check(self, verdict: Verdict | Callable[[Probe], Verdict], expect: str | None = None) -> Verdict:
+        """Decide a claim over seeds, assert it and record it.
+
+        Args:
+            verdict: a function ``probe -> Verdict`` (from :mod:`genprobe.claims`),
+                judged on the first seeds and, while inconclusive, on more,
+                up to the profile's ``max_seeds``; or a ready ``Verdict``,
+                judged once, on its own seeds.
+            expect: None: the profile's expectation for this test, set from
+                the confirmation evidence (``holds`` where no evidence names
+                it); or ``holds`` (the claim must hold), ``refuted`` (our
+                measurements refute the post: the test xfails with the
+                numbers, and fails if the claim holds), ``fails`` (a control:
+                passes only when the claim is refuted) or ``report``
+                (recorded, never fails). ``holds``, ``refuted`` and ``fails``
+                also fail when the verdict is still inconclusive at the
+                maximum seeds.
+        """
+        __tracebackhide__ = True
+        from ..jsonio import to_json_safe
+
+        why = ""
+        if expect is None:
+            expect, why = self.profile.expect(self._node.name)
+        if expect not in EXPECTATIONS:
+            raise pytest.UsageError(f"genprobe: unknown expectation {expect!r}; choose from {', '.join(EXPECTATIONS)}")
+        from ..verdicts import decide_over_seeds
+
+        plan = self.profile.plan(self.seeds)
+        looks = len(plan)
+        if expect == "report":
+            plan = plan[: self.profile.report_looks]  # gates nothing: no extra seeds to train
+        v = decide_over_seeds(verdict, self, plan, self.profile.alpha, looks=looks)
+        if why:
+            v.notes.append(f"{self.profile.name} profile expects '{expect}': {why}")
+        d = v.to_dict()
+        self._node.user_properties.append(
+            (VERDICT_PROPERTY, json.dumps({"verdict": to_json_safe(d), "expect": expect}))
+        )
+        self._node.user_properties.append((f"genprobe:{v.claim}:N={v.n}:seeds", str(len(v.seeds))))
+        for c in v.checks:
+            self._node.user_properties.append((f"genprobe:{v.claim}:N={v.n}:{c.metric}", c.decision))
+        status = v.status
+        undecided = status == "inconclusive"
+        more = f" at {len(v.seeds)} seeds, the most this profile trains for it" if undecided else ""
+        if expect == "holds" and status != "holds":
+            pytest.fail(f"expected holds, got {status}{more}:\n" + v.explain(), pytrace=False)
+        if expect == "fails" and status != "refuted":
+            pytest.fail(
+                f"control not refuted ({status}{more}), so the claim cannot tell it apart:\n" + v.explain(),
+                pytrace=False,
+            )
+        if expect == "refuted":
+            if status != "refuted":
+                tag = "[XPASS(strict)] " if status == "holds" else ""
+                pytest.fail(f"{tag}expected refuted, got {status}{more}:\n" + v.explain(), pytrace=False)
+            pytest.xfail(
+                f"{status}: "
+                + "; ".join(f"{c.metric}: {c.decision} ({c.measured})" for c in v.checks if c.status == "refuted")
+            )
+        return v
+
+
+@pytest.fixture
+def genprobe(request: pytest.FixtureRequest) -> Probe:
+    """Runs of the post's experiment at the session's profile, and ``check``."""
+    return Probe(_session(request.config), request.node)

@@ -1,0 +1,94 @@
+"""The ``--genprobe-*`` options and ``GENPROBE_*`` variables, read and validated into :class:`Settings`."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+__all__ = ["Settings", "VERDICT_PROPERTY", "EXPECTATIONS"]
+
+VERDICT_PROPERTY = "genprobe_verdict"
+
+
+EXPECTATIONS = ("holds", "refuted", "fails", "report")
+
+
+_OPTIONS = {
+    # option: (environment variable, help)
+    "profile": ("GENPROBE_PROFILE", "scale of the claim suite: smoke or paper (default: smoke)"),
+    "device": ("GENPROBE_DEVICE", "device to train on: auto, cpu, cuda, mps (default: auto)"),
+    "seeds": ("GENPROBE_SEEDS", "comma-separated seeds, e.g. 0,1,2 (default: the profile's seeds)"),
+    "cache": ("GENPROBE_CACHE", "folder of cached run results (default: ~/.cache/genprobe)"),
+    "report": ("GENPROBE_REPORT", "folder of the report (default: reports/<profile> under the rootdir)"),
+    "scheduler": (
+        "GENPROBE_SCHEDULER",
+        'train on this Dask scheduler, e.g. tcp://host:8786 (pip install "genprobe[dask]")',
+    ),
+}
+
+
+@dataclass
+class Settings:
+    profile: str
+    device: str
+    seeds: tuple[int, ...] | None
+    cache: Path | None
+    report: Path
+    write_report: bool
+    claims: tuple[str, ...]
+    scheduler: str | None = None
+
+
+def _option(config: pytest.Config, name: str) -> str | None:
+    value = config.getoption(f"genprobe_{name}")
+    if value is None:
+        value = os.environ.get(_OPTIONS[name][0]) or None
+    return value
+
+
+def _settings(config: pytest.Config) -> Settings:
+    from ..profiles import PROFILES
+
+    profile = _option(config, "profile") or "smoke"
+    if profile not in PROFILES:
+        raise pytest.UsageError(f"genprobe: unknown profile {profile!r}; choose from {', '.join(PROFILES)}")
+    device = _option(config, "device") or "auto"
+    if device.split(":")[0] not in ("auto", "cpu", "cuda", "mps"):
+        raise pytest.UsageError(f"genprobe: unknown device {device!r}; choose from auto, cpu, cuda, mps")
+    if device != "auto" and device != "cpu":
+        from ..errors import GenprobeError
+        from ..train import resolve_device
+
+        try:
+            resolve_device(device)
+        except GenprobeError as exc:
+            raise pytest.UsageError(f"genprobe: {exc}") from None
+    from ..ckernel import mode as ckernel_mode
+    from ..errors import GenprobeError
+
+    try:
+        ckernel_mode()  # GENPROBE_CKERNEL, checked before anything trains
+    except GenprobeError as exc:
+        raise pytest.UsageError(f"genprobe: {exc}") from None
+    from ..options import parse_seeds
+
+    seeds_text = _option(config, "seeds")
+    try:
+        seeds = parse_seeds(seeds_text) if seeds_text else None
+    except ValueError as exc:
+        raise pytest.UsageError(f"genprobe: {exc}") from None
+    cache = _option(config, "cache")
+    report = _option(config, "report")
+    return Settings(
+        profile=profile,
+        device=device,
+        seeds=seeds,
+        cache=Path(cache) if cache else None,
+        report=Path(report) if report else Path(config.rootpath) / "reports" / profile,
+        write_report=not config.getoption("genprobe_no_report"),
+        claims=tuple(config.getoption("genprobe_claim") or ()),
+        scheduler=_option(config, "scheduler"),
+    )

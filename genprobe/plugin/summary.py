@@ -1,0 +1,114 @@
+"""What a session shows at its end: the terminal table of verdicts and the report in ``reports/<profile>/``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..verdicts import Verdict
+    from .session import GenprobeSession
+
+
+def _verdicts(gs: GenprobeSession) -> list[tuple[Verdict, str]]:
+    from ..jsonio import from_json_safe
+    from ..verdicts import Verdict
+
+    out = []
+    for _, d, expect in gs.rows:
+        d = dict(d)
+        d["checks"] = [
+            dict(c, values=[from_json_safe(v) for v in c["values"]], threshold=from_json_safe(c["threshold"]))
+            for c in d["checks"]
+        ]
+        out.append((Verdict.from_dict(d), expect))
+    return out
+
+
+def _role(expect: str, check_status: str, verdict_status: str) -> str:
+    """What a check row means for its test (controls and refutations read differently)."""
+    if expect == "report":
+        return f"reported: {check_status}"
+    if expect == "fails":
+        if verdict_status != "refuted":
+            return f"CONTROL NOT REFUTED: {check_status}"
+        return f"control: {check_status}"
+    if expect == "refuted":
+        return (
+            f"{check_status} (claim expected refuted)"
+            if verdict_status == "refuted"
+            else f"{check_status.upper()} (expected refuted)"
+        )
+    return check_status if verdict_status == "holds" else check_status.upper()
+
+
+def _write_report(gs: GenprobeSession) -> Path:
+    from ..provenance import provenance
+    from ..report import write_report, write_run_pictures
+
+    verdicts = _verdicts(gs)
+    keys = {k for v, _ in verdicts for k in v.runs}
+    results = [r for r in gs._results.values() if r.spec.key in keys] if gs._results else []
+    if not results:  # xdist: the controller trained nothing; read what the workers cached
+        specs = gs.profile.sweep(gs.profile.plan(gs.seeds)[-1])  # the extra seeds of later looks too
+        results = [r for r in (gs.cache.get(s) for s in specs) if r is not None and r.spec.key in keys]
+    out = gs.settings.report
+    out.mkdir(parents=True, exist_ok=True)
+    pictures = (
+        write_run_pictures(out, results, mark_epochs=(gs.profile.epochs, gs.profile.long_epochs)) if results else {}
+    )
+    info = provenance(gs.device_used or gs.settings.device) | {
+        "profile": gs.settings.profile,
+        "seeds": list(gs.seeds),
+        "seeds_at_most": list(gs.profile.plan(gs.seeds)[-1]),
+        "cache": str(gs.cache.root),
+        "epochs": gs.profile.epochs,
+        "long_epochs": gs.profile.long_epochs,
+    }
+    labelled = []
+    roles = {"fails": "control", "refuted": "expected refuted", "report": "reported", "holds": "claim"}
+    for v, expect in verdicts:
+        v.role = roles[expect]
+        labelled.append(v)
+    return write_report(out, gs.settings.profile, labelled, results, info, pictures, _gallery(gs, out))
+
+
+def _gallery(gs: GenprobeSession, out: Path) -> dict | None:
+    """The committed gallery verdicts of this profile (if any) and their strip, written into ``out``."""
+    from ..profiles import EVIDENCE_DIR
+    from ..report import save_gallery_strip
+
+    path = EVIDENCE_DIR / f"gallery-{gs.settings.profile}.json"
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text())
+    save_gallery_strip([r["picture"] for r in data["rows"]], out / "gallery.png")
+    return data | {"strip": "gallery.png"}
+
+
+def _terminal_summary(gs: GenprobeSession, tr) -> None:
+    tr.section(f"genprobe claims ({gs.settings.profile} profile, seeds from {','.join(map(str, gs.seeds))})")
+    tr.write_line(
+        "rule: a sign test per check on the seeds' values; "
+        f"at most {gs.profile.alpha:.0%} error per check over all looks "
+        "(README, 'How verdicts are decided')"
+    )
+    header = ("claim", "subject", "N", "metric", "seeds meeting the bound: verdict", "measured", "outcome")
+    rows = []
+    for v, expect in _verdicts(gs):
+        for c in v.checks:
+            rows.append(
+                (v.claim, v.subject, str(v.n), c.metric, c.decision, c.measured, _role(expect, c.status, v.status))
+            )
+    widths = [min(max(len(r[i]) for r in rows + [header]), 48) for i in range(len(header))]
+
+    def fmt(r):
+        return "  ".join(str(x)[:w].ljust(w) for x, w in zip(r, widths))
+
+    tr.write_line(fmt(header), bold=True)
+    for r in rows:
+        bad = any(ch.isupper() for ch in r[-1].split(":")[0].split(" (")[0])  # upper case: a failing test
+        tr.write_line(fmt(r), red=bad)
+    if gs.report_path is not None:
+        tr.write_line(f"genprobe report: {gs.report_path}")
