@@ -33,9 +33,9 @@ section is stale, and when a control is not refuted on every set.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
-import importlib
-import itertools
+import io
 import json
 import re
 import sys
@@ -53,6 +53,7 @@ sys.path.insert(0, str(ROOT))  # the checkout: genprobe, benchmarks.*
 
 from genprobe.cli import export_record  # noqa: E402
 from genprobe.jsonio import from_json_safe  # noqa: E402
+from genprobe.probe import ProfileRuns  # noqa: E402
 from genprobe.profiles import EVIDENCE_DIR, get_profile  # noqa: E402
 from genprobe.runs import RunResult, RunSpec  # noqa: E402
 from genprobe.sampling import sample_training_set  # noqa: E402
@@ -108,14 +109,18 @@ class Outcome:
     full: Verdict | None = None  # every check on all the set's seeds (for how often each bound is met)
 
 
-class StandIn:
-    """The ``genprobe`` fixture over exported runs, with the plugin's own sequential check."""
+class StandIn(ProfileRuns):
+    """The ``genprobe`` fixture over exported runs (the plugin's :class:`~genprobe.probe.ProfileRuns`),
+    with the plugin's own sequential check."""
 
     def __init__(self, runs: dict[RunSpec, RunResult], profile, seeds, first: int):
-        self._runs, self.profile, self.seeds = runs, profile, tuple(seeds)
+        self._runs, self.profile, self._seeds = runs, profile, tuple(seeds)
         self._all, self._first = tuple(seeds), first
-        self.thresholds = profile.thresholds
         self.outcomes: list[Outcome] = []
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        return self._seeds
 
     def on(self, seeds):
         probe = StandIn(self._runs, self.profile, seeds, self._first)
@@ -124,21 +129,6 @@ class StandIn:
 
     def runs(self, specs):
         return [self._runs[s] for s in specs]
-
-    def net(self, n, protocol="standard", **kw):
-        return self.runs([self.profile.net(n, s, protocol, **kw) for s in self.seeds])
-
-    def shuffled(self, n, protocol="standard"):
-        return self.runs([self.profile.shuffled(n, s, protocol) for s in self.seeds])
-
-    def fourier(self, n, scale=None):
-        return self.runs([self.profile.fourier(n, s, scale) for s in self.seeds])
-
-    def baseline(self, model, n, k=1):
-        return self.runs([self.profile.baseline(model, n, s, k) for s in self.seeds])
-
-    def completion(self, model, n):
-        return self.runs([self.profile.completion(model, n, s) for s in self.seeds])
 
     def check(self, verdict, expect=None):
         start = self._all[: self._first]
@@ -158,24 +148,30 @@ def _plan(start: tuple[int, ...], available: tuple[int, ...], profile) -> list[t
     return plan
 
 
-def cases(module) -> list[tuple[str, Callable, dict[str, Any]]]:
-    """(pytest's test id, function, kwargs) for every parametrised case of a test module."""
-    out = []
-    for name in dir(module):
-        fn = getattr(module, name)
-        if not name.startswith("test_") or not callable(fn):
-            continue
-        # pytest applies the decorator nearest the function first; its id joins the values in that order
-        axes = [m for m in getattr(fn, "pytestmark", []) if m.name == "parametrize"]
-        grids = []
-        for m in axes:
-            names = [a.strip() for a in m.args[0].split(",")]
-            grids.append([dict(zip(names, v if len(names) > 1 else (v,))) for v in m.args[1]])
-        for combo in itertools.product(*grids) if grids else [()]:
-            kwargs = {k: v for d in combo for k, v in d.items()}
-            label = name + "[" + "-".join(str(v) for v in kwargs.values()) + "]" if kwargs else name
-            out.append((label, fn, kwargs))
-    return out
+class _Collector:
+    """Records what pytest collects: (test id, function, parameters) per item."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, Callable, dict[str, Any]]] = []
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        for item in session.items:
+            callspec = getattr(item, "callspec", None)
+            self.items.append((item.name, item.obj, dict(callspec.params) if callspec else {}))  # type: ignore[attr-defined]
+
+
+def cases(modules: tuple[str, ...] = MODULES) -> list[tuple[str, Callable, dict[str, Any]]]:
+    """(pytest's test id, function, parameters) of every test case of the suite, as pytest collects them."""
+    collector = _Collector()
+    paths = [str(ROOT / (m.replace(".", "/") + ".py")) for m in modules]
+    args = ["--collect-only", "-qq", "-p", "no:cacheprovider", "-o", "addopts=", "--rootdir", str(ROOT), *paths]
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        code = pytest.main(args, plugins=[collector])
+    if code != 0:
+        raise RuntimeError(f"collecting {', '.join(modules)} failed (pytest exit {code}):\n{out.getvalue()}")
+    # by module, then by test function name (the committed files' order), then pytest's own order
+    order = {m: i for i, m in enumerate(modules)}
+    return sorted(collector.items, key=lambda c: (order[c[1].__module__], c[1].__name__))
 
 
 @dataclass
@@ -202,22 +198,20 @@ def judge(sets: dict[str, dict[RunSpec, RunResult]], profile_name: str = "smoke"
     rows = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for mod_name in MODULES:
-            module = importlib.import_module(mod_name)
-            for label, fn, kwargs in cases(module):
-                row = Row(label)
-                for name, runs in sets.items():
-                    seeds = tuple(sorted({s.seed for s in runs}))
-                    probe = StandIn(runs, profile, seeds, first=len(profile.seeds))
-                    params = fn.__code__.co_varnames[: fn.__code__.co_argcount]
-                    args = {"genprobe": probe, "limits": lambda c: dict(profile.thresholds[c])}
-                    try:
-                        fn(**{k: v for k, v in args.items() if k in params}, **kwargs)
-                    except pytest.skip.Exception as exc:
-                        row.skipped = str(exc)
-                        break
-                    row.outcomes[name] = probe.outcomes
-                rows.append(row)
+        for label, fn, kwargs in cases():
+            row = Row(label)
+            for name, runs in sets.items():
+                seeds = tuple(sorted({s.seed for s in runs}))
+                probe = StandIn(runs, profile, seeds, first=len(profile.seeds))
+                params = fn.__code__.co_varnames[: fn.__code__.co_argcount]
+                args = {"genprobe": probe, "limits": lambda c: dict(profile.thresholds[c])}
+                try:
+                    fn(**{k: v for k, v in args.items() if k in params}, **kwargs)
+                except pytest.skip.Exception as exc:
+                    row.skipped = str(exc)
+                    break
+                row.outcomes[name] = probe.outcomes
+            rows.append(row)
     return rows
 
 

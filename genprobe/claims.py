@@ -79,6 +79,7 @@ def _verdict(
         checks=checks,
         notes=_diverged_notes(*runs),
         runs=_keys(*runs),
+        protocol=subject[0].spec.protocol if subject[0].spec.trained else None,
     )
 
 

@@ -5,6 +5,7 @@ Kept free of pytest and torch so claims, reports and the CLI share it.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -12,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .jsonio import from_json_safe, to_json_safe
 from .stats import HOLDS, INCONCLUSIVE, REFUTED, SignTest, look_alpha, sign_test
 
 __all__ = ["Check", "Verdict", "decide_over_seeds", "HOLDS", "REFUTED", "INCONCLUSIVE"]
@@ -109,6 +111,10 @@ class Verdict:
         runs: cache keys of the runs behind the numbers.
         role: ``claim`` (must hold), ``expected refuted``, ``reported`` (not
             gating at this scale) or ``control`` (must fail the claim).
+        protocol: the training protocol of the subject's runs (``standard``
+            or ``blog``; None for an untrained subject such as 1-NN).
+        expect: what the test that decided it expected (``holds``,
+            ``refuted``, ``fails`` or ``report``; None before a check).
     """
 
     claim: str
@@ -122,6 +128,8 @@ class Verdict:
     role: str = "claim"
     look: int = 1  # which of the planned looks decided (1 = the first seeds)
     looks: int = 1  # looks planned (the sign test runs at level alpha / looks at each)
+    protocol: str | None = None
+    expect: str | None = None
 
     def at_level(self, alpha: float, look: int = 1, looks: int = 1) -> Verdict:
         """This verdict with every check judged at level ``alpha`` (one look's level)."""
@@ -192,7 +200,29 @@ class Verdict:
             role=d.get("role", "claim"),
             look=int(d.get("look", 1)),
             looks=int(d.get("looks", 1)),
+            protocol=d.get("protocol"),
+            expect=d.get("expect"),
         )
+
+    def to_json(self) -> str:
+        """The verdict as JSON text (NaN as null, infinities as strings; :func:`genprobe.jsonio.to_json_safe`)."""
+        return json.dumps(to_json_safe(self.to_dict()))
+
+    @classmethod
+    def from_json(cls, text: str | dict[str, Any]) -> Verdict:
+        """The verdict back from :meth:`to_json` (text, or the parsed dict), every per-seed value restored.
+
+        >>> v = Verdict("c", "s", "mlp/standard", 312, [0, 1], [Check("m", [0.5, math.nan], ">=", 0.2)])
+        >>> w = Verdict.from_json(v.to_json())
+        >>> w.checks[0].values, w.status == v.status
+        ([0.5, nan], True)
+        """
+        d = json.loads(text) if isinstance(text, str) else dict(text)
+        d["checks"] = [
+            dict(c, values=[from_json_safe(v) for v in c["values"]], threshold=from_json_safe(c["threshold"]))
+            for c in d["checks"]
+        ]
+        return cls.from_dict(d)
 
 
 def _seed_text(seeds: list[int]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -12,20 +12,20 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..profiles import Profile
     from ..runs import RunResult, RunSpec
     from ..verdicts import Verdict
+from ..probe import ProfileRuns
 from .session import GenprobeSession, _session
 from .settings import EXPECTATIONS, VERDICT_PROPERTY
 
 __all__ = ["Probe", "genprobe"]
 
 
-class Probe:
+class Probe(ProfileRuns):
     """What a claim test gets from the ``genprobe`` fixture.
 
-    ``probe.net(312)`` is the post's net at N = 312 over the probe's seeds,
-    at the profile's scale (cached, trained once per session at most);
-    ``probe.baseline("knn", 312)``, ``probe.shuffled(312)`` and
-    ``probe.fourier(312)`` are the controls on the same points; ``probe.runs``
-    takes any specs. ``probe.check(build)`` decides a claim: ``build`` maps a
+    The runs of the session's profile over the probe's seeds
+    (:class:`~genprobe.probe.ProfileRuns`: ``probe.net(312)``,
+    ``probe.baseline("knn", 312)``, ...), cached, each trained once per
+    session at most. ``probe.check(build)`` decides a claim: ``build`` maps a
     probe to a :class:`~genprobe.verdicts.Verdict`, and is called on the
     session's first seeds and, while the verdict is inconclusive, on more
     seeds (:meth:`Profile.plan`); the verdict is asserted against its
@@ -39,7 +39,7 @@ class Probe:
         self._seeds = seeds
 
     @property
-    def profile(self) -> Profile:
+    def profile(self) -> Profile:  # type: ignore[override]
         return self._session.profile
 
     @property
@@ -50,28 +50,8 @@ class Probe:
         """The same probe over other seeds."""
         return Probe(self._session, self._node, tuple(seeds))
 
-    @property
-    def thresholds(self):
-        return self.profile.thresholds
-
     def runs(self, specs: list[RunSpec]) -> list[RunResult]:
         return self._session.results(list(specs))
-
-    def net(self, n: int, protocol: str = "standard", **overrides: Any) -> list[RunResult]:
-        return self.runs([self.profile.net(n, s, protocol, **overrides) for s in self.seeds])
-
-    def shuffled(self, n: int, protocol: str = "standard") -> list[RunResult]:
-        return self.runs([self.profile.shuffled(n, s, protocol) for s in self.seeds])
-
-    def fourier(self, n: int, scale: float | None = None) -> list[RunResult]:
-        return self.runs([self.profile.fourier(n, s, scale) for s in self.seeds])
-
-    def baseline(self, model: str, n: int, k: int = 1) -> list[RunResult]:
-        return self.runs([self.profile.baseline(model, n, s, k) for s in self.seeds])
-
-    def completion(self, model: str, n: int) -> list[RunResult]:
-        """Ring completion: ``net``, ``knn``, ``dot``, ``fourier`` or ``shuffled``, points outside the wedge."""
-        return self.runs([self.profile.completion(model, n, s) for s in self.seeds])
 
     def expect(self, test_id: str | None = None) -> str:
         """The profile's expectation for a test (default: this one), from the committed evidence."""
@@ -110,11 +90,17 @@ class Probe:
         if expect == "report":
             plan = plan[: self.profile.report_looks]  # gates nothing: no extra seeds to train
         v = decide_over_seeds(verdict, self, plan, self.profile.alpha, looks=looks)
+        v.expect = expect
+        marked = [m.args[0] for m in self._node.iter_markers("claim") if m.args]
+        if len(marked) > 1:
+            pytest.fail(f"one claim marker per test, got {', '.join(map(repr, marked))}", pytrace=False)
+        if marked and v.claim != marked[0]:  # the marker names the claim (--genprobe-claim selects by it)
+            v.notes.append(f"built as {v.claim!r}")
+            v.claim = marked[0]
         if why:
             v.notes.append(f"{self.profile.name} profile expects '{expect}': {why}")
-        d = v.to_dict()
         self._node.user_properties.append(
-            (VERDICT_PROPERTY, json.dumps({"verdict": to_json_safe(d), "expect": expect}))
+            (VERDICT_PROPERTY, json.dumps({"verdict": to_json_safe(v.to_dict()), "expect": expect}))
         )
         self._node.user_properties.append((f"genprobe:{v.claim}:N={v.n}:seeds", str(len(v.seeds))))
         for c in v.checks:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from .html import register as register_html_extras
 from .session import _SESSION, GenprobeSession, _session
 from .settings import _OPTIONS
 
@@ -35,6 +36,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="NAME",
         help="run only the claim(s) with this name (repeatable; default: all)",
     )
+    group.addoption(
+        "--genprobe-compare-fail",
+        dest="genprobe_compare_fail",
+        action="append",
+        default=[],
+        metavar="METRIC:DELTA",
+        help="fail the session when METRIC got worse than in --genprobe-compare by more than DELTA on most "
+        "seeds, by the sign test (repeatable)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -45,6 +55,7 @@ def pytest_configure(config: pytest.Config) -> None:
     gs = GenprobeSession(config)  # settings are read when first needed (GenprobeSession.settings)
     config.stash[_SESSION] = gs
     config.pluginmanager.register(gs, "genprobe-session")
+    register_html_extras(config)  # pictures and checks on the rows of pytest-html's report (--html)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

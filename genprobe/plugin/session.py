@@ -13,7 +13,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..profiles import Profile
     from ..runs import Cache, RunResult, RunSpec
 from .settings import VERDICT_PROPERTY, Settings, _settings
-from .summary import _terminal_summary, _write_report
+from .summary import _save_and_compare, _terminal_summary, _write_report
 
 __all__ = ["GenprobeSession"]
 
@@ -30,6 +30,7 @@ class GenprobeSession:
         self._cache: Cache | None = None
         self._results: dict[RunSpec, RunResult] = {}
         self._profile_trained = False
+        self.compare_lines: list[str] = []  # --genprobe-save / --genprobe-compare, for the terminal
 
     @property
     def settings(self) -> Settings:
@@ -108,7 +109,18 @@ class GenprobeSession:
                 self.rows.append((report.nodeid, payload["verdict"], payload["expect"]))
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if hasattr(self.config, "workerinput") or not self.rows or not self.settings.write_report:
+        if hasattr(self.config, "workerinput") or not self.rows:
+            return
+        if self.settings.save is not None or self.settings.compare is not None:
+            from ..errors import GenprobeError
+
+            try:
+                self.compare_lines, regressed = _save_and_compare(self)
+            except GenprobeError as exc:  # say it in one line; a gate that cannot judge fails
+                self.compare_lines, regressed = [f"genprobe: {exc}"], bool(self.settings.compare_fail)
+            if regressed and session.exitstatus == pytest.ExitCode.OK:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        if not self.settings.write_report:
             return
         try:
             self.report_path = _write_report(self)

@@ -27,6 +27,12 @@ _OPTIONS = {
         "GENPROBE_SCHEDULER",
         'train on this Dask scheduler, e.g. tcp://host:8786 (pip install "genprobe[dask]")',
     ),
+    "save": (
+        "GENPROBE_SAVE",
+        "save every verdict's per-seed values as .genprobe/NNNN_NAME.json (pytest-benchmark style)",
+    ),
+    "compare": ("GENPROBE_COMPARE", "compare this session with a saved one: NAME (its latest save), NNNN or a path"),
+    "storage": ("GENPROBE_STORAGE", "folder of saved sessions (default: .genprobe under the rootdir)"),
 }
 
 
@@ -40,6 +46,10 @@ class Settings:
     write_report: bool
     claims: tuple[str, ...]
     scheduler: str | None = None
+    save: str | None = None  # --genprobe-save NAME
+    compare: str | None = None  # --genprobe-compare REF
+    compare_fail: tuple = ()  # --genprobe-compare-fail METRIC:DELTA, as compare.FailRule
+    storage: Path | None = None
 
 
 def _option(config: pytest.Config, name: str) -> str | None:
@@ -66,7 +76,7 @@ def _settings(config: pytest.Config) -> Settings:
             resolve_device(device)
         except GenprobeError as exc:
             raise pytest.UsageError(f"genprobe: {exc}") from None
-    from ..ckernel import mode as ckernel_mode
+    from ..native import mode as ckernel_mode
     from ..errors import GenprobeError
 
     try:
@@ -82,6 +92,21 @@ def _settings(config: pytest.Config) -> Settings:
         raise pytest.UsageError(f"genprobe: {exc}") from None
     cache = _option(config, "cache")
     report = _option(config, "report")
+    from .. import compare
+
+    save, against = _option(config, "save"), _option(config, "compare")
+    fail_texts = tuple(config.getoption("genprobe_compare_fail") or ())
+    try:
+        if save is not None:
+            compare.check_name(save)
+        rules = tuple(compare.parse_fail_rule(t) for t in fail_texts)
+    except GenprobeError as exc:
+        raise pytest.UsageError(f"genprobe: {exc}") from None
+    if rules and against is None:
+        raise pytest.UsageError(
+            "genprobe: --genprobe-compare-fail needs --genprobe-compare NAME (what to compare with)"
+        )
+    storage = _option(config, "storage")
     return Settings(
         profile=profile,
         device=device,
@@ -91,4 +116,8 @@ def _settings(config: pytest.Config) -> Settings:
         write_report=not config.getoption("genprobe_no_report"),
         claims=tuple(config.getoption("genprobe_claim") or ()),
         scheduler=_option(config, "scheduler"),
+        save=save,
+        compare=against,
+        compare_fail=rules,
+        storage=Path(storage) if storage else Path(config.rootpath) / compare.DEFAULT_ROOT,
     )

@@ -12,18 +12,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def _verdicts(gs: GenprobeSession) -> list[tuple[Verdict, str]]:
-    from ..jsonio import from_json_safe
     from ..verdicts import Verdict
 
-    out = []
-    for _, d, expect in gs.rows:
-        d = dict(d)
-        d["checks"] = [
-            dict(c, values=[from_json_safe(v) for v in c["values"]], threshold=from_json_safe(c["threshold"]))
-            for c in d["checks"]
-        ]
-        out.append((Verdict.from_dict(d), expect))
-    return out
+    return [(Verdict.from_json(d), expect) for _, d, expect in gs.rows]
 
 
 def _role(expect: str, check_status: str, verdict_status: str) -> str:
@@ -112,3 +103,39 @@ def _terminal_summary(gs: GenprobeSession, tr) -> None:
         tr.write_line(fmt(r), red=bad)
     if gs.report_path is not None:
         tr.write_line(f"genprobe report: {gs.report_path}")
+    if gs.compare_lines:
+        tr.section("genprobe compare" + (f" with {gs.settings.compare}" if gs.settings.compare else ""))
+        for line in gs.compare_lines:
+            tr.write_line(line, red=line.startswith(("REGRESSION", "genprobe: cannot")))
+
+
+def _save_and_compare(gs: GenprobeSession) -> tuple[list[str], bool]:
+    """``--genprobe-save`` and ``--genprobe-compare``: lines for the terminal, and whether a fail rule fired.
+
+    The saved file holds every verdict's per-seed values, the specs of the
+    runs behind them, and the versions and commit (:func:`genprobe.compare.save`).
+    A comparison that cannot be made (no such save) fails the session when a
+    fail rule asks for one: a gate that cannot look must not pass.
+    """
+    from .. import compare
+
+    s = gs.settings
+    lines: list[str] = []
+    if s.save is not None:
+        keys = {k for _, d, _ in gs.rows for k in d.get("runs", [])}
+        specs = {r.spec.key: r.spec.to_dict() for r in gs._results.values() if r.spec.key in keys}
+        meta = {"profile": s.profile, "device": gs.device_used or s.device, "seeds": list(gs.seeds), "specs": specs}
+        path = compare.save(gs.rows, s.save, s.storage or compare.DEFAULT_ROOT, meta=meta)
+        lines.append(f"genprobe: saved {len(gs.rows)} verdicts to {path}")
+    if s.compare is None:
+        return lines, False
+    try:
+        base = compare.load(s.compare, s.storage or compare.DEFAULT_ROOT)
+    except Exception as exc:  # GenprobeError: no such save
+        lines.append(f"genprobe: cannot compare: {exc}")
+        return lines, bool(s.compare_fail)
+    comparison = compare.compare(base, gs.rows)
+    lines += compare.format_comparison(comparison, s.compare_fail, strict=False).splitlines()
+    found = compare.regressions(comparison, s.compare_fail, strict=False)
+    lines += [f"REGRESSION {j.explanation}" for j in found]
+    return lines, bool(found)
