@@ -8,8 +8,8 @@ and control test is run on each set through the same sequential sign test
 as ``pytest benchmarks``. These tests fail when:
 
 - ``genprobe/evidence/smoke.json`` (the expectations the suite gates on) or
-  the README's evidence section is not what the evidence gives (stale, or
-  edited by hand);
+  the README's evidence and margins sections are not what the evidence
+  gives (stale, or edited by hand);
 - a control is not refuted on every set;
 - the seed sets overlap, or the suite's default seeds (or the seeds it adds
   while undecided) are among them.
@@ -56,6 +56,16 @@ def test_readme_section_is_current(evidence):
     readme = (te.ROOT / "README.md").read_text()
     assert te.readme_section(data) in readme, (
         "README evidence section is stale: run `python benchmarks/threshold_evidence.py --write`"
+    )
+
+
+def test_readme_margins_are_current(evidence):
+    """The numbers behind every bound (and the gallery's against the on-shape bounds) are written once."""
+    te, _, data, _ = evidence
+    readme = (te.ROOT / "README.md").read_text()
+    gallery = json.loads((EVIDENCE_DIR / "gallery-smoke.json").read_text())
+    assert te.margins_section(data, gallery) in readme, (
+        "README margins section is stale: run `python benchmarks/threshold_evidence.py --write`"
     )
 
 
