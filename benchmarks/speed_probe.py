@@ -12,7 +12,7 @@ Prints net-steps/s and GFLOP/s (one net-step = 6 * params * batch FLOP) for
             the nets stepped one after another;
 * autograd  the batched trainer's step: ``BatchedMLP`` + autograd + fused Adam;
 * fast      the same step with :class:`genprobe.fastmlp.FastMLPStep`: the
-            fused C kernel (``genprobe/_kernel.c``, the CPU default), and its
+            fused C kernel (``genprobe/native/kernel.c``, the CPU default), and its
             fallback on torch ops (``fast torch-ops``);
   (``grads only`` rows: loss and gradients on a fixed batch, without the data
   gather and the Adam step, i.e. the work the ceiling measures);

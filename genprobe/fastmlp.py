@@ -5,8 +5,9 @@ parameter gradients as ``model(xb)`` + ``loss.sum().backward()``, without
 autograd, so the caller's optimizer (fused Adam in :mod:`genprobe.train`)
 runs unchanged on the filled ``p.grad``. It has two implementations:
 
-* ``backend="c"``: the fused C kernel (``_kernel.c``, built on first use by
-  :mod:`genprobe.ckernel`), float32 on the CPU; the default where it builds.
+* ``backend="c"``: the fused C kernel (``native/kernel.c``, built on first
+  use by :mod:`genprobe.native.build`), float32 on the CPU; the default where
+  it builds.
   A tile of rows goes through every layer while it stays in the core's
   cache, with bias, activation and its derivative fused into the matmul
   loops; each network is computed alone on one thread. 1.4-1.6x the torch ops
@@ -46,11 +47,15 @@ import ctypes
 import math
 import os
 import threading
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 
 from .model import BatchedMLP
+
+if TYPE_CHECKING:
+    from .native.build import Kernel
 
 __all__ = ["FastMLPStep", "supports", "torch_threads", "CHUNK_BYTES", "BACKENDS"]
 
@@ -342,7 +347,7 @@ class FastMLPStep:
         return torch.cat(losses) if len(losses) > 1 else losses[0]
 
 
-def _kernel_for(step: FastMLPStep, backend: str):
+def _kernel_for(step: FastMLPStep, backend: str) -> Kernel | None:
     """The C kernel ``step`` runs on (float32, CPU, and it builds), or None for torch ops."""
     if backend == "torch":
         return None
@@ -351,11 +356,11 @@ def _kernel_for(step: FastMLPStep, backend: str):
         raise ValueError(f"backend='c' needs float32 networks on the CPU, got {step.dtype} on {step.device}")
     if not fits:
         return None
-    from . import ckernel
+    from .native import build
 
-    kernel = ckernel.load()
+    kernel = build.load()
     if kernel is None and backend == "c":
-        raise ValueError(f"backend='c': the C kernel is unavailable ({ckernel.unavailable_reason()})")
+        raise ValueError(f"backend='c': the C kernel is unavailable ({build.unavailable_reason()})")
     return kernel
 
 
@@ -388,7 +393,7 @@ def _pool():
 
 
 class _CStep:
-    """:meth:`FastMLPStep.loss_and_grads` on the fused C kernel (``_kernel.c``).
+    """:meth:`FastMLPStep.loss_and_grads` on the fused C kernel (``native/kernel.c``).
 
     The networks are split into contiguous ranges, one per intra-op thread
     (``torch.get_num_threads()`` when the step is built); each range runs on
@@ -402,15 +407,17 @@ class _CStep:
     16-network step of the post's shape on 2 cores).
     """
 
-    def __init__(self, step: FastMLPStep, kernel, tile: int):
+    def __init__(self, step: FastMLPStep, kernel: Kernel, tile: int):
         self.step, self.tile = step, tile
         self.threads = torch.get_num_threads()  # read once: callers may run torch on 1 thread meanwhile
         self.kernel = kernel
         self.dims = (ctypes.c_int * len(step.dims))(*step.dims)
-        self.ws_floats = self.kernel.workspace_floats(self.dims, tile)
+        self.L = len(step.dims) - 1
+        self.ws_floats = kernel.workspace_floats(L=self.L, dims=self.dims, tile=tile)
+        if self.ws_floats < 0:
+            raise ValueError(f"the C kernel does not take layers {step.dims} with tile {tile}")
         self.workspaces: list[torch.Tensor] = []
         self.loss = torch.empty(step.n_nets, dtype=torch.float32)
-        self.L = len(step.dims) - 1
         self._key: tuple | None = None
         self._args: tuple[ctypes.Array, ...] = ()
         # one call at a time: the workspaces and the loss buffer are shared by its threads
@@ -462,7 +469,7 @@ class _CStep:
         out = torch.empty(B, M, dtype=torch.float32)
         if M == 0:
             return out
-        ws, bs = self._pointer_args()[:2]
+        W, b = self._pointer_args()[:2]
         threads = max(1, min(self.threads, M))
         spaces = self._workspaces(threads)
         rows = [M * t // threads for t in range(threads + 1)]  # rows are independent: split them, not nets
@@ -470,21 +477,21 @@ class _CStep:
 
         def run(t: int) -> int:
             return kernel.forward(
-                self.L,
-                self.dims,
-                0,
-                B,
-                rows[t],
-                rows[t + 1],
-                M,
-                ws,
-                bs,
-                feats.data_ptr(),
-                net_stride,
-                slope,
-                out.data_ptr(),
-                spaces[t].data_ptr(),
-                self.tile,
+                L=self.L,
+                dims=self.dims,
+                lo=0,
+                hi=B,
+                r_lo=rows[t],
+                r_hi=rows[t + 1],
+                m=M,
+                W=W,
+                b=b,
+                x=feats.data_ptr(),
+                x_net_stride=net_stride,
+                negative_slope=slope,
+                out=out.data_ptr(),
+                ws=spaces[t].data_ptr(),
+                tile=self.tile,
             )
 
         if any(self._run(run, threads)):
@@ -514,7 +521,7 @@ class _CStep:
         if count is not None and tuple(count.shape) != (B,):
             raise ValueError(f"expected count of shape ({B},), got {tuple(count.shape)}")
         cnt = None if count is None else count.to(torch.float32).contiguous()
-        args = self._pointer_args()
+        W, b, gW, gb = self._pointer_args()
         threads = max(1, min(self.threads, B))
         spaces = self._workspaces(threads)
         bounds = [B * t // threads for t in range(threads + 1)]
@@ -523,19 +530,22 @@ class _CStep:
 
         def run(t: int) -> int:
             return kernel.loss_and_grads(
-                self.L,
-                self.dims,
-                bounds[t],
-                bounds[t + 1],
-                m,
-                *args,
-                x.data_ptr(),
-                y.data_ptr(),
-                cptr,
-                slope,
-                self.loss.data_ptr(),
-                spaces[t].data_ptr(),
-                self.tile,
+                L=self.L,
+                dims=self.dims,
+                lo=bounds[t],
+                hi=bounds[t + 1],
+                m=m,
+                W=W,
+                b=b,
+                gW=gW,
+                gb=gb,
+                x=x.data_ptr(),
+                y=y.data_ptr(),
+                count=cptr,
+                negative_slope=slope,
+                loss=self.loss.data_ptr(),
+                ws=spaces[t].data_ptr(),
+                tile=self.tile,
             )
 
         status = self._run(run, threads)

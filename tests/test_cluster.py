@@ -20,8 +20,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from genprobe import ckernel
 from genprobe.errors import GenprobeError
+from genprobe.native import build
 from genprobe.runs import Cache, RunSpec
 from genprobe.sweep import run_sweep
 
@@ -38,8 +38,8 @@ def tiny(**changes) -> RunSpec:
 
 @pytest.fixture(scope="module")
 def client():
-    if ckernel.load() is None:
-        pytest.skip(f"C kernel unavailable: {ckernel.unavailable_reason()}")
+    if build.load() is None:
+        pytest.skip(f"C kernel unavailable: {build.unavailable_reason()}")
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
     c = distributed.Client(cluster)
     yield c

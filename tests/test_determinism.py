@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import torch
 
-from genprobe import ckernel
+from genprobe.native import build
 from genprobe.runs import RunResult, RunSpec
 from genprobe.train import train_group
 
@@ -27,8 +27,8 @@ SPEC = RunSpec(
 
 
 def _kernel_or_skip():
-    if ckernel.load() is None:
-        pytest.skip(f"C kernel unavailable: {ckernel.unavailable_reason()}")
+    if build.load() is None:
+        pytest.skip(f"C kernel unavailable: {build.unavailable_reason()}")
 
 
 def train(specs, threads=1, step="auto") -> list[RunResult]:
@@ -114,13 +114,13 @@ def test_kernel_numbers_do_not_depend_on_the_march_it_was_built_for(alone, tmp_p
     try:
         for march in ("x86-64-v3", "x86-64"):
             monkeypatch.setenv("GENPROBE_CKERNEL_MARCH", march)
-            ckernel._load_cached.cache_clear()
-            kernel = ckernel.load()
+            build._load_cached.cache_clear()
+            kernel = build.load()
             assert kernel is not None and march in os.environ["GENPROBE_CKERNEL_MARCH"]
             spec = SPEC if march == "x86-64-v3" else SPEC.replace(epochs=2)  # the FMA-less build is ~50x slower
             results[march] = (spec, train([spec])[0])
     finally:
-        ckernel._load_cached.cache_clear()
+        build._load_cached.cache_clear()
     assert_bitwise(results["x86-64-v3"][1], alone)
     monkeypatch.delenv("GENPROBE_CKERNEL_MARCH")
     spec, r = results["x86-64"]

@@ -8,10 +8,10 @@ import shutil
 import pytest
 import torch
 
-from genprobe import ckernel
 from genprobe.errors import GenprobeError
 from genprobe.fastmlp import FastMLPStep, supports
 from genprobe.model import BatchedMLP
+from genprobe.native import build
 
 
 def _data(B: int, m: int, seed: int = 0, in_dim: int = 2):
@@ -41,9 +41,9 @@ def _fast(model: BatchedMLP, xb, yb, count=None, **kw):
 
 
 def _kernel_or_skip():
-    kernel = ckernel.load()
+    kernel = build.load()
     if kernel is None:
-        pytest.skip(f"C kernel unavailable: {ckernel.unavailable_reason()}")
+        pytest.skip(f"C kernel unavailable: {build.unavailable_reason()}")
     return kernel
 
 
@@ -218,7 +218,7 @@ def test_backend_choice():
         FastMLPStep(BatchedMLP([0], **SMALL), backend="gpu")
     with pytest.raises(ValueError, match="tile must be a positive multiple of 8, got 12"):
         FastMLPStep(BatchedMLP([0], **SMALL), tile=12)
-    if ckernel.load() is not None:
+    if build.load() is not None:
         assert FastMLPStep(BatchedMLP([0], **SMALL)).backend == "c"
 
 
@@ -226,21 +226,21 @@ def test_backend_choice():
 def fresh_kernel(monkeypatch, tmp_path):
     """An empty kernel cache, and no memory of earlier loads."""
     monkeypatch.setenv("GENPROBE_KERNEL_CACHE", str(tmp_path / "kernels"))
-    ckernel._load_cached.cache_clear()
+    build._load_cached.cache_clear()
     yield tmp_path / "kernels"
-    ckernel._load_cached.cache_clear()
+    build._load_cached.cache_clear()
 
 
 def test_kernel_builds_into_its_cache_and_is_reused(fresh_kernel, monkeypatch):
     if shutil.which("cc") is None and "CC" not in os.environ:
         pytest.skip("no C compiler")
-    kernel = ckernel.load()
+    kernel = build.load()
     assert kernel is not None and kernel.path.parent == fresh_kernel
     built = sorted(fresh_kernel.iterdir())
     assert [p.suffix for p in built] == [".so"]  # no temporary files left behind
-    ckernel._load_cached.cache_clear()
+    build._load_cached.cache_clear()
     mtime = built[0].stat().st_mtime_ns
-    assert ckernel.load().path == built[0] and built[0].stat().st_mtime_ns == mtime  # loaded, not rebuilt
+    assert build.load().path == built[0] and built[0].stat().st_mtime_ns == mtime  # loaded, not rebuilt
 
 
 def test_without_a_compiler_training_falls_back_to_torch_ops(fresh_kernel, monkeypatch):
@@ -249,21 +249,21 @@ def test_without_a_compiler_training_falls_back_to_torch_ops(fresh_kernel, monke
     with pytest.warns(RuntimeWarning, match="C kernel unavailable.*no-such-cc"):
         step = FastMLPStep(BatchedMLP([0], **SMALL))
     assert step.backend == "torch"
-    assert "no-such-cc" in ckernel.unavailable_reason()
+    assert "no-such-cc" in build.unavailable_reason()
     with pytest.raises(ValueError, match="unavailable"):
         FastMLPStep(BatchedMLP([0], **SMALL), backend="c")
     monkeypatch.setenv("GENPROBE_CKERNEL", "require")
     with pytest.raises(GenprobeError, match="GENPROBE_CKERNEL=require.*no-such-cc"):
-        ckernel.load()
+        build.load()
 
 
 def test_kernel_modes(fresh_kernel, monkeypatch):
     monkeypatch.setenv("GENPROBE_CKERNEL", "off")
-    assert ckernel.load() is None and FastMLPStep(BatchedMLP([0], **SMALL)).backend == "torch"
+    assert build.load() is None and FastMLPStep(BatchedMLP([0], **SMALL)).backend == "torch"
     assert not fresh_kernel.exists()  # nothing built
     monkeypatch.setenv("GENPROBE_CKERNEL", "fast")
     with pytest.raises(GenprobeError, match="GENPROBE_CKERNEL='fast' is not one of auto, off, require"):
-        ckernel.load()
+        build.load()
 
 
 def test_supports():
@@ -346,11 +346,11 @@ def test_damaged_cached_build_is_rebuilt_and_others_can_load_it(fresh_kernel):
     """A truncated build left by a crashed process is replaced, not loaded (nor kept as a reason to fall back)."""
     if shutil.which("cc") is None and "CC" not in os.environ:
         pytest.skip("no C compiler")
-    path = ckernel.build_path()
+    path = build.build_path()
     path.parent.mkdir(parents=True)
     path.write_bytes(b"not a shared library")
-    kernel = ckernel.load()
-    assert kernel is not None and kernel.path == path and ckernel.unavailable_reason() is None
+    kernel = build.load()
+    assert kernel is not None and kernel.path == path and build.unavailable_reason() is None
     umask = os.umask(0)
     os.umask(umask)
     assert path.stat().st_mode & 0o777 == 0o755 & ~umask  # others sharing the cache can load it
@@ -362,5 +362,5 @@ def test_an_explicit_march_that_does_not_build_is_not_silently_replaced(fresh_ke
     monkeypatch.setenv("GENPROBE_CKERNEL_MARCH", "no-such-cpu")
     monkeypatch.setenv("GENPROBE_CKERNEL", "require")
     with pytest.raises(GenprobeError, match="no-such-cpu"):
-        ckernel.load()
+        build.load()
     assert not list(fresh_kernel.glob("*.so"))  # no slow fallback build cached under its name

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 import torch
 
-from genprobe import ckernel
 from genprobe.errors import GenprobeError
 from genprobe.model import BatchedMLP, param_count
+from genprobe.native import build
 from genprobe.runs import RunResult, RunSpec
 from genprobe.sampling import sample_training_set
 from genprobe.train import checkpoint_epochs, grid_coords, group_key, resolve_device, train_group
@@ -201,7 +201,7 @@ def test_every_cpu_step_trains_the_same_nets():
     specs = [tiny(n=300, batch=100, epochs=30, seed=0), tiny(n=250, batch=100, epochs=30, seed=4)]
     ref = train(specs, step="autograd")
     assert ref[0].meta["step"] == "autograd"
-    steps = ["torch"] + (["c"] if ckernel.load() is not None else [])
+    steps = ["torch"] + (["c"] if build.load() is not None else [])
     for step in steps:
         for r, a in zip(train(specs, step=step), ref):
             assert r.meta["step"] == step

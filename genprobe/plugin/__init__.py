@@ -7,7 +7,8 @@ table of verdicts and, at the end of the session, the report in
 
 Modules, lower first: ``settings`` (options and variables), ``summary``
 (the terminal table and the report), ``session`` (per-session state and
-runs), ``fixture`` (:class:`Probe`, ``check``) and ``hooks``.
+runs), ``fixture`` (:class:`Probe`, ``check``), ``html`` (each claim's
+pictures and checks in pytest-html's report, where it is active) and ``hooks``.
 
 Nothing heavy is imported at import time: torch and numpy load only when a
 test asks for runs, so installing genprobe costs other projects' test runs

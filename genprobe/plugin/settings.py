@@ -76,8 +76,8 @@ def _settings(config: pytest.Config) -> Settings:
             resolve_device(device)
         except GenprobeError as exc:
             raise pytest.UsageError(f"genprobe: {exc}") from None
-    from ..native import mode as ckernel_mode
     from ..errors import GenprobeError
+    from ..native import mode as ckernel_mode
 
     try:
         ckernel_mode()  # GENPROBE_CKERNEL, checked before anything trains

@@ -3,9 +3,11 @@
  * MLPs (in -> hidden layers with LeakyReLU -> 1), float32, one network at a
  * time per calling thread.
  *
- * Built on first use by genprobe/ckernel.py with the machine's C compiler
+ * Built on first use by genprobe/native/build.py with the machine's C compiler
  * (`cc -O3 -march=native`), loaded with ctypes; plain C99 plus GCC/Clang
- * vector extensions, no Python or torch headers.
+ * vector extensions, no Python or torch headers. The gp_* entry points are
+ * declared for Python in genprobe/native/interface.py, by name and type:
+ * tests/test_native.py checks that it matches the definitions below.
  *
  * Why it is faster than torch ops on a CPU: the batch is cut into tiles of
  * rows, and a tile goes through the whole forward and backward pass while
@@ -314,11 +316,11 @@ static void forward_tile(Work *w, const int *dims, const float *xn, long r0, int
  */
 int gp_loss_and_grads(int L, const int *dims, int lo, int hi, int m, const float *const *W, const float *const *b,
                       float *const *gW, float *const *gb, const float *x, const float *y, const float *count,
-                      float slope_, float *loss, float *ws, int tile) {
+                      float negative_slope, float *loss, float *ws, int tile) {
     Work w;
     if (m < 1 || carve(&w, L, dims, tile, ws) < 0) return -1;
     const int *P = w.P;
-    vf slope = vsplat(slope_);
+    vf slope = vsplat(negative_slope);
     if (count) /* before any work: a count torch would treat differently is an error, not a guess */
         for (int net = lo; net < hi; net++) {
             float c = count[net];
@@ -395,11 +397,11 @@ int gp_loss_and_grads(int L, const int *dims, int lo, int hi, int m, const float
  * the same numbers. Returns 0, or -1 if the arguments are out of range.
  */
 int gp_forward(int L, const int *dims, int lo, int hi, int r_lo, int r_hi, long m, const float *const *W,
-               const float *const *b, const float *x, long x_net_stride, float slope_, float *out, float *ws,
+               const float *const *b, const float *x, long x_net_stride, float negative_slope, float *out, float *ws,
                int tile) {
     Work w;
     if (r_lo < 0 || r_hi > m || carve(&w, L, dims, tile, ws) < 0) return -1;
-    vf slope = vsplat(slope_);
+    vf slope = vsplat(negative_slope);
     for (int net = lo; net < hi; net++) {
         pack_net(&w, dims, W, b, net, 0);
         const float *xn = x + (size_t)net * x_net_stride;

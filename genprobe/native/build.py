@@ -1,4 +1,4 @@
-"""Build, cache and load the fused C training kernel (``_kernel.c``).
+"""Build, cache and load the fused C training kernel (``kernel.c``).
 
 The kernel is optional: :class:`genprobe.fastmlp.FastMLPStep` uses it for
 float32 networks on the CPU when it loads, and its torch path otherwise.
@@ -17,6 +17,9 @@ a tile of rows in cache through all layers and fuses those passes; the
 speed benchmark measures both side by side (README, "Speed"). No
 well-kept library does this for B independent small networks: oneDNN's
 fused linear+activation works on one matrix at a time.
+
+The entry points' names and types are declared once, in
+:mod:`genprobe.native.interface`; :class:`Kernel` takes them from there.
 
 Environment:
     GENPROBE_CKERNEL: ``auto`` (default: use it if it builds), ``off`` (never
@@ -41,13 +44,15 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from .errors import GenprobeError
+from ..errors import GenprobeError
+from . import interface
+from .interface import Function
 
-__all__ = ["Kernel", "load", "mode", "unavailable_reason", "SOURCE"]
+__all__ = ["Kernel", "load", "mode", "unavailable_reason", "march", "flags", "build_path", "cache_dir", "SOURCE"]
 
-SOURCE = Path(__file__).with_name("_kernel.c")
+SOURCE = Path(__file__).with_name("kernel.c")
 # -ffp-contract=off: the compiler fuses no multiply-add of its own; the
-# kernel writes its FMAs out (vfma in _kernel.c), so its numbers do not depend
+# kernel writes its FMAs out (vfma in kernel.c), so its numbers do not depend
 # on the -march it is built for (tests/test_fastmlp.py builds it at two).
 FLAGS = ("-O3", "-march=native", "-ffp-contract=off", "-std=gnu11", "-fPIC", "-shared")
 FALLBACK_FLAGS = ("-O3", "-ffp-contract=off", "-std=gnu11", "-fPIC", "-shared")  # a compiler without -march=native
@@ -140,37 +145,40 @@ def _build(cc: list[str], out: Path) -> None:
 
 
 class Kernel:
-    """The loaded shared library, with typed entry points."""
+    """The loaded shared library; its entry points typed and called as :mod:`.interface` declares them.
+
+    Each method takes the C function's parameters by name (``kernel.forward(L=..., dims=..., ...)``;
+    a missing or unknown name is a TypeError) and returns its status; ctypes releases the GIL meanwhile.
+    """
 
     def __init__(self, path: Path):
         self.path = path
         lib = ctypes.CDLL(str(path))
-        i, p = ctypes.c_int, ctypes.c_void_p
-        self._ws = lib.gp_workspace_floats
-        self._ws.argtypes = [i, p, i]
-        self._ws.restype = ctypes.c_long
-        self._step = lib.gp_loss_and_grads
-        self._step.argtypes = [i, p, i, i, i, p, p, p, p, p, p, p, ctypes.c_float, p, p, i]
-        self._step.restype = i
-        self._forward = lib.gp_forward
-        L = ctypes.c_long
-        self._forward.argtypes = [i, p, i, i, i, i, L, p, p, p, L, ctypes.c_float, p, p, i]
-        self._forward.restype = i
+        self._fns = {}
+        for fn in interface.FUNCTIONS:
+            try:
+                c = getattr(lib, fn.symbol)
+            except AttributeError:
+                raise OSError(f"{path} has no {fn.symbol}") from None  # damaged or foreign: rebuilt once
+            c.argtypes = fn.argtypes
+            c.restype = fn.restype
+            self._fns[fn.symbol] = c
 
-    def workspace_floats(self, dims: ctypes.Array, tile: int) -> int:
-        """Floats of workspace one thread needs for these layer widths; ValueError if the kernel does not take them."""
-        n = self._ws(len(dims) - 1, dims, tile)
-        if n < 0:
-            raise ValueError(f"the C kernel does not take layers {list(dims)} with tile {tile}")
-        return n
+    def call(self, fn: Function, **kwargs) -> int:
+        """``fn`` (one of :data:`.interface.FUNCTIONS`) with these arguments, by name."""
+        return self._fns[fn.symbol](*fn.args(kwargs))
 
-    def forward(self, *args) -> int:
-        """Calls ``gp_forward`` (see ``_kernel.c``) and returns its status; ctypes releases the GIL meanwhile."""
-        return self._forward(*args)
+    def workspace_floats(self, **kwargs) -> int:
+        """``gp_workspace_floats``: floats of workspace one thread needs, or -1 (shapes out of range)."""
+        return self._fns["gp_workspace_floats"](*interface.WORKSPACE_FLOATS.args(kwargs))
 
-    def loss_and_grads(self, *args) -> int:
-        """Calls ``gp_loss_and_grads`` (see ``_kernel.c``) and returns its status; ctypes releases the GIL meanwhile."""
-        return self._step(*args)
+    def loss_and_grads(self, **kwargs) -> int:
+        """``gp_loss_and_grads``: 0, -1 (shapes out of range) or -2 (a count not a whole number in [1, m])."""
+        return self._fns["gp_loss_and_grads"](*interface.LOSS_AND_GRADS.args(kwargs))
+
+    def forward(self, **kwargs) -> int:
+        """``gp_forward``: 0, or -1 (arguments out of range)."""
+        return self._fns["gp_forward"](*interface.FORWARD.args(kwargs))
 
 
 def load() -> Kernel | None:
