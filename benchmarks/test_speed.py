@@ -105,6 +105,80 @@ def test_side_by_side_ratios(benchmark, data):
     assert ratios["fast_over_naive"] >= 2.0, best
 
 
+# A user model (RunSpec(model="pkg.module:factory"), genprobe.usermodel): an 8 x 32 MLP built with
+# nn.Sequential, B=16 copies, one training step at 256 points per net, batched with torch.func.vmap
+# against the per-net loop of functional_call it falls back to where vmap cannot run a module.
+USER_DEPTH, USER_WIDTH, USER_BATCH = 8, 32, 256
+
+
+def user_mlp(depth: int = USER_DEPTH, width: int = USER_WIDTH) -> torch.nn.Module:
+    layers: list[torch.nn.Module] = [torch.nn.Linear(2, width), torch.nn.LeakyReLU(0.01)]
+    for _ in range(depth - 1):
+        layers += [torch.nn.Linear(width, width), torch.nn.LeakyReLU(0.01)]
+    return torch.nn.Sequential(*layers, torch.nn.Linear(width, 1))
+
+
+class UserStep:
+    """The trainer's autograd step (genprobe.train) on a BatchedUserModel: loss, backward, ExactAdam."""
+
+    def __init__(self, X: torch.Tensor, Y: torch.Tensor, vmap: bool):
+        from genprobe.optim import ExactAdam
+        from genprobe.usermodel import BatchedUserModel
+
+        self.model = BatchedUserModel(f"{__name__}:user_mlp", {}, list(range(NETS)), vmap=vmap)
+        self.params = list(self.model.parameters())
+        self.opt = ExactAdam(self.params, lr=1e-3, nets=NETS)
+        self.x, self.y = X[:, :USER_BATCH].contiguous(), Y[:, :USER_BATCH].contiguous()
+
+    def step(self) -> None:
+        per_net = (self.model(self.x) - self.y).square().mean(1)
+        for p in self.params:
+            p.grad = None
+        per_net.sum().backward()
+        self.opt.step()
+
+
+@pytest.mark.parametrize("batching", ["vmap", "loop"])
+def test_user_model_step(benchmark, data, batching):
+    """One optimizer step of 16 copies of a user's 8 x 32 nn.Sequential MLP, under vmap or in a loop."""
+    m = UserStep(*data, vmap=batching == "vmap")
+    m.step()
+    benchmark.pedantic(m.step, rounds=10, warmup_rounds=1)
+    if benchmark.stats is not None:
+        benchmark.extra_info.update(
+            net_steps_per_s=round(NETS / benchmark.stats.stats.mean, 1), nets=NETS, batch=USER_BATCH
+        )
+
+
+def test_user_model_vmap_over_loop(benchmark, data):
+    """The vmap/loop ratio of the user-model step, from interleaved rounds in one run (best round of each).
+
+    On one torch thread, as run_sweep trains each group (and steadier on a shared machine).
+    """
+    import time
+
+    from genprobe.fastmlp import torch_threads
+
+    methods = {"vmap": UserStep(*data, vmap=True), "loop": UserStep(*data, vmap=False)}
+    best = dict.fromkeys(methods, 0.0)
+    with torch_threads(1):
+        for m in methods.values():
+            m.step()
+        for _ in range(5):
+            for name, m in methods.items():
+                t0 = time.perf_counter()
+                for _ in range(4):
+                    m.step()
+                best[name] = max(best[name], 4 * NETS / (time.perf_counter() - t0))
+    benchmark.pedantic(lambda: None, rounds=1)
+    ratio = best["vmap"] / best["loop"]
+    benchmark.extra_info.update({f"{k}_net_steps_per_s": round(v, 1) for k, v in best.items()})
+    benchmark.extra_info["vmap_over_loop"] = round(ratio, 3)
+    rates = " ".join(f"{k}={v:.0f} net-steps/s" for k, v in best.items())
+    print(f"user model {USER_DEPTH}x{USER_WIDTH}, {NETS} nets, batch {USER_BATCH}: {rates} vmap_over_loop={ratio:.2f}")
+    assert ratio >= 1.0, best
+
+
 def _grid_eval(model: BatchedMLP, res: int, patterns: bool, forward=None):
     """The trainer's grid evaluation (genprobe.train.grid_predictions)."""
     return grid_predictions(model, torch.from_numpy(grid_coords(res)), patterns, forward)

@@ -4,6 +4,7 @@
     genprobe baseline knn --n 312 --seeds 0,1,2 --json out.json
     genprobe sweep --profile paper --device cuda --jobs 8 --export paper.json.gz
     genprobe report --profile smoke
+    genprobe compare main 0002 --fail held_out_iou:0.05  # saves in .genprobe/, exit 1 on a regression
 
 Every :class:`~genprobe.runs.RunSpec` field has a flag. Bad arguments exit with
 status 2 and one line on stderr, never a traceback.
@@ -44,7 +45,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"genprobe: error: {message}\n")
 
 
-def _spec_flags(parser: argparse.ArgumentParser, skip: tuple[str, ...] = ("seed", "model")) -> None:
+def _spec_flags(parser: argparse.ArgumentParser, skip: tuple[str, ...] = ("seed", "model", "model_kwargs")) -> None:
     from .runs import RunSpec
 
     hints = typing.get_type_hints(RunSpec)
@@ -85,9 +86,23 @@ def build_parser() -> argparse.ArgumentParser:
         prog="genprobe", description="Train the ring-fitting nets of the post and measure them against the true image."
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    train = sub.add_parser("train", help="train the post's net (model mlp) for each seed")
+    train = sub.add_parser("train", help="train the post's net (model mlp), or your own model, for each seed")
     _common(train)
     _spec_flags(train)
+    train.add_argument(
+        "--model",
+        default=None,
+        metavar="PKG.MODULE:FACTORY",
+        help="your own model: a callable returning a torch.nn.Module, imported from here if need be (default: mlp)",
+    )
+    train.add_argument(
+        "--model-arg",
+        dest="model_args",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a keyword argument of --model's factory; VALUE is a JSON literal, else a string (repeatable)",
+    )
     base = sub.add_parser("baseline", help="score a baseline or control on the same points: " + ", ".join(BASELINES))
     base.add_argument("kind", choices=BASELINES)
     _common(base)
@@ -153,6 +168,20 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--cache", default=None, help="cache folder")
     rep.add_argument("--out", default=None, help="report folder (default: reports/<profile>)")
     rep.add_argument("--benchmarks", default="benchmarks", help="folder of the claim tests (default: benchmarks)")
+    cmp = sub.add_parser(
+        "compare", help="compare two saved sessions seed by seed; exit 1 when a --fail rule finds a regression"
+    )
+    cmp.add_argument("base", nargs="?", help="the baseline: a save's name (its latest), number (0003) or file")
+    cmp.add_argument("new", nargs="?", help="the save to judge against it, likewise")
+    cmp.add_argument(
+        "--fail",
+        action="append",
+        default=[],
+        metavar="METRIC:DELTA",
+        help="fail when METRIC got worse by more than DELTA on significantly most paired seeds (repeatable)",
+    )
+    cmp.add_argument("--root", default=".genprobe", help="folder of the saves (default: .genprobe)")
+    cmp.add_argument("--list", action="store_true", help="list the saves under --root and exit")
     return parser
 
 
@@ -184,8 +213,25 @@ def _specs(args: argparse.Namespace) -> list:
         base = {}
     if "epochs" in overrides and "steps" in base:
         base.pop("steps")  # --epochs on the fourier control: an epoch budget instead
+    if getattr(args, "model_args", None):
+        overrides["model_kwargs"] = _parse_model_args(args.model_args)
     fields = base | overrides
     return [RunSpec(seed=s, **fields) for s in _parse_seeds(args.seeds)]
+
+
+def _parse_model_args(items: list[str]) -> dict:
+    """``--model-arg KEY=VALUE`` flags as a dict: VALUE parsed as a JSON literal, else kept as a string."""
+    out: dict = {}
+    for item in items:
+        key, eq, text = item.partition("=")
+        if not eq or not key.strip():
+            raise GenprobeError(f"--model-arg {item!r} must be KEY=VALUE, e.g. width=64")
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = text
+        out[key.strip()] = value
+    return out
 
 
 def _fmt(v: float) -> str:
@@ -226,6 +272,10 @@ def _run(args: argparse.Namespace) -> int:
     specs = _specs(args)
     for s in specs:
         s.load_truth()  # a bad --truth fails here, before any training
+    if specs[0].user_model:  # so does a bad --model (import, factory, its output's shape)
+        from .usermodel import check
+
+        check(specs[0].model, dict(specs[0].model_kwargs), specs[0].seed)
     device = resolve_device(args.device)
     cache = None if args.no_cache else Cache(args.cache)
     results = run_sweep(
@@ -400,6 +450,23 @@ def _judge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compare(args: argparse.Namespace) -> int:
+    from . import compare as cmp
+
+    if args.list:
+        print(cmp.format_saved(args.root))
+        return 0
+    if not args.base or not args.new:
+        raise GenprobeError("compare needs two saves, BASE and NEW (genprobe compare --list shows them)")
+    rules = [cmp.parse_fail_rule(r) for r in args.fail]
+    comparison = cmp.compare(cmp.load(args.base, args.root), cmp.load(args.new, args.root))
+    print(cmp.format_comparison(comparison, rules))
+    found = cmp.regressions(comparison, rules)
+    for j in found:
+        print(f"REGRESSION {j.rule}: {j.explanation}")
+    return 1 if found else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -410,6 +477,8 @@ def main(argv: list[str] | None = None) -> int:
             return _sweep(args)
         if args.command == "judge":
             return _judge(args)
+        if args.command == "compare":
+            return _compare(args)
         return _run(args)
     except GenprobeError as exc:
         print(f"genprobe: error: {exc}", file=sys.stderr)

@@ -16,6 +16,7 @@ import math
 import numbers
 import os
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,18 @@ from .errors import GenprobeError
 from .jsonio import atomic_write
 from .truth import TrueImage, resolve_truth
 
-__all__ = ["RunSpec", "RunResult", "Cache", "MODELS", "PROTOCOLS", "LABELS", "FEATURES", "default_cache_dir"]
+__all__ = [
+    "RunSpec",
+    "RunResult",
+    "Cache",
+    "MODELS",
+    "PROTOCOLS",
+    "LABELS",
+    "FEATURES",
+    "default_cache_dir",
+    "is_user_model",
+    "normalise_model_kwargs",
+]
 
 # Bump when a change alters what a spec computes, so old entries are not reused.
 CACHE_VERSION = 3
@@ -57,6 +69,66 @@ def _choice(name: str, value: object, choices: tuple[str, ...]) -> None:
         raise GenprobeError(f"unknown {name} {value!r}; choose from {', '.join(choices)}")
 
 
+# A value of a user model's keyword argument: a JSON scalar.
+Scalar = bool | int | float | str | None
+ModelKwargs = tuple[tuple[str, Scalar], ...]
+
+
+def is_user_model(model: object) -> bool:
+    """True for a user factory ``"pkg.module:factory"`` (a ``model`` with a colon)."""
+    return isinstance(model, str) and ":" in model
+
+
+def _check_user_model(model: str) -> None:
+    """``module:attr`` with dotted identifiers on both sides (the form only; nothing is imported)."""
+    module, _, attr = model.partition(":")
+    if not all(part.isidentifier() for part in module.split(".")) or not all(
+        part.isidentifier() for part in attr.split(".")
+    ):
+        raise GenprobeError(
+            f"model {model!r} is not a factory path 'pkg.module:factory' (dotted identifiers around one colon); "
+            f"built-in models: {', '.join(MODELS)}"
+        )
+
+
+def normalise_model_kwargs(value: object) -> ModelKwargs:
+    """``model_kwargs`` as the spec stores it: (name, value) pairs sorted by name.
+
+    Accepts a mapping or a sequence of pairs (what :meth:`RunSpec.to_dict` and
+    the JSON cache header hold). Names are Python identifiers; values are JSON
+    scalars (bool, int, float, str, None; floats finite), so the spec stays
+    hashable and its key a JSON payload.
+    """
+    if isinstance(value, Mapping):
+        items = list(value.items())
+    elif isinstance(value, (list, tuple)):
+        items = []
+        for item in value:
+            if not isinstance(item, (list, tuple)) or len(item) != 2:
+                raise GenprobeError(f"model_kwargs must be a dict of name: value, got {value!r}")
+            items.append((item[0], item[1]))
+    else:
+        raise GenprobeError(f"model_kwargs must be a dict of name: value, got {value!r}")
+    out: dict[str, Scalar] = {}
+    for k, v in items:
+        if not isinstance(k, str) or not k.isidentifier():
+            raise GenprobeError(f"model_kwargs name {k!r} must be a Python identifier")
+        if k in out:
+            raise GenprobeError(f"model_kwargs name {k!r} given twice")
+        if v is None or isinstance(v, (bool, str)):
+            pass
+        elif isinstance(v, numbers.Integral):
+            v = int(v)
+        elif isinstance(v, numbers.Real) and math.isfinite(v):
+            v = float(v)
+        else:
+            raise GenprobeError(
+                f"model_kwargs {k}={v!r}: a value must be a bool, int, finite float, str or None (a JSON scalar)"
+            )
+        out[k] = v
+    return tuple(sorted(out.items()))
+
+
 @functools.lru_cache(maxsize=32)
 def _load_truth(truth: str, mtime: float) -> TrueImage:
     return resolve_truth(truth)
@@ -77,6 +149,18 @@ class RunSpec:
 
     Defaults are the post's experiment (``protocol.md``); ``steps`` switches to
     a step-matched budget.
+
+    ``model`` may also be a user factory ``"pkg.module:factory"``: any callable
+    that returns a ``torch.nn.Module`` mapping (points, 2) coordinates in
+    [0, 1]^2 to (points, 1) or (points,) grey values, called with
+    ``model_kwargs`` (:mod:`genprobe.usermodel`). Such a run trains like the
+    MLP (same data, Adam, protocols, budgets and metrics); the built-in
+    architecture fields ``depth``, ``width``, ``negative_slope``, ``features``,
+    ``fourier_dim`` and ``fourier_scale`` are ignored by it (they stay part of
+    the spec, so leave them at their defaults). Its cache key also holds a
+    sha256 of the factory's module source file: editing the file retrains.
+    Only the path's form is checked here; importing happens when the key is
+    first computed or the model is built.
     """
 
     truth: str = "ring"  # "ring", "ring@RES" or a PNG path
@@ -100,9 +184,19 @@ class RunSpec:
     curve_res: int = 128  # grid of the metrics recorded along training
     checkpoints: int = 40  # evenly spaced metric checkpoints (plus epoch 0)
     wedge: float = 0.0  # degrees of the image, seen from its centre around +x, left without training points
+    # keyword arguments of a user factory: give a dict, stored as sorted (name, JSON scalar) pairs
+    model_kwargs: ModelKwargs = ()
 
     def __post_init__(self) -> None:
-        _choice("model", self.model, MODELS)
+        if is_user_model(self.model):
+            _check_user_model(self.model)
+        elif self.model not in MODELS:
+            raise GenprobeError(
+                f"unknown model {self.model!r}; choose from {', '.join(MODELS)}, or a factory 'pkg.module:factory'"
+            )
+        object.__setattr__(self, "model_kwargs", normalise_model_kwargs(self.model_kwargs))
+        if self.model_kwargs and not self.user_model:
+            raise GenprobeError(f"model_kwargs are for a user model 'pkg.module:factory', not model {self.model!r}")
         _choice("protocol", self.protocol, PROTOCOLS)
         _choice("labels", self.labels, LABELS)
         _choice("features", self.features, FEATURES)
@@ -123,8 +217,13 @@ class RunSpec:
 
     # -- derived ---------------------------------------------------------
     @property
+    def user_model(self) -> bool:
+        """True when ``model`` is a user factory ``"pkg.module:factory"``."""
+        return is_user_model(self.model)
+
+    @property
     def trained(self) -> bool:
-        return self.model == "mlp"
+        return self.model == "mlp" or self.user_model
 
     @property
     def steps_per_epoch(self) -> int:
@@ -166,6 +265,12 @@ class RunSpec:
         payload = self.to_dict()
         if not payload["wedge"]:
             del payload["wedge"]  # added later: runs without a wedge keep their keys
+        if not payload["model_kwargs"]:
+            del payload["model_kwargs"]  # the same
+        if self.user_model:
+            from .usermodel import source_digest  # imports torch and the user's module
+
+            payload["model_source"] = source_digest(self.model)
         payload["truth_digest"] = self.load_truth().digest
         payload["cache_version"] = CACHE_VERSION
         if self.model in MODEL_VERSIONS:
@@ -173,13 +278,16 @@ class RunSpec:
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
 
     def what(self) -> str:
-        """The model part of a label: ``mlp/standard``, ``fourier-shuffled/blog``, ``1-nn``, ``dot``."""
+        """The model part of a label: ``mlp/standard``, ``fourier-shuffled/blog``, ``1-nn``, ``dot``,
+        ``mymod:make(width=64)/standard``."""
         what = f"{self.k}-nn" if self.model == "knn" else self.model
         if self.model == "mlp":
             what = "fourier" if self.features == "fourier" else "mlp"
+        elif self.user_model and self.model_kwargs:
+            what += "(" + ",".join(f"{k}={v}" for k, v in self.model_kwargs) + ")"
         if self.labels == "shuffled":
             what += "-shuffled"
-        what = f"{what}/{self.protocol}" if self.model == "mlp" else what
+        what = f"{what}/{self.protocol}" if self.trained else what
         return f"{what}/wedge{self.wedge:g}" if self.wedge else what
 
     def label(self) -> str:

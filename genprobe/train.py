@@ -25,6 +25,7 @@ from .optim import ExactAdam
 from .provenance import provenance
 from .runs import RunResult, RunSpec
 from .sampling import TrainingSet, grid_coords, sample_training_set
+from .usermodel import BatchedUserModel
 
 __all__ = ["resolve_device", "train_group", "group_key", "checkpoint_epochs", "grid_coords", "EVAL_CHUNK"]
 
@@ -73,21 +74,28 @@ def checkpoint_epochs(spec: RunSpec) -> list[int]:
 
 @torch.no_grad()
 def grid_predictions(
-    model: BatchedMLP, coords: torch.Tensor, with_patterns: bool = False, forward: Callable | None = None
+    model: BatchedMLP | BatchedUserModel,
+    coords: torch.Tensor,
+    with_patterns: bool = False,
+    forward: Callable | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Every net at the points ``coords`` (M, 2): predictions (B, M), and pattern ids (B, M) or None.
 
     ``forward``: computes predictions for all points at once in bounded memory
     (:meth:`FastMLPStep.predict` on the C kernel; not for pattern ids);
-    otherwise ``model`` runs on chunks of ``EVAL_CHUNK`` points.
+    otherwise ``model`` runs on chunks of ``EVAL_CHUNK`` points. Pattern ids
+    need a :class:`BatchedMLP`.
     """
     B = model.n_nets
     if forward is not None and not with_patterns:
         return forward(coords.unsqueeze(0).expand(B, -1, -1)), None
+    if with_patterns and not isinstance(model, BatchedMLP):
+        raise GenprobeError("activation pattern ids need the built-in MLP (model='mlp')")
     preds, ids = [], []
     for start in range(0, coords.shape[0], EVAL_CHUNK):
         x = coords[start : start + EVAL_CHUNK].unsqueeze(0).expand(B, -1, -1)
         if with_patterns:
+            assert isinstance(model, BatchedMLP)
             p, i = model.predict_and_patterns(x)
             ids.append(i)
         else:
@@ -107,7 +115,9 @@ class _Evaluator:
         self.geometry = metrics.TruthGeometry.from_truth(truth_grid)  # built once, reused at every checkpoint
         self.wedge = wedge
 
-    def predict(self, model: BatchedMLP, with_patterns: bool = False, forward: Callable | None = None):
+    def predict(
+        self, model: BatchedMLP | BatchedUserModel, with_patterns: bool = False, forward: Callable | None = None
+    ):
         """Predictions (B, res, res), and pattern ids with ``with_patterns`` (see :func:`grid_predictions`)."""
         shape = (model.n_nets, self.res, self.res)
         pred, ids = grid_predictions(model, self.coords, with_patterns, forward)
@@ -132,6 +142,16 @@ class _Evaluator:
 STEPS = ("auto", "c", "torch", "autograd")
 
 
+@contextlib.contextmanager
+def _eval_mode(model: torch.nn.Module):
+    """``model.eval()`` for the duration (BatchNorm of a user model uses its running statistics), then train mode."""
+    model.eval()
+    try:
+        yield
+    finally:
+        model.train()
+
+
 def _check_group(specs: Sequence[RunSpec]) -> None:
     if not specs:
         raise GenprobeError("train_group needs at least one spec")
@@ -141,7 +161,7 @@ def _check_group(specs: Sequence[RunSpec]) -> None:
             "specs in one group must differ only in n, seed, labels and protocol with equal steps per epoch"
         )
     if any(not s.trained for s in specs):
-        raise GenprobeError("train_group trains model='mlp' specs only")
+        raise GenprobeError("train_group trains model='mlp' or user-model specs only")
 
 
 def train_group(
@@ -155,6 +175,10 @@ def train_group(
 
     All specs must share :func:`group_key` (same architecture, budget,
     steps per epoch); N, seed, labels and protocol may differ per network.
+    A user model (``model="pkg.module:factory"``) trains as
+    :class:`~genprobe.usermodel.BatchedUserModel` on the autograd step; its
+    results have no linear-region pattern ids (``boundaries`` None, no
+    ``linear_regions`` metric).
     Deterministic on CPU: a network's result depends on its own spec only, not
     on which other networks share its batch or on the thread count (bitwise
     with the C kernel, tests/test_determinism.py; to float rounding with
@@ -192,19 +216,27 @@ def train_group(
     X, Y, ns_dev = X.to(device), Y.to(device), ns.to(device)
     padded = bool((ns != n_max).any())
 
-    model = BatchedMLP(
-        [s.seed for s in specs],
-        depth=s0.depth,
-        width=s0.width,
-        negative_slope=s0.negative_slope,
-        fourier_dim=s0.fourier_dim if s0.features == "fourier" else 0,
-        fourier_scale=s0.fourier_scale,
-    ).to(device)
+    model: BatchedMLP | BatchedUserModel
+    if s0.user_model:
+        model = BatchedUserModel(s0.model, dict(s0.model_kwargs), [s.seed for s in specs]).to(device)
+    else:
+        model = BatchedMLP(
+            [s.seed for s in specs],
+            depth=s0.depth,
+            width=s0.width,
+            negative_slope=s0.negative_slope,
+            fourier_dim=s0.fourier_dim if s0.features == "fourier" else 0,
+            fourier_scale=s0.fourier_scale,
+        ).to(device)
     params = list(model.parameters())
     # CPU: a hand-written forward/backward without autograd (the fused C kernel,
     # or torch ops if it cannot be built); on GPUs autograd is kept.
-    use_fast = device == "cpu" and supports(model) and step != "autograd"
-    fast = FastMLPStep(model, backend="auto" if step == "auto" else step) if use_fast else None
+    use_fast = device == "cpu" and supports(model) and step != "autograd"  # False for a user model
+    fast = (
+        FastMLPStep(model, backend="auto" if step == "auto" else step)
+        if use_fast and isinstance(model, BatchedMLP)
+        else None
+    )
     # torch on one thread around the C kernel's own threads (FastMLPStep.solo)
     solo = fast.solo if fast is not None else contextlib.nullcontext
     # predictions at checkpoints: the C kernel's forward where there is one
@@ -227,7 +259,7 @@ def train_group(
     arange_batch = torch.arange(s0.batch, device=device)
 
     def record(epoch: int, step: int) -> None:
-        with torch.no_grad():
+        with torch.no_grad(), _eval_mode(model):
             pred = curve.predict(model, forward=forward)
             pred_train = (forward or model)(X).float().cpu().numpy()
         ckpt_epochs.append(epoch)
@@ -295,23 +327,31 @@ def train_group(
         bar.close()
 
     final = _Evaluator(truth.at_resolution(s0.eval_res), sets, device, s0.wedge)
-    pred, ids = final.predict(model, with_patterns=True)
-    if forward is not None:
-        # the C kernel's forward computes each net alone; torch's bmm rounds
-        # differently for other group sizes, so only the pattern ids come from it
-        pred = final.predict(model, forward=forward)
-    with torch.no_grad():
-        pred_train = (forward or model)(X).float().cpu().numpy()
+    ids: np.ndarray | None = None
+    with _eval_mode(model):
+        if isinstance(model, BatchedMLP):
+            pred, ids = final.predict(model, with_patterns=True)
+        else:
+            pred = final.predict(model)  # no pattern ids: no linear regions nor their boundaries
+        if forward is not None:
+            # the C kernel's forward computes each net alone; torch's bmm rounds
+            # differently for other group sizes, so only the pattern ids come from it
+            pred = final.predict(model, forward=forward)
+        with torch.no_grad():
+            pred_train = (forward or model)(X).float().cpu().numpy()
     seconds = time.perf_counter() - t0
     meta = provenance(device) | {
         "seconds": seconds,
         "group_size": B,
         "step": fast.backend if fast is not None else "autograd",
     }
+    if isinstance(model, BatchedUserModel):
+        meta["batching"] = model.batching  # vmap, or the per-net loop it fell back to
     results = []
     for b, spec in enumerate(specs):
         fin = final.metrics(pred[b], b, pred_train[b, : spec.n], targets_np[b])
-        fin["linear_regions"] = float(metrics.linear_regions(ids[b]))
+        if ids is not None:
+            fin["linear_regions"] = float(metrics.linear_regions(ids[b]))
         hist = {"epoch": np.array(ckpt_epochs), "step": np.array(ckpt_steps)}
         for name in history[b][0]:
             hist[name] = np.array([h[name] for h in history[b]], dtype=np.float64)
@@ -321,7 +361,7 @@ def train_group(
                 history=hist,
                 final=fin,
                 prediction=pred[b].astype(np.float32),
-                boundaries=metrics.region_boundaries(ids[b]),
+                boundaries=metrics.region_boundaries(ids[b]) if ids is not None else None,
                 train_indices=sets[b].indices,
                 diverged_at=diverged_at[b],
                 meta=dict(meta),

@@ -209,7 +209,7 @@ def curves_png(
 
     from ..report import group_label, save_curves
 
-    trained = [r for r in results if r.spec.model == "mlp"]
+    trained = [r for r in results if r.spec.trained]
     if not trained:
         return None
     subject = [r for r in trained if r.spec.what() == verdict.get("subject")] or trained

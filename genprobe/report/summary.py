@@ -262,7 +262,7 @@ def write_run_pictures(
     Runs are grouped by their spec without the seed (named by
     :func:`group_label`, e.g. ``mlp/standard N=312``); each group gets
     ``panel_<slug>.png`` with one row per seed. Trained runs
-    (``model == "mlp"``) are further grouped by their spec without seed and
+    (``spec.trained``: the post's nets and users' own models) are further grouped by their spec without seed and
     ``by`` (default ``"n"``); each such family gets ``curves_<slug>.png``
     with one curve group per value of ``by`` (x is ``step`` when every run
     of the family has a step budget, else ``epoch``). Groups whose specs
@@ -305,7 +305,7 @@ def write_run_pictures(
     families: dict[str, dict[Any, list[RunResult]]] = {}
     fam_labels: dict[str, str] = {}
     for r in results:
-        if r.spec.model != "mlp":
+        if not r.spec.trained:  # the post's nets and users' own models; baselines have no curve
             continue
         k = _without(r.spec, "seed", by, "epochs", "steps")
         families.setdefault(k, {}).setdefault(getattr(r.spec, by), []).append(r)
