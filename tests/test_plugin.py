@@ -277,6 +277,39 @@ def test_ctrl(genprobe):
     result.stdout.fnmatch_lines(["*control not refuted (holds)*"])
 
 
+def test_the_claim_marker_names_the_claim_once(suite, tmp_path):
+    suite.makepyfile(
+        test_marks="""
+import pytest
+from genprobe import claims
+from genprobe.runs import RunSpec
+
+def dots(g):
+    return g.runs([RunSpec(truth="ring@64", n=300, seed=s, model="dot", eval_res=32, curve_res=32) for s in g.seeds])
+
+@pytest.mark.claim("dots-floor")
+def test_named_by_marker(genprobe):
+    genprobe.check(lambda g: claims.threshold(dots(g), "held_out_iou", ">=", 0.0))
+
+@pytest.mark.claim("one")
+@pytest.mark.claim("two")
+def test_two_markers(genprobe):
+    genprobe.check(lambda g: claims.threshold(dots(g), "held_out_iou", ">=", 0.0))
+"""
+    )
+    junit = tmp_path / "junit.xml"
+    result = suite.runpytest_subprocess(
+        "--genprobe-no-report", "--genprobe-seeds=0-4", "test_marks.py", f"--junitxml={junit}"
+    )
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*one claim marker per test, got 'two', 'one'*"])
+    props = {p.get("name"): p.get("value") for p in ET.parse(junit).iter("property")}
+    assert "genprobe:dots-floor:N=300:held_out_iou" in props
+    verdict = json.loads(next(v for k, v in props.items() if k == "genprobe_verdict"))["verdict"]
+    assert verdict["claim"] == "dots-floor" and verdict["expect"] == "holds" and verdict["protocol"] is None
+    assert "built as 'held_out_iou >= 0.0'" in verdict["notes"]
+
+
 def test_xdist_gives_one_summary_and_same_verdicts(suite, tmp_path):
     pytest.importorskip("xdist")
     serial = suite.runpytest_subprocess("--genprobe-seeds=0,1", "--genprobe-no-report")

@@ -83,6 +83,9 @@ class Probe(ProfileRuns):
             expect, why = self.profile.expect(self._node.name)
         if expect not in EXPECTATIONS:
             raise pytest.UsageError(f"genprobe: unknown expectation {expect!r}; choose from {', '.join(EXPECTATIONS)}")
+        marked = [m.args[0] for m in self._node.iter_markers("claim") if m.args]
+        if len(marked) > 1:  # before training anything
+            pytest.fail(f"one claim marker per test, got {', '.join(map(repr, marked))}", pytrace=False)
         from ..verdicts import decide_over_seeds
 
         plan = self.profile.plan(self.seeds)
@@ -91,9 +94,6 @@ class Probe(ProfileRuns):
             plan = plan[: self.profile.report_looks]  # gates nothing: no extra seeds to train
         v = decide_over_seeds(verdict, self, plan, self.profile.alpha, looks=looks)
         v.expect = expect
-        marked = [m.args[0] for m in self._node.iter_markers("claim") if m.args]
-        if len(marked) > 1:
-            pytest.fail(f"one claim marker per test, got {', '.join(map(repr, marked))}", pytrace=False)
         if marked and v.claim != marked[0]:  # the marker names the claim (--genprobe-claim selects by it)
             v.notes.append(f"built as {v.claim!r}")
             v.claim = marked[0]
