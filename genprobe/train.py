@@ -63,6 +63,7 @@ def group_key(spec: RunSpec) -> tuple:
     d = spec.to_dict()
     for name in ("n", "seed", "labels", "protocol"):
         d.pop(name)
+    d["model_kwargs"] = tuple((k, type(v).__name__, v) for k, v in spec.model_kwargs)  # 1, 1.0, True differ
     return (tuple(sorted(d.items())), spec.steps_per_epoch, spec.total_epochs, spec.total_steps)
 
 

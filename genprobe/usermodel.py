@@ -31,8 +31,11 @@ Where vmap cannot run the module (python control flow on tensor values,
 into unbatched tensors, ...), it falls back to a loop of
 ``functional_call`` over the nets, on slices of the same stacked
 parameters: the same numbers, B times the dispatch. One ``warnings.warn``
-per model says why. Random ops in a module draw from torch's global
-generator, so with them a net's result depends on its batch-mates.
+per model says why. Random ops in a module's forward (dropout in training
+mode) draw from torch's global generator, which genprobe does not seed per
+run: such a run depends on its batch-mates and on whatever drew from that
+generator before, so it is not reproducible and its cached result is one
+draw. Keep randomness out of the forward, or take it as part of the model.
 
 Limits: state a copy keeps outside its parameters and buffers (a plain
 tensor attribute) is copy 0's for every net; there are no linear-region
@@ -115,29 +118,48 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _refresh(mod: ModuleType, path: str, seen_before: bool) -> bool:
+    """Run ``mod`` afresh from its file where the code in memory may not be that file's: the file changed
+    since it ran, or it was imported before genprobe first saw it (``seen_before``: by a notebook, a
+    conftest, the user's own test). True when it was executed again."""
+    file = _source_file(mod)
+    if file is None:
+        return False
+    try:
+        data = Path(file).read_bytes()
+    except OSError as exc:
+        raise GenprobeError(f"cannot read {file!r}, the source of model {path!r}: {exc.strerror}") from None
+    digest = _digest(data)
+    ran = _EXECUTED.get(mod.__name__)
+    if ran == digest or (ran is None and not seen_before):
+        _EXECUTED[mod.__name__] = digest
+        return False
+    # not a .pyc, whose mtime may not have moved
+    try:
+        exec(compile(data, file, "exec", dont_inherit=True), mod.__dict__)
+    except Exception as exc:
+        raise GenprobeError(f"cannot import module {mod.__name__!r} of model {path!r}: {_one_line(exc)}") from None
+    _EXECUTED[mod.__name__] = digest
+    return True
+
+
 def _module(path: str) -> ModuleType:
-    """The factory's module, imported; executed afresh from its file if that changed since it ran."""
+    """The factory's module, imported, with the code in memory that of its file (and of the file that
+    defines the factory, where the module re-exports it): what :func:`source_digest` hashes is what runs."""
     module_name = path.partition(":")[0]
     with _LOCK:
+        seen_before = module_name in sys.modules and module_name not in _EXECUTED
         mod = _import(path, module_name)
-        file = _source_file(mod)
-        if file is None:
-            return mod
         try:
-            data = Path(file).read_bytes()
-        except OSError as exc:
-            raise GenprobeError(f"cannot read {file!r}, the source of model {path!r}: {exc.strerror}") from None
-        digest = _digest(data)
-        ran = _EXECUTED.setdefault(module_name, digest)
-        if ran != digest:
-            # edited since it was imported: run the new source (not a .pyc whose mtime may not have moved)
-            try:
-                exec(compile(data, file, "exec", dont_inherit=True), mod.__dict__)
-            except Exception as exc:
-                raise GenprobeError(
-                    f"cannot import module {module_name!r} of model {path!r}: {_one_line(exc)}"
-                ) from None
-            _EXECUTED[module_name] = digest
+            factory = _resolve(path, mod)
+        except GenprobeError:
+            factory = None
+        home = sys.modules.get(getattr(factory, "__module__", "") or "")
+        if home is not None and home is not mod:
+            if _refresh(home, path, home.__name__ not in _EXECUTED):
+                _EXECUTED.pop(module_name, None)  # re-export it from the new code
+                seen_before = True
+        _refresh(mod, path, seen_before)
         return mod
 
 
@@ -316,9 +338,14 @@ class BatchedUserModel(torch.nn.Module):
         try:
             out = vmap(self._one)(self._params(), state, x)
             torch.autograd.grad(out.sum(), list(self.stacked), allow_unused=True)
+            base.eval()  # checkpoints and the final picture predict in eval mode: that path must run too
+            with torch.no_grad():
+                vmap(self._one)(self._params(), state, x)
         except Exception as exc:
             reason = _one_line(exc)
             return reason.split(". ", 1)[0]  # torch's vmap messages go on with advice on filing an issue
+        finally:
+            base.train()
         return None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -120,6 +120,20 @@ def raises(**kw):
     raise RuntimeError("no such option\\nsecond line")
 
 
+class EvalBranchy(nn.Module):
+    """vmap runs its training forward, not its eval forward (which checkpoints use)."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = mlp()
+
+    def forward(self, x):
+        y = self.net(x)
+        if not self.training and float(y.detach().abs().max()) > 1e9:
+            return y * 0.0
+        return y
+
+
 NUMBER = 3
 '''
 
@@ -370,6 +384,13 @@ def test_vmap_fallback_warns_and_trains(model_file):
     assert_close_runs(together[1], alone[0])
 
 
+def test_an_eval_forward_vmap_cannot_run_falls_back_before_training(model_file):
+    name, _ = model_file
+    with pytest.warns(UserWarning, match="cannot run under torch.func.vmap"):
+        (r,) = train([spec(name, "EvalBranchy")])
+    assert r.meta["batching"] == "loop"
+
+
 def test_sweep_caches_and_retrains_after_an_edit(model_file, tmp_path, monkeypatch):
     name, path = model_file
     cache = Cache(tmp_path / "cache")
@@ -479,3 +500,54 @@ def test_cli_model_arg_values(model_file, tmp_path, capsys):
 def test_check_accepts_a_good_model(model_file):
     name, _ = model_file
     check_model(f"{name}:Offset", {})
+
+
+# --------------------------------------------------------------------------
+# what trains is what the key hashed (review findings)
+# --------------------------------------------------------------------------
+
+
+def test_kwargs_of_equal_value_but_another_type_are_other_runs(model_file):
+    name, _ = model_file
+    one, true, real = (spec(name, model_kwargs={"width": v}) for v in (1, True, 1.0))
+    assert len({one, true, real}) == 3 and len({one.key, true.key, real.key}) == 3
+    assert one == spec(name, model_kwargs={"width": 1})
+    assert len({group_key(s) for s in (one, true.replace(seed=1))}) == 2  # never batched together
+
+
+def _first_layer_width(path: str) -> int:
+    return load_factory(path)().weight.shape[0]
+
+
+def test_an_edited_module_that_re_exports_its_factory_builds_the_new_code(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "path", [str(tmp_path), *sys.path])
+    pkg = tmp_path / f"gp_reexport_{os.getpid()}"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from .b import make\n")
+    (pkg / "b.py").write_text("import torch\nWIDTH = 4\n\ndef make():\n    return torch.nn.Linear(2, WIDTH)\n")
+    path = f"{pkg.name}.a:make"
+    try:
+        before = RunSpec(model=path).key
+        assert _first_layer_width(path) == 4
+        (pkg / "b.py").write_text("import torch\nWIDTH = 16\n\ndef make():\n    return torch.nn.Linear(2, WIDTH)\n")
+        after = RunSpec(model=path).key
+        assert after != before and _first_layer_width(path) == 16
+    finally:
+        for m in [m for m in sys.modules if m.startswith(pkg.name)]:
+            sys.modules.pop(m)
+
+
+def test_a_module_imported_and_edited_before_genprobe_saw_it_runs_its_file(tmp_path, monkeypatch):
+    import importlib
+
+    monkeypatch.setattr(sys, "path", [str(tmp_path), *sys.path])
+    name = f"gp_preimported_{os.getpid()}"
+    f = tmp_path / f"{name}.py"
+    f.write_text("import torch\n\ndef make():\n    return torch.nn.Linear(2, 4)\n")
+    try:
+        importlib.import_module(name)  # the user's own code imported it first
+        f.write_text("import torch\n\ndef make():\n    return torch.nn.Linear(2, 16)\n")
+        assert _first_layer_width(f"{name}:make") == 16
+    finally:
+        sys.modules.pop(name, None)
