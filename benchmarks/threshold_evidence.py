@@ -37,6 +37,7 @@ import contextlib
 import gzip
 import io
 import json
+import os
 import re
 import sys
 import warnings
@@ -167,9 +168,14 @@ def cases(modules: tuple[str, ...] = MODULES) -> list[tuple[str, Callable, dict[
     collector = _Collector()
     paths = [str(ROOT / (m.replace(".", "/") + ".py")) for m in modules]
     args = ["--collect-only", "-qq", "-p", "no:cacheprovider", "-o", "addopts=", "--rootdir", str(ROOT), *paths]
-    with contextlib.redirect_stdout(io.StringIO()) as out:
-        code = pytest.main(args, plugins=[collector])
-    if code != 0:
+    # the environment's pytest and genprobe options must not select or break cases (-k, a bad GENPROBE_SEEDS)
+    saved = {k: os.environ.pop(k) for k in list(os.environ) if k == "PYTEST_ADDOPTS" or k.startswith("GENPROBE_")}
+    try:
+        with contextlib.redirect_stdout(io.StringIO()) as out:
+            code = pytest.main(args, plugins=[collector])
+    finally:
+        os.environ.update(saved)
+    if code != 0 or not collector.items:
         raise RuntimeError(f"collecting {', '.join(modules)} failed (pytest exit {code}):\n{out.getvalue()}")
     # by module, then by test function name (the committed files' order), then pytest's own order
     order = {m: i for i, m in enumerate(modules)}

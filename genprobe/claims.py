@@ -67,11 +67,19 @@ def _diverged_notes(*groups: Sequence[RunResult]) -> list[str]:
 
 
 def _verdict(
-    claim: str, statement: str, subject: Sequence[RunResult], checks: list[Check], runs: tuple, n=None
+    claim: str | None,
+    statement: str,
+    subject: Sequence[RunResult],
+    checks: list[Check],
+    runs: tuple,
+    n=None,
+    default: str = "",
 ) -> Verdict:
-    """A verdict on ``subject``'s seeds; ``runs``: every group of runs behind the numbers."""
+    """A verdict on ``subject``'s seeds; ``runs``: every group of runs behind the numbers. Without a
+    ``claim`` name the verdict is called ``default`` and not named (a test's claim marker then names it)."""
     return Verdict(
-        claim=claim,
+        claim=claim or default,
+        named=claim is not None,
         statement=statement,
         subject=_subject(subject),
         n=subject[0].spec.n if n is None else n,
@@ -177,11 +185,12 @@ def threshold(
     """
     vals = per_seed(results, metric, end_epoch, frac)
     return _verdict(
-        claim or f"{metric} {op} {value}",
+        claim,
         statement or f"{metric} {op} {value}",
         results,
         [Check(metric, vals, op, value, note=_window_note(end_epoch, frac))],
         runs=(results,),
+        default=f"{metric} {op} {value}",
     )
 
 
@@ -220,11 +229,12 @@ def compare(
     sym = "-" if how == "diff" else "/"
     label = f"{metric} {sym} {_subject(reference)}"
     return _verdict(
-        claim or f"{label} {op} {value}",
+        claim,
         statement or f"{_subject(subject)} vs {_subject(reference)} on {metric}",
         subject,
         [Check(label, vals, op, value, note=_window_note(end_epoch, frac))],
         runs=(subject, reference),
+        default=f"{label} {op} {value}",
     )
 
 

@@ -11,13 +11,20 @@ its change is the effect of whatever changed between the two, not of luck.
 A fail rule ``METRIC:DELTA`` says the change matters when a metric got
 worse by more than ``DELTA``. One bad seed is no regression: a (test,
 metric) regresses when significantly more than half of its paired seeds got
-worse by more than ``DELTA``, by the sign test of :mod:`genprobe.stats`, at
-level ``alpha / m`` for the ``m`` (test, metric) pairs the rule is applied
-to (Bonferroni, as genprobe does across looks), so the chance that the rule
-flags anything when no (test, metric) typically got worse is at most
-``alpha``. A diverged seed (NaN) counts as worse. With too few paired seeds
-the test can never decide (2 seeds at level 0.1); such a pair is not a
-regression, and the table says so.
+worse by more than ``DELTA``, by the sign test of :mod:`genprobe.stats` at
+level ``alpha``: the rule of a claim's check, applied to each (test, metric)
+as the suite applies it to each check (5 paired seeds can decide; a
+Bonferroni correction over the ~20 tests a metric appears in would need 8
+and so never fire at the suite's 5). Where no (test, metric) typically got
+worse, each is flagged with chance at most ``alpha`` (for a change that is
+only seed noise, less: every paired seed must be worse by more than
+``DELTA``); over many tests some may be, so pick ``DELTA`` above the seed
+noise of the README's margins table. Controls and claims expected refuted
+are not gated (better and worse are the other way round for them). A
+diverged seed (NaN) counts as worse. A gated check of the base that the new
+session no longer measures fails the rule. With too few paired seeds (2 at
+level 0.1) a pair can never decide; it is not a regression, and the table
+says so.
 
 The plugin needs :func:`save`, :func:`load`, :func:`compare`,
 :func:`regressions` and :func:`format_comparison`; the command is
@@ -226,20 +233,34 @@ def _test_record(nodeid: str, verdict: Mapping[str, Any], expect: str) -> dict[s
     }
 
 
+def _test_key(nodeid: str, d: Mapping[str, Any]) -> str:
+    """``nodeid::claim[subject,N=n]``: stable when a test gains another verdict (the claim marker names it)."""
+    return f"{nodeid}::{d.get('claim')}[{d.get('subject')},N={d.get('n')}]"
+
+
 def _test_keys(rows: Sequence[Row]) -> list[str]:
-    """One key per row: its nodeid; ``nodeid::claim[subject,N=n]`` (then ``#2``...) for a test of several verdicts."""
-    counts: dict[str, int] = {}
-    for nodeid, _, _ in rows:
-        counts[nodeid] = counts.get(nodeid, 0) + 1
+    """One key per row (:func:`_test_key`); ``#2``, ... for a second verdict of the same claim, subject and N."""
     keys: list[str] = []
     for nodeid, d, _ in rows:
-        key = nodeid if counts[nodeid] == 1 else f"{nodeid}::{d.get('claim')}[{d.get('subject')},N={d.get('n')}]"
-        base, i = key, 1
+        key = base = _test_key(nodeid, d)
+        i = 1
         while key in keys:
             i += 1
             key = f"{base}#{i}"
         keys.append(key)
     return keys
+
+
+def _distinct(rows: Iterable[Row]) -> list[Row]:
+    """The rows with exact repeats dropped (a test reported twice, e.g. by a rerun plugin, counts once)."""
+    seen: set[str] = set()
+    out = []
+    for row in rows:
+        text = json.dumps(to_json_safe(row), sort_keys=True)
+        if text not in seen:
+            seen.add(text)
+            out.append(row)
+    return out
 
 
 def snapshot(rows: Iterable[Row], meta: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -256,6 +277,7 @@ def snapshot(rows: Iterable[Row], meta: Mapping[str, Any] | None = None) -> dict
     overrides) :func:`default_meta`; the plugin passes the profile and device.
     """
     rows = list(rows)
+    rows = _distinct(rows)
     tests = {key: _test_record(nodeid, d, expect) for key, (nodeid, d, expect) in zip(_test_keys(rows), rows)}
     return {"format": FORMAT, "meta": default_meta() | dict(meta or {}), "tests": tests}
 
@@ -364,6 +386,13 @@ class Pair:
     new: tuple[float, ...]
     only_old: tuple[int, ...] = ()
     only_new: tuple[int, ...] = ()
+    expect: str = "holds"  # the new save's expectation: controls and expected refutations are not gated
+
+    @property
+    def gated(self) -> bool:
+        """Whether fail rules judge it: not a control (``fails``) or a claim expected ``refuted``, whose
+        better and worse are the other way round for the model under test."""
+        return self.expect not in ("fails", "refuted")
 
     @property
     def changes(self) -> tuple[float, ...]:
@@ -398,6 +427,8 @@ class Comparison:
         added_checks, removed_checks: ``(test, metric)`` only in the new / the base save, of common tests.
         notes: checks in both that could not be paired (op changed, values not one per seed).
         metrics: every metric either save measures (to tell a fail rule's typo).
+        missing: gated ``(test, metric)`` of the base that the new save lacks (a fail rule on that
+            metric fails on them: a check that stops being measured is no pass).
     """
 
     base: str
@@ -409,11 +440,12 @@ class Comparison:
     removed_checks: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     metrics: set[str] = field(default_factory=set)
+    missing: list[tuple[str, str]] = field(default_factory=list)  # gated (test, metric) of the base, gone
 
 
 def _short(test: str) -> str:
-    """The nodeid without its file: ``test_x[standard]``."""
-    return test.split("::", 1)[1] if "::" in test else test
+    """A test's key without its file: ``test_x[standard] no-overfitting[mlp/standard,N=5000]``."""
+    return (test.split("::", 1)[1] if "::" in test else test).replace("::", " ")
 
 
 def _checks_by_metric(test: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
@@ -482,9 +514,17 @@ def compare(base: Mapping[str, Any] | Iterable[Row], new: Mapping[str, Any] | It
                     new=tuple(nv[s] for s in seeds),
                     only_old=tuple(s for s in ov if s not in nv),
                     only_new=tuple(s for s in nv if s not in ov),
+                    expect=str(nt[test].get("expect") or "holds"),
                 )
             )
+    for test in out.removed:
+        out.missing += [(test, m) for m in _checks_by_metric(bt[test]) if _gated(bt[test])]
+    out.missing += [(t, m) for t, m in out.removed_checks if _gated(bt[t])]
     return out
+
+
+def _gated(test: Mapping[str, Any]) -> bool:
+    return test.get("expect") not in ("fails", "refuted")
 
 
 # -- fail rules --------------------------------------------------------------------------------------------------
@@ -530,7 +570,7 @@ def parse_fail_rule(text: str | FailRule) -> FailRule:
 
 # -- judging -----------------------------------------------------------------------------------------------------
 
-REGRESSED, OK, TOO_FEW = "regressed", "ok", "too few seeds"
+REGRESSED, OK, TOO_FEW, MISSING = "regressed", "ok", "too few seeds", "missing"
 
 
 def _fmt(x: float) -> str:
@@ -559,7 +599,7 @@ class Judgement:
     Attributes:
         rule: the rule.
         pair: the (test, metric) it judged.
-        level: the sign test's level (``alpha`` / the pairs the rule applies to).
+        level: the sign test's level (``alpha``).
         test: the sign test of "worse by more than delta" over the paired seeds.
         decision: ``regressed``, ``ok`` or ``too few seeds`` (could never decide at ``level``).
     """
@@ -572,12 +612,14 @@ class Judgement:
 
     @property
     def regressed(self) -> bool:
-        return self.decision == REGRESSED
+        return self.decision in (REGRESSED, MISSING)
 
     @property
     def summary(self) -> str:
         """``5 of 5 seeds worse by > 0.05, error <= 0.031`` (the table's verdict cell)."""
         t, d = self.test, f"{self.rule.delta:g}"
+        if self.decision == MISSING:
+            return "missing from the new session"
         if self.decision == TOO_FEW:
             return f"{TOO_FEW} to decide ({t.n} paired, needs {_seeds_needed(self.level)} at level {self.level:.2g})"
         if self.decision == REGRESSED:
@@ -588,6 +630,8 @@ class Judgement:
     def explanation(self) -> str:
         """``test_x[standard] held_out_iou: 5 of 5 seeds worse by > 0.05 (median -0.21), error <= 0.031``."""
         t, d = self.test, f"{self.rule.delta:g}"
+        if self.decision == MISSING:
+            return f"{self.pair.name}: measured in the baseline, missing from the new session"
         head = f"{self.pair.name}: {t.k} of {t.n} seeds worse by > {d} (median {_fmt(self.pair.median)})"
         if self.decision == REGRESSED:
             return f"{head}, error <= {t.p_holds:.2g}"
@@ -603,31 +647,32 @@ def judge(
 
     A pair regresses when the sign test says significantly more than half
     of its paired seeds got worse by more than ``delta`` (a diverged seed
-    counts as worse), at level ``alpha / m``, ``m`` the pairs the rule is
-    applied to. ``strict``: a rule whose metric neither save has is a
+    counts as worse), at level ``alpha`` (module docstring); a gated check of
+    the base that the new save lacks regresses too. ``strict``: a rule whose metric neither save has is a
     one-line GenprobeError (a typo would otherwise pass silently).
     """
     out: list[Judgement] = []
     known = comparison.metrics
     for rule in (parse_fail_rule(r) for r in rules):
-        pairs = [p for p in comparison.pairs if p.metric == rule.metric and p.seeds]
+        pairs = [p for p in comparison.pairs if p.metric == rule.metric and p.seeds and p.gated]
         if strict and rule.metric not in known:
             names = ", ".join(repr(m) for m in sorted(known)) or "none"
             raise GenprobeError(f"fail rule {str(rule)!r}: no check measures {rule.metric!r}; the saves have {names}")
-        if not pairs:
-            continue
-        level = alpha / len(pairs)
         # "worse by more than delta": change < -delta, strictly (no change is never worse)
         bound = math.nextafter(-rule.delta, -math.inf)
         for p in pairs:
-            t = sign_test(p.changes, "<=", bound, level)
+            t = sign_test(p.changes, "<=", bound, alpha)
             if t.decision == HOLDS:
                 decision = REGRESSED
-            elif binom_tail(t.n, t.n) > level:
+            elif binom_tail(t.n, t.n) > alpha:
                 decision = TOO_FEW
             else:
                 decision = OK
-            out.append(Judgement(rule, p, level, t, decision))
+            out.append(Judgement(rule, p, alpha, t, decision))
+        for test, metric in comparison.missing:
+            if metric == rule.metric:
+                gone = Pair(test=test, metric=metric, op="", seeds=(), old=(), new=())
+                out.append(Judgement(rule, gone, alpha, sign_test([], "<=", bound, alpha), MISSING))
     return out
 
 
@@ -659,7 +704,8 @@ def format_comparison(
         lines.append(
             "fail rules: "
             + ", ".join(map(str, rules))
-            + f" (sign test over paired seeds, {alpha:g} error per rule over its tests)"
+            + f" (sign test over paired seeds, {alpha:g} error per test and metric; "
+            "controls and expected refutations not gated)"
         )
     head = ["test", "metric", "seeds", "median change [min..max]", "verdict"]
     table = []

@@ -115,6 +115,9 @@ class Verdict:
             or ``blog``; None for an untrained subject such as 1-NN).
         expect: what the test that decided it expected (``holds``,
             ``refuted``, ``fails`` or ``report``; None before a check).
+        named: False when the builder named it after its check only (e.g.
+            ``claims.threshold`` without ``claim=``): the test's ``claim``
+            marker then gives its name.
     """
 
     claim: str
@@ -130,6 +133,7 @@ class Verdict:
     looks: int = 1  # looks planned (the sign test runs at level alpha / looks at each)
     protocol: str | None = None
     expect: str | None = None
+    named: bool = True
 
     def at_level(self, alpha: float, look: int = 1, looks: int = 1) -> Verdict:
         """This verdict with every check judged at level ``alpha`` (one look's level)."""
@@ -202,6 +206,7 @@ class Verdict:
             looks=int(d.get("looks", 1)),
             protocol=d.get("protocol"),
             expect=d.get("expect"),
+            named=bool(d.get("named", True)),
         )
 
     def to_json(self) -> str:

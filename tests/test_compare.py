@@ -20,6 +20,13 @@ from genprobe.verdicts import Check, Verdict
 
 NODE = "benchmarks/test_claims.py::test_no_overfitting_at_5000_points[standard]"
 OTHER = "benchmarks/test_claims.py::test_contiguous_regions[312]"
+SUFFIX = "::no-overfitting[mlp/standard,N=5000]"  # a test's key: nodeid::claim[subject,N=n]
+
+
+def K(nodeid: str) -> str:
+    return nodeid + SUFFIX
+
+
 BASE_IOU = [0.80, 0.82, 0.78, 0.85, 0.81]
 BASE_TOPO = [0.0, 1.0, 0.0, 0.0, 2.0]
 
@@ -67,7 +74,7 @@ def test_save_load_round_trip_keeps_values_by_seed_and_meta(tmp_path):
     path = cmp.save(rows, "main", tmp_path, meta={"profile": "smoke", "device": "cpu"})
     assert path == tmp_path / "0001_main.json"
     raw = json.loads(path.read_text())
-    test = raw["tests"][NODE]
+    test = raw["tests"][K(NODE)]
     assert test["checks"][0]["values"] == {"3": 0.8, "7": None, "9": 0.7}  # NaN (diverged) as null
     assert test["runs"] == ["key3", "key7", "key9"] and test["expect"] == "holds" and test["role"] == "claim"
     for k in ("genprobe", "torch", "numpy", "python", "git_commit", "datetime"):
@@ -75,10 +82,10 @@ def test_save_load_round_trip_keeps_values_by_seed_and_meta(tmp_path):
     assert raw["meta"]["profile"] == "smoke" and raw["meta"]["number"] == 1 and raw["meta"]["name"] == "main"
 
     data = cmp.load("main", tmp_path)
-    c0, c1 = data["tests"][NODE]["checks"]
+    c0, c1 = data["tests"][K(NODE)]["checks"]
     assert c0["metric"] == "held_out_iou" and c0["op"] == ">=" and c0["threshold"] == 0.65
     assert c0["values"][3] == 0.8 and math.isnan(c0["values"][7]) and c1["values"][9] == math.inf
-    assert data["tests"][NODE]["seeds"] == [3, 7, 9]
+    assert data["tests"][K(NODE)]["seeds"] == [3, 7, 9]
 
 
 def test_saves_are_numbered_and_found_by_name_number_stem_and_path(tmp_path):
@@ -157,7 +164,7 @@ def comparison(base_rows, new_rows, tmp_path):
 
 
 def pair(c: cmp.Comparison, metric: str, test: str = NODE) -> cmp.Pair:
-    return next(p for p in c.pairs if p.test == test and p.metric == metric)
+    return next(p for p in c.pairs if p.test == K(test) and p.metric == metric)
 
 
 def test_identical_sessions_have_no_regression_even_at_delta_zero(tmp_path):
@@ -173,42 +180,51 @@ def test_uniformly_worse_model_regresses_beyond_delta_only(tmp_path):
     p = pair(c, "held_out_iou")
     assert p.median == pytest.approx(-0.2) and p.min == pytest.approx(-0.2) and p.max == pytest.approx(-0.2)
     found = cmp.regressions(c, [cmp.parse_fail_rule("held_out_iou:0.05")])
-    assert {j.pair.test for j in found} == {NODE, OTHER}
-    # two pairs under the rule: each at level 0.1 / 2; 5 of 5 seeds give p = 1/32 = 0.031
-    assert all(j.level == pytest.approx(0.05) and j.test.k == 5 for j in found)
+    assert {j.pair.test for j in found} == {K(NODE), K(OTHER)}
+    # each (test, metric) at level 0.1, as a claim's check; 5 of 5 seeds give p = 1/32 = 0.031
+    assert all(j.level == pytest.approx(0.1) and j.test.k == 5 for j in found)
     line = found[0].explanation
     assert line == (
-        "test_no_overfitting_at_5000_points[standard] held_out_iou: 5 of 5 seeds worse by > 0.05 (median -0.2), "
-        "error <= 0.031"
+        "test_no_overfitting_at_5000_points[standard] no-overfitting[mlp/standard,N=5000] held_out_iou: "
+        "5 of 5 seeds worse by > 0.05 (median -0.2), error <= 0.031"
     )
     assert cmp.regressions(c, ["held_out_iou:0.3"]) == []
     assert cmp.regressions(c, ["topology_error:0"]) == []  # the other metric did not change
 
 
-def test_bonferroni_over_many_tests_needs_more_seeds(tmp_path):
+def test_each_test_is_judged_at_the_level_of_a_check_so_five_seeds_decide_however_many_tests(tmp_path):
     worse = [v - 0.2 for v in BASE_IOU]
-    nodes = [f"benchmarks/test_claims.py::test_x[{i}]" for i in range(4)]
+    nodes = [f"benchmarks/test_claims.py::test_x[{i}]" for i in range(20)]
     c = comparison([row(nodeid=n) for n in nodes], [row(nodeid=n, iou=worse) for n in nodes], tmp_path)
     js = cmp.judge(c, ["held_out_iou:0.05"])
-    assert len(js) == 4 and all(j.level == pytest.approx(0.025) for j in js)
-    # 5 of 5 (p = 0.031) is not enough at 0.1 / 4: 5 seeds can never decide there
-    assert all(j.decision == "too few seeds" and not j.regressed for j in js)
-    assert "(5 paired, needs 6 at level 0.025)" in js[0].summary
-    # with 6 seeds they can
-    worse6 = [*worse, 0.6]
-    c = comparison(
-        [row(nodeid=n, iou=[*BASE_IOU, 0.8], topo=[*BASE_TOPO, 0], seeds=range(6)) for n in nodes],
-        [row(nodeid=n, iou=worse6, topo=[*BASE_TOPO, 0], seeds=range(6)) for n in nodes],
-        tmp_path / "six",
-    )
-    assert len(cmp.regressions(c, ["held_out_iou:0.05"])) == 4
+    assert len(js) == 20 and all(j.level == pytest.approx(0.1) and j.regressed for j in js)
+
+
+def test_controls_and_expected_refutations_are_not_gated(tmp_path):
+    worse = [v - 0.2 for v in BASE_IOU]
+    for expect in ("fails", "refuted"):
+        c = comparison([row(expect=expect)], [row(expect=expect, iou=worse)], tmp_path / expect)
+        assert cmp.judge(c, ["held_out_iou:0.05"]) == []
+        assert "held_out_iou" in cmp.format_comparison(c, ["held_out_iou:0.05"])  # still shown
+
+
+def test_a_gated_check_that_is_no_longer_measured_fails_the_rule(tmp_path):
+    c = comparison(session(), [row()], tmp_path)
+    (j,) = cmp.regressions(c, ["held_out_iou:0.05"])
+    assert j.decision == "missing" and "missing from the new session" in j.explanation
+    assert j.pair.test == K(OTHER)
+
+
+def test_a_row_reported_twice_counts_once(tmp_path):
+    c = cmp.compare([row()], [row(), row()])
+    assert len(c.pairs) == 2 and not c.added and not c.removed  # held_out_iou and topology_error, once
 
 
 def test_ok_says_why(tmp_path):
     c = comparison(session(), session(iou=[v - d for v, d in zip(BASE_IOU, [0.2, 0.2, 0.2, 0.2, 0])]), tmp_path)
     (j, _) = cmp.judge(c, ["held_out_iou:0.05"])
     assert j.decision == "ok" and j.explanation.endswith(
-        "4 of 5 seeds worse by > 0.05 (median -0.2), p = 0.19 > 0.05: not a regression"
+        "4 of 5 seeds worse by > 0.05 (median -0.2), p = 0.19 > 0.1: not a regression"
     )
 
 
@@ -227,10 +243,10 @@ def test_pairs_only_common_seeds(tmp_path):
     assert p.seeds == (2, 3, 4) and p.only_new == (5, 6) and p.only_old == (0, 1)
     assert p.changes == pytest.approx((-0.3, -0.3, -0.3))
     js = cmp.judge(c, ["held_out_iou:0.05"])
-    assert all(j.decision == "too few seeds" for j in js)  # 3 seeds: p >= 1/8 > 0.05
+    assert all(j.decision == "too few seeds" for j in js)  # 3 seeds: p >= 1/8 > 0.1
     assert not any(j.regressed for j in js)
     table = cmp.format_comparison(c, ["held_out_iou:0.05"])
-    assert "3 (+2 new, -2 old)" in table and "too few seeds to decide (3 paired, needs 5" in table
+    assert "3 (+2 new, -2 old)" in table and "too few seeds to decide (3 paired, needs 4" in table
 
 
 def test_two_seeds_can_never_decide_and_the_table_says_so(tmp_path):
@@ -259,7 +275,7 @@ def test_nan_counts_as_worse(tmp_path):
     c = comparison(session(), session(iou=diverged), tmp_path)
     p = pair(c, "held_out_iou")
     assert p.changes[:4] == (-math.inf,) * 4 and p.changes[4] == 0.0
-    js = cmp.regressions(c, ["held_out_iou:0.5"], alpha=0.4)  # 4 of 5 worse: p = 0.19 <= 0.4 / 2
+    js = cmp.regressions(c, ["held_out_iou:0.5"], alpha=0.2)  # 4 of 5 worse: p = 0.19 <= 0.2
     assert len(js) == 2 and all(j.test.k == 4 for j in js)
     (j,) = cmp.regressions(cmp.compare([row()], [row(iou=[math.nan] * 5)]), ["held_out_iou:0.5"])
     assert j.test.k == 5 and "(median -inf)" in j.explanation
@@ -276,20 +292,21 @@ def test_added_and_removed_tests_and_checks_are_listed(tmp_path):
     d = dict(d, checks=[d["checks"][0], dict(d["checks"][0], metric="contrast")])
     new[0] = (NODE, d, e)
     c = comparison(session(), new, tmp_path)
-    assert c.added == [third] and c.removed == [OTHER]
-    assert c.added_checks == [(NODE, "contrast")] and c.removed_checks == [(NODE, "topology_error")]
+    assert c.added == [K(third)] and c.removed == [K(OTHER)]
+    assert c.added_checks == [(K(NODE), "contrast")] and c.removed_checks == [(K(NODE), "topology_error")]
     table = cmp.format_comparison(c)
-    assert "only in the new save (added): test_knn_baseline[312]" in table
-    assert "only in the base save (removed): test_contiguous_regions[312]" in table
+    assert "only in the new save (added): test_knn_baseline[312] no-overfitting" in table
+    assert "only in the base save (removed): test_contiguous_regions[312] no-overfitting" in table
     assert (
-        "checks only in the base save (removed): test_no_overfitting_at_5000_points[standard] topology_error" in table
+        "checks only in the base save (removed): "
+        "test_no_overfitting_at_5000_points[standard] no-overfitting[mlp/standard,N=5000] topology_error" in table
     )
-    # a rule on a metric only the removed test had is no error, it just has nothing to judge
-    assert cmp.judge(c, ["topology_error:0"]) == []
+    # a gated check the new save no longer measures fails its rule
+    assert {j.decision for j in cmp.judge(c, ["topology_error:0"])} == {"missing"}
 
 
 def test_rows_compare_directly_and_a_test_with_two_verdicts_keeps_both(tmp_path):
-    twice = [row(), row()]
+    twice = [row(), row(iou=[v + 0.01 for v in BASE_IOU])]
     c = cmp.compare(twice, [row(), row(iou=[v - 0.3 for v in BASE_IOU])])
     assert len({p.test for p in c.pairs}) == 2 and not c.added
     (j,) = cmp.regressions(c, ["held_out_iou:0.1"])

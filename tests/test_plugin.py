@@ -307,7 +307,7 @@ def test_two_markers(genprobe):
     assert "genprobe:dots-floor:N=300:held_out_iou" in props
     verdict = json.loads(next(v for k, v in props.items() if k == "genprobe_verdict"))["verdict"]
     assert verdict["claim"] == "dots-floor" and verdict["expect"] == "holds" and verdict["protocol"] is None
-    assert "built as 'held_out_iou >= 0.0'" in verdict["notes"]
+    assert verdict["statement"] == "held_out_iou >= 0.0"
 
 
 def test_xdist_gives_one_summary_and_same_verdicts(suite, tmp_path):

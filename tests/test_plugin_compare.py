@@ -86,12 +86,16 @@ def test_a_worse_model_fails_compare_fail_and_an_identical_rerun_passes(project,
     assert "REGRESSION" not in same.stdout.str()
 
     monkeypatch.setenv("TINY_LR", "0.001")  # 10x too low: every seed draws less of the ring
-    worse = _run(project, "--genprobe-compare=good", "--genprobe-compare-fail=held_out_iou:0.05")
+    # saving under the baseline's own name compares with the previous save, not with itself
+    worse = _run(
+        project, "--genprobe-save=good", "--genprobe-compare=good", "--genprobe-compare-fail=held_out_iou:0.05"
+    )
     assert worse.ret == pytest.ExitCode.TESTS_FAILED, worse.stdout.str()
+    assert (project.path / ".genprobe" / "0002_good.json").exists()
     worse.stdout.fnmatch_lines(["*REGRESSION*test_draws_the_ring*held_out_iou: 5 of 5 seeds worse by > 0.05*"])
     worse.stdout.fnmatch_lines(["*1 passed*"])  # the test itself passed: only the gate failed
 
-    lenient = _run(project, "--genprobe-compare=good", "--genprobe-compare-fail=held_out_iou:0.9")
+    lenient = _run(project, "--genprobe-compare=0001", "--genprobe-compare-fail=held_out_iou:0.9")
     assert lenient.ret == 0, lenient.stdout.str()
 
 

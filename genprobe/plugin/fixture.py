@@ -94,9 +94,8 @@ class Probe(ProfileRuns):
             plan = plan[: self.profile.report_looks]  # gates nothing: no extra seeds to train
         v = decide_over_seeds(verdict, self, plan, self.profile.alpha, looks=looks)
         v.expect = expect
-        if marked and v.claim != marked[0]:  # the marker names the claim (--genprobe-claim selects by it)
-            v.notes.append(f"built as {v.claim!r}")
-            v.claim = marked[0]
+        if marked and not v.named:  # a verdict its builder did not name takes the marker's claim
+            v.claim, v.named = marked[0], True
         if why:
             v.notes.append(f"{self.profile.name} profile expects '{expect}': {why}")
         self._node.user_properties.append(

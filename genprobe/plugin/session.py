@@ -112,12 +112,11 @@ class GenprobeSession:
         if hasattr(self.config, "workerinput") or not self.rows:
             return
         if self.settings.save is not None or self.settings.compare is not None:
-            from ..errors import GenprobeError
-
             try:
                 self.compare_lines, regressed = _save_and_compare(self)
-            except GenprobeError as exc:  # say it in one line; a gate that cannot judge fails
-                self.compare_lines, regressed = [f"genprobe: {exc}"], bool(self.settings.compare_fail)
+            except Exception as exc:  # say it in one line and go on to the report; a gate that cannot judge fails
+                self.compare_lines = [f"genprobe: cannot compare: {exc.__class__.__name__}: {exc}"]
+                regressed = bool(self.settings.compare_fail)
             if regressed and session.exitstatus == pytest.ExitCode.OK:
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED
         if not self.settings.write_report:

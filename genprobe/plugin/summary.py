@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..verdicts import Verdict
@@ -110,32 +110,51 @@ def _terminal_summary(gs: GenprobeSession, tr) -> None:
 
 
 def _save_and_compare(gs: GenprobeSession) -> tuple[list[str], bool]:
-    """``--genprobe-save`` and ``--genprobe-compare``: lines for the terminal, and whether a fail rule fired.
+    """``--genprobe-save`` and ``--genprobe-compare``: lines for the terminal, and whether the gate fails.
 
-    The saved file holds every verdict's per-seed values, the specs of the
-    runs behind them, and the versions and commit (:func:`genprobe.compare.save`).
-    A comparison that cannot be made (no such save) fails the session when a
-    fail rule asks for one: a gate that cannot look must not pass.
+    The baseline is read before this session is saved (so ``--genprobe-save X --genprobe-compare X``
+    compares with the previous X, not with itself). The saved file holds every verdict's per-seed
+    values, the specs of the runs behind them, and the versions and commit
+    (:func:`genprobe.compare.save`). A failed save does not stop the comparison, nor the report. A
+    comparison that cannot be made (no such save) fails the session when a fail rule asks for one:
+    a gate that cannot look must not pass.
     """
     from .. import compare
 
     s = gs.settings
+    root = s.storage or compare.DEFAULT_ROOT
     lines: list[str] = []
+    failed = False
+    base = None
+    if s.compare is not None:
+        try:
+            base = compare.load(s.compare, root)
+        except Exception as exc:  # GenprobeError: no such save, or not a save
+            lines.append(f"genprobe: cannot compare: {exc}")
+            failed = bool(s.compare_fail)
     if s.save is not None:
-        keys = {k for _, d, _ in gs.rows for k in d.get("runs", [])}
-        specs = {r.spec.key: r.spec.to_dict() for r in gs._results.values() if r.spec.key in keys}
-        meta = {"profile": s.profile, "device": gs.device_used or s.device, "seeds": list(gs.seeds), "specs": specs}
-        path = compare.save(gs.rows, s.save, s.storage or compare.DEFAULT_ROOT, meta=meta)
-        lines.append(f"genprobe: saved {len(gs.rows)} verdicts to {path}")
-    if s.compare is None:
-        return lines, False
-    try:
-        base = compare.load(s.compare, s.storage or compare.DEFAULT_ROOT)
-    except Exception as exc:  # GenprobeError: no such save
-        lines.append(f"genprobe: cannot compare: {exc}")
-        return lines, bool(s.compare_fail)
-    comparison = compare.compare(base, gs.rows)
-    lines += compare.format_comparison(comparison, s.compare_fail, strict=False).splitlines()
-    found = compare.regressions(comparison, s.compare_fail, strict=False)
-    lines += [f"REGRESSION {j.explanation}" for j in found]
-    return lines, bool(found)
+        try:
+            path = compare.save(gs.rows, s.save, root, meta=_save_meta(gs))
+            lines.append(f"genprobe: saved {len(gs.rows)} verdicts to {path}")
+        except Exception as exc:  # a full disk, a lock another process holds: say so, go on
+            lines.append(f"genprobe: cannot save: {exc.__class__.__name__}: {exc}")
+    if base is not None:
+        comparison = compare.compare(base, gs.rows)
+        lines += compare.format_comparison(comparison, s.compare_fail, strict=False).splitlines()
+        found = compare.regressions(comparison, s.compare_fail, strict=False)
+        lines += [f"REGRESSION {j.explanation}" for j in found]
+        failed = failed or bool(found)
+    return lines, failed
+
+
+def _save_meta(gs: GenprobeSession) -> dict[str, Any]:
+    """Profile, device, seeds, and the spec of every run behind a saved verdict (from the cache under xdist,
+    where the controller trained nothing)."""
+    s = gs.settings
+    keys = {k for _, d, _ in gs.rows for k in d.get("runs", [])}
+    results = list(gs._results.values())
+    if not any(r.spec.key in keys for r in results):
+        specs = gs.profile.sweep(gs.profile.plan(gs.seeds)[-1])
+        results = [r for r in (gs.cache.get(sp) for sp in specs) if r is not None]
+    specs_by_key = {r.spec.key: r.spec.to_dict() for r in results if r.spec.key in keys}
+    return {"profile": s.profile, "device": gs.device_used or s.device, "seeds": list(gs.seeds), "specs": specs_by_key}
