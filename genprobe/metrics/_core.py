@@ -97,6 +97,26 @@ def _check_vector(x: np.ndarray, name: str) -> np.ndarray:
     return x
 
 
+def _check_mask_pair(a: np.ndarray, b: np.ndarray, exclude: np.ndarray | None) -> None:
+    """Two masks of one shape, and an optional third to leave out."""
+    _check_mask(a, "a")
+    _check_mask(b, "b")
+    _check_same_shape(a, b, "a", "b")
+    if exclude is not None:
+        _check_mask(exclude, "exclude")
+        _check_same_shape(a, exclude, "a", "exclude")
+
+
+def _check_scored(pred: np.ndarray, truth: np.ndarray, train_mask: np.ndarray, threshold: float) -> float:
+    """A prediction against the truth with its training pixels; returns the checked threshold."""
+    _check_image(pred, "pred")
+    _check_truth(truth)
+    _check_same_shape(pred, truth, "pred", "truth")
+    _check_mask(train_mask, "train_mask")
+    _check_same_shape(pred, train_mask, "pred", "train_mask")
+    return _check_threshold(threshold)
+
+
 def _check_pair(pred_values: np.ndarray, targets: np.ndarray) -> None:
     _check_vector(pred_values, "pred_values")
     _check_vector(targets, "targets")

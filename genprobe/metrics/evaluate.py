@@ -11,11 +11,8 @@ from ._core import (
     _black,
     _check_bins,
     _check_fraction,
-    _check_image,
-    _check_mask,
     _check_same_shape,
-    _check_threshold,
-    _check_truth,
+    _check_scored,
     _check_vector,
     _components,
     _dice,
@@ -98,12 +95,7 @@ def evaluate(
         truths only.
     """
     # ---- validation ----
-    _check_image(pred, "pred")
-    _check_truth(truth)
-    _check_same_shape(pred, truth, "pred", "truth")
-    _check_mask(train_mask, "train_mask")
-    _check_same_shape(pred, train_mask, "pred", "train_mask")
-    t = _check_threshold(threshold)
+    t = _check_scored(pred, truth, train_mask, threshold)
     if (pred_train is None) != (train_targets is None):
         raise GenprobeError("pred_train and train_targets must be given together, got only one")
     if pred_train is not None and train_targets is not None:

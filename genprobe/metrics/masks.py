@@ -8,13 +8,11 @@ import numpy as np
 
 from ._core import (
     _black,
-    _check_image,
-    _check_mask,
+    _check_mask_pair,
     _check_numeric,
     _check_pair,
-    _check_same_shape,
+    _check_scored,
     _check_threshold,
-    _check_truth,
     _dice,
     _iou,
     _white_nan,
@@ -55,12 +53,7 @@ def iou(a: np.ndarray, b: np.ndarray, exclude: np.ndarray | None = None) -> floa
     >>> iou(a, b)
     0.5
     """
-    _check_mask(a, "a")
-    _check_mask(b, "b")
-    _check_same_shape(a, b, "a", "b")
-    if exclude is not None:
-        _check_mask(exclude, "exclude")
-        _check_same_shape(a, exclude, "a", "exclude")
+    _check_mask_pair(a, b, exclude)
     return float(_iou(a, b, exclude))
 
 
@@ -77,12 +70,7 @@ def held_out_iou(pred: np.ndarray, truth: np.ndarray, train_mask: np.ndarray, th
         ``iou(black(pred), black(truth), exclude=train_mask)``; 1.0 when both
         are empty on the held-out pixels.
     """
-    _check_image(pred, "pred")
-    _check_truth(truth)
-    _check_same_shape(pred, truth, "pred", "truth")
-    _check_mask(train_mask, "train_mask")
-    _check_same_shape(pred, train_mask, "pred", "train_mask")
-    t = _check_threshold(threshold)
+    t = _check_scored(pred, truth, train_mask, threshold)
     return float(_iou(_black(pred, t), _black(truth, t), train_mask))
 
 
@@ -101,12 +89,7 @@ def dice(a: np.ndarray, b: np.ndarray, exclude: np.ndarray | None = None) -> flo
     >>> round(dice(a, b), 4)
     0.6667
     """
-    _check_mask(a, "a")
-    _check_mask(b, "b")
-    _check_same_shape(a, b, "a", "b")
-    if exclude is not None:
-        _check_mask(exclude, "exclude")
-        _check_same_shape(a, exclude, "a", "exclude")
+    _check_mask_pair(a, b, exclude)
     return float(_dice(a, b, exclude))
 
 
