@@ -288,7 +288,7 @@ def test_judge_bad_input_is_one_line(args, message, capsys):
 
 _NO_TEST_EXTRAS = """
 import sys
-for name in ("pytest", "_pytest", "hypothesis", "pytest_benchmark", "xdist", "distributed", "dask"):
+for name in ("pytest", "_pytest", "hypothesis", "pytest_benchmark", "pytest_html", "xdist", "distributed", "dask"):
     sys.modules[name] = None  # `import name` now fails, as in an install without the test extras
 from genprobe.cli import main
 sys.exit(main(sys.argv[1:]))
@@ -304,8 +304,10 @@ sys.exit(main(sys.argv[1:]))
         (["sweep", "--seeds", "x"], 2, "bad seed 'x'"),
         (["report", "--profile", "smoke"], 2, 'pip install "genprobe[test]"'),
         (["train", "--scheduler", "tcp://127.0.0.1:9", *TINY], 2, 'pip install "genprobe[dask]"'),
+        (["compare", "--list", "--root", "nowhere"], 0, "no saves under 'nowhere'"),
+        (["compare", "a", "b", "--root", "nowhere"], 2, "no save"),
     ],
-    ids=["train", "baseline", "judge", "sweep", "report", "scheduler"],
+    ids=["train", "baseline", "judge", "sweep", "report", "scheduler", "compare-list", "compare"],
 )
 def test_every_command_without_the_test_extras(tmp_path, args, code, says):
     """`pip install .` alone: each command runs, or says in one line what it needs (issue 11)."""
