@@ -31,12 +31,12 @@ import pytest
 
 from .session import _session
 from .settings import VERDICT_PROPERTY
+from .summary import _role
 
 if TYPE_CHECKING:  # pragma: no cover
     from PIL import Image
 
-    from ..runs import RunResult, RunSpec
-    from .session import GenprobeSession
+    from ..runs import RunResult
 
 __all__ = ["CURVES_WIDTH", "THUMB", "HtmlExtras", "register"]
 
@@ -75,7 +75,6 @@ class HtmlExtras:
     def __init__(self, config: pytest.Config):
         self.config = config
         self._attribute = _extras_attribute()
-        self._keys: dict[RunSpec, str] = {}
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]):
@@ -98,7 +97,8 @@ class HtmlExtras:
         out = [extras.html(checks_table(verdict, expect))]
         try:
             gs = _session(self.config)
-            results = self._results(gs, verdict.get("runs", ()))
+            # this process's runs only (an xdist worker trained them): no cache reads per test
+            results = gs.results_for(verdict.get("runs", ()), read_cache=False)
             if results:
                 name, png = panel_thumbnail(verdict, results)
                 out.append(extras.png(_b64(png), name=name))
@@ -111,32 +111,9 @@ class HtmlExtras:
             out.append(extras.html(f"<p>{html.escape(note)}</p>"))
         return out
 
-    def _results(self, gs: GenprobeSession, keys: Sequence[str]) -> list[RunResult]:
-        """The session's runs behind a verdict (its ``runs``: cache keys)."""
-        wanted = set(keys)
-        out = []
-        for spec, result in gs._results.items():
-            key = self._keys.get(spec)
-            if key is None:
-                try:
-                    key = self._keys[spec] = spec.key
-                except Exception:  # e.g. a PNG truth that cannot be read any more
-                    continue
-            if key in wanted:
-                out.append(result)
-        return out
-
 
 def _b64(png: bytes) -> str:
     return base64.b64encode(png).decode("ascii")
-
-
-def _role(expect: str, check_status: str, verdict_status: str) -> str:
-    try:
-        from .summary import _role as role
-    except ImportError:  # pragma: no cover - the terminal table's wording, where it lives
-        return check_status
-    return role(expect, check_status, verdict_status)
 
 
 def checks_table(verdict: dict[str, Any], expect: str) -> str:

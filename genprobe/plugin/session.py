@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,7 @@ class GenprobeSession:
         self._cache: Cache | None = None
         self._results: dict[RunSpec, RunResult] = {}
         self._profile_trained = False
+        self._cached_profile: list[RunResult] | None = None  # the profile's runs read back from the cache
         self.compare_lines: list[str] = []  # --genprobe-save / --genprobe-compare, for the terminal
 
     @property
@@ -99,6 +101,21 @@ class GenprobeSession:
                 self._results[r.spec] = r
         return [self._results[s] for s in specs]
 
+    def results_for(self, keys: Iterable[str], *, read_cache: bool = True) -> list[RunResult]:
+        """The runs of this session whose cache keys are in ``keys`` (a verdict's ``runs``).
+
+        ``read_cache``: where this process holds none of them (the controller of ``pytest -n``
+        trained nothing), the profile's runs over every look's seeds, read back once from the cache.
+        """
+        wanted = set(keys)
+        found = [r for r in self._results.values() if _key(r.spec) in wanted]
+        if found or not read_cache:
+            return found
+        if self._cached_profile is None:
+            specs = self.profile.sweep(self.profile.plan(self.seeds)[-1])
+            self._cached_profile = [r for r in (self.cache.get(s) for s in specs) if r is not None]
+        return [r for r in self._cached_profile if r.spec.key in wanted]
+
     # -- hooks (this object is registered as a plugin) -------------------
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         # user_properties travel with the report, so under xdist the
@@ -129,6 +146,14 @@ class GenprobeSession:
     def pytest_terminal_summary(self, terminalreporter, exitstatus: int, config: pytest.Config) -> None:
         if not hasattr(config, "workerinput") and self.rows:
             _terminal_summary(self, terminalreporter)
+
+
+def _key(spec: RunSpec) -> str | None:
+    """``spec.key``, or None where it cannot be computed any more (a PNG truth since removed)."""
+    try:
+        return spec.key
+    except Exception:
+        return None
 
 
 def _share_cores_with_xdist_workers() -> None:

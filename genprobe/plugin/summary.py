@@ -39,11 +39,7 @@ def _write_report(gs: GenprobeSession) -> Path:
     from ..report import write_report, write_run_pictures
 
     verdicts = _verdicts(gs)
-    keys = {k for v, _ in verdicts for k in v.runs}
-    results = [r for r in gs._results.values() if r.spec.key in keys] if gs._results else []
-    if not results:  # xdist: the controller trained nothing; read what the workers cached
-        specs = gs.profile.sweep(gs.profile.plan(gs.seeds)[-1])  # the extra seeds of later looks too
-        results = [r for r in (gs.cache.get(s) for s in specs) if r is not None and r.spec.key in keys]
+    results = gs.results_for(k for v, _ in verdicts for k in v.runs)
     out = gs.settings.report
     out.mkdir(parents=True, exist_ok=True)
     pictures = (
@@ -151,10 +147,6 @@ def _save_meta(gs: GenprobeSession) -> dict[str, Any]:
     """Profile, device, seeds, and the spec of every run behind a saved verdict (from the cache under xdist,
     where the controller trained nothing)."""
     s = gs.settings
-    keys = {k for _, d, _ in gs.rows for k in d.get("runs", [])}
-    results = list(gs._results.values())
-    if not any(r.spec.key in keys for r in results):
-        specs = gs.profile.sweep(gs.profile.plan(gs.seeds)[-1])
-        results = [r for r in (gs.cache.get(sp) for sp in specs) if r is not None]
-    specs_by_key = {r.spec.key: r.spec.to_dict() for r in results if r.spec.key in keys}
-    return {"profile": s.profile, "device": gs.device_used or s.device, "seeds": list(gs.seeds), "specs": specs_by_key}
+    results = gs.results_for(k for _, d, _ in gs.rows for k in d.get("runs", []))
+    specs = {r.spec.key: r.spec.to_dict() for r in results}
+    return {"profile": s.profile, "device": gs.device_used or s.device, "seeds": list(gs.seeds), "specs": specs}
