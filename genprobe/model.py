@@ -12,9 +12,10 @@ import functools
 import math
 from collections.abc import Sequence
 
-import numpy as np
 import torch
 import torch.nn.functional as F
+
+from .sampling import stream_seed
 
 __all__ = ["BatchedMLP", "param_count", "init_generator"]
 
@@ -36,8 +37,7 @@ def _packing_matrix(width: int, dtype: torch.dtype, device: torch.device) -> tor
 
 def init_generator(seed: int, stream: int) -> torch.Generator:
     """A CPU generator for one network's stream (0: init, 1: shuffles, ...)."""
-    ss = np.random.SeedSequence([int(seed), 0x1A17, int(stream)])
-    return torch.Generator().manual_seed(int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)))
+    return torch.Generator().manual_seed(stream_seed(seed, stream))
 
 
 def param_count(depth: int, width: int, in_dim: int = 2) -> int:

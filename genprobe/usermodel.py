@@ -60,11 +60,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import numpy as np
 import torch
 from torch.func import functional_call, stack_module_state, vmap
 
 from .errors import GenprobeError
+from .sampling import stream_seed
 
 __all__ = ["load_factory", "source_digest", "build_copies", "check", "seed_of", "BatchedUserModel", "PROBE_POINTS"]
 
@@ -197,11 +197,9 @@ def source_digest(path: str) -> str:
 
 
 def seed_of(seed: int) -> int:
-    """The torch seed copy ``seed`` is built under: that of :func:`genprobe.model.init_generator`
-    ``(seed, 0)``, BatchedMLP's init stream (derived here too, so this module, which ``runs``
-    imports, needs nothing above it)."""
-    ss = np.random.SeedSequence([int(seed), 0x1A17, 0])
-    return int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+    """The torch seed copy ``seed`` is built under: BatchedMLP's init stream
+    (:func:`genprobe.sampling.stream_seed` ``(seed, 0)``, as :func:`genprobe.model.init_generator`)."""
+    return stream_seed(seed, 0)
 
 
 def build_copies(path: str, kwargs: Mapping[str, Any], seeds: Sequence[int]) -> list[torch.nn.Module]:
