@@ -244,21 +244,24 @@ class RunSpec:
 
     # Equality and hash by value *and type* of each model keyword argument: 1, 1.0 and True are
     # equal in Python but build different models and have different keys, so they are different runs.
+    @property
+    def typed_kwargs(self) -> tuple[tuple[str, str, Scalar], ...]:
+        """``model_kwargs`` as (name, type name, value): what tells ``1``, ``1.0`` and ``True`` apart."""
+        return tuple((k, type(v).__name__, v) for k, v in self.model_kwargs)
+
+    @functools.cached_property
     def _identity(self) -> tuple:
         return tuple(
-            tuple((k, type(v).__name__, v) for k, v in self.model_kwargs)
-            if f.name == "model_kwargs"
-            else getattr(self, f.name)
-            for f in dataclasses.fields(self)
+            self.typed_kwargs if f.name == "model_kwargs" else getattr(self, f.name) for f in dataclasses.fields(self)
         )
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self._identity() == other._identity()  # type: ignore[attr-defined]
+        return self._identity == other._identity  # type: ignore[attr-defined]
 
     def __hash__(self) -> int:
-        return hash(self._identity())
+        return hash(self._identity)
 
     def replace(self, **changes: Any) -> RunSpec:
         return dataclasses.replace(self, **changes)

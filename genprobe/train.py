@@ -63,7 +63,7 @@ def group_key(spec: RunSpec) -> tuple:
     d = spec.to_dict()
     for name in ("n", "seed", "labels", "protocol"):
         d.pop(name)
-    d["model_kwargs"] = tuple((k, type(v).__name__, v) for k, v in spec.model_kwargs)  # 1, 1.0, True differ
+    d["model_kwargs"] = spec.typed_kwargs  # 1, 1.0 and True build other models
     return (tuple(sorted(d.items())), spec.steps_per_epoch, spec.total_epochs, spec.total_steps)
 
 
@@ -235,7 +235,7 @@ def train_group(
     use_fast = device == "cpu" and supports(model) and step != "autograd"  # False for a user model
     fast = (
         FastMLPStep(model, backend="auto" if step == "auto" else step)
-        if use_fast and isinstance(model, BatchedMLP)
+        if use_fast and isinstance(model, BatchedMLP)  # (supports() says so; this tells mypy)
         else None
     )
     # torch on one thread around the C kernel's own threads (FastMLPStep.solo)
