@@ -39,10 +39,8 @@ import datetime
 import json
 import math
 import os
-import platform
 import re
 import statistics
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -170,32 +168,11 @@ def _resolve(ref: str | os.PathLike, root: Path) -> Path:
 # -- saving ------------------------------------------------------------------------------------------------------
 
 
-def _version(dist: str) -> str | None:
-    module = sys.modules.get(dist)
-    if module is not None and hasattr(module, "__version__"):
-        return str(module.__version__)
-    from importlib import metadata
-
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return None
-
-
 def default_meta() -> dict[str, Any]:
     """Where a save came from, without importing torch: versions, python, platform, git commit, date (UTC)."""
-    from . import __version__
-    from .provenance import git_commit
+    from .provenance import versions
 
-    return {
-        "genprobe": __version__,
-        "torch": _version("torch"),
-        "numpy": _version("numpy"),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "git_commit": git_commit(),
-        "datetime": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-    }
+    return versions() | {"datetime": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
 
 
 def _test_record(nodeid: str, verdict: Mapping[str, Any], expect: str) -> dict[str, Any]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import functools
 import platform
 import subprocess
+import sys
 from pathlib import Path
 
-__all__ = ["provenance", "git_commit"]
+__all__ = ["provenance", "versions", "git_commit"]
 
 
 @functools.lru_cache(maxsize=1)
@@ -29,21 +30,38 @@ def git_commit() -> str | None:
     return commit + ("-dirty" if dirty.stdout.strip() else "")
 
 
-def provenance(device: str | None = None) -> dict[str, object]:
-    import numpy
-    import torch
+def _version(dist: str) -> str | None:
+    """The version of ``dist``: its loaded module's ``__version__``, else its installed metadata (no import)."""
+    module = sys.modules.get(dist)
+    if module is not None and hasattr(module, "__version__"):
+        return str(module.__version__)
+    from importlib import metadata
 
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def versions() -> dict[str, object]:
+    """genprobe, torch and numpy versions, python, platform and git commit, without importing torch."""
     from . import __version__
 
-    info: dict[str, object] = {
+    return {
         "genprobe": __version__,
-        "torch": torch.__version__,
-        "numpy": numpy.__version__,
+        "torch": _version("torch"),
+        "numpy": _version("numpy"),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "git_commit": git_commit(),
-        "torch_threads": torch.get_num_threads(),
     }
+
+
+def provenance(device: str | None = None) -> dict[str, object]:
+    """:func:`versions`, the torch thread count and the device a result was computed on."""
+    import torch
+
+    info: dict[str, object] = versions() | {"torch_threads": torch.get_num_threads()}
     if device is not None:
         info["device"] = device
         if device.startswith("cuda"):
