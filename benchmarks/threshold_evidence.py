@@ -1,32 +1,38 @@
 """The evidence behind every threshold and expectation, and the file generated from it.
 
-Three committed sets of run histories of the smoke profile
-(``genprobe sweep --profile smoke --seeds ... --export ...``):
+Committed sets of run histories of the smoke profile
+(``genprobe sweep --profile smoke --seeds ... --export ...``), on disjoint
+seeds, so that each is an independent draw of the experiment:
 
-* **calibration** (seeds 0-9): the thresholds in ``genprobe/profiles.py``
-  were set looking at these (and only these) seeds;
-* **confirmation** (seeds 100-109), trained twice: with the fused C kernel
-  and with ``GENPROBE_CKERNEL=off`` (torch ops: other float rounding, a
-  stand-in for another machine). Nothing was tuned on them.
+* **calibration** (seeds 0-9, C kernel): the thresholds in
+  ``genprobe/profiles.py`` were set looking at these (and only these) seeds;
+* **confirm-c** (seeds 110-139, fused C kernel) and **confirm-torch** (seeds
+  100-109 and 140-159, ``GENPROBE_CKERNEL=off``: torch ops, other float
+  rounding, a stand-in for another machine and for the GPU path). Nothing
+  was tuned on them.
 
 Every claim and control test of ``benchmarks/`` is run on each set exactly
 as ``pytest benchmarks`` runs it: the test function itself is called with a
 stand-in for the ``genprobe`` fixture whose ``check`` applies the same
-sequential sign test (first 5 seeds, then all 10; :mod:`genprobe.stats`).
-(The sets hold 10 seeds, so the replay covers the plan's first two looks, at
-the plan's own per-look level.) A claim is expected ``holds`` or ``refuted``
-only where *both* confirmation sets decide it so and new seeds would decide
-it so at least 95 % of the time (estimated from how often each bound is met
-on all 30 evidence seeds, :func:`reliability`); otherwise it is reported
-(``report``), with the numbers.
+exact sequential sign test (looks at 5, 10, 15 seeds; :mod:`genprobe.stats`).
+A claim is expected ``holds`` or ``refuted`` only where *both* confirmation
+sets decide it so and, estimated from *each* confirmation set alone, new
+seeds would decide it so at least 95 % of the time (:func:`reliability`);
+otherwise it is reported (``report``), with the share of seeds meeting its
+limiting bound and the seeds a gate would need.
+
+The two CPU steps are compared as two instruments measuring one experiment
+(:func:`step_agreement`): every check's per-seed values on confirm-c against
+confirm-torch (two independent samples), and the same seeds 100-109 trained
+with both steps (paired).
 
     python benchmarks/threshold_evidence.py            # print the table
     python benchmarks/threshold_evidence.py --write    # regenerate genprobe/evidence/smoke.json,
-                                                       # gallery-smoke.json and the README's evidence section
+                                                       # gallery-smoke.json and the README's generated sections
     python benchmarks/threshold_evidence.py --refresh dot --write   # after a change to how an
                                                        # untrained baseline is scored
 
-``tests/test_evidence.py`` fails when the generated file or the README
+``tests/test_evidence.py`` fails when the generated file or a README
 section is stale, and when a control is not refuted on every set.
 """
 
@@ -58,21 +64,51 @@ from genprobe.probe import ProfileRuns  # noqa: E402
 from genprobe.profiles import EVIDENCE_DIR, get_profile  # noqa: E402
 from genprobe.runs import RunResult, RunSpec  # noqa: E402
 from genprobe.sampling import sample_training_set  # noqa: E402
-from genprobe.stats import look_alpha  # noqa: E402
+from genprobe.stats import design  # noqa: E402
 from genprobe.verdicts import Verdict, decide_over_seeds  # noqa: E402
 
 EVIDENCE = ROOT / "benchmarks" / "evidence"
-# name -> (file, role, what it is)
-SETS = {
-    "calibration": ("smoke-cpu-seeds0-9.json.gz", "calibration", "seeds 0-9, C kernel (thresholds set on these)"),
-    "confirm-c": ("smoke-cpu-c-seeds100-109.json.gz", "confirmation", "seeds 100-109, C kernel"),
-    "confirm-torch": ("smoke-cpu-off-seeds100-109.json.gz", "confirmation", "seeds 100-109, GENPROBE_CKERNEL=off"),
+# name -> (files, role, what it is); a set's files hold disjoint seeds, and the sets' seeds are disjoint
+SETS: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "calibration": (
+        ("smoke-cpu-seeds0-9.json.gz",),
+        "calibration",
+        "seeds 0-9, C kernel (thresholds set on these)",
+    ),
+    "confirm-c": (
+        (
+            "smoke-cpu-c-seeds110-114.json.gz",
+            "smoke-cpu-c-seeds115-119.json.gz",
+            "smoke-cpu-c-seeds120-124.json.gz",
+            "smoke-cpu-c-seeds125-129.json.gz",
+            "smoke-cpu-c-seeds130-134.json.gz",
+            "smoke-cpu-c-seeds135-139.json.gz",
+        ),
+        "confirmation",
+        "seeds 110-139, C kernel",
+    ),
+    "confirm-torch": (
+        (
+            "smoke-cpu-off-seeds100-109.json.gz",
+            "smoke-cpu-off-seeds140-144.json.gz",
+            "smoke-cpu-off-seeds145-149.json.gz",
+            "smoke-cpu-off-seeds150-154.json.gz",
+            "smoke-cpu-off-seeds155-159.json.gz",
+        ),
+        "confirmation",
+        "seeds 100-109 and 140-159, GENPROBE_CKERNEL=off",
+    ),
 }
 CONFIRMATION = ("confirm-c", "confirm-torch")
+# The same seeds (100-109) trained with both CPU steps: the paired half of the step comparison.
+STEP_PAIR = ("smoke-cpu-c-seeds100-109.json.gz", "smoke-cpu-off-seeds100-109.json.gz")
 # A gate is kept only where new seeds would decide it the expected way this
-# often (estimated from how often each bound is met on all evidence seeds).
+# often, estimated from each confirmation set on its own.
 GATE_RELIABILITY = 0.95
 Q_CONFIDENCE = 0.95  # how sure we want to be of each check's chance q on new seeds (reliability)
+# The largest plan a report test is costed at (seeds a gate would need), and the family-wise error of the
+# step comparison (Holm over every check compared).
+MAX_PLAN_SEEDS, STEP_ALPHA = 60, 0.05
 MODULES = ("benchmarks.test_claims", "benchmarks.test_controls", "benchmarks.test_example_hypothesis")
 README_BEGIN = "<!-- evidence:begin (generated by python benchmarks/threshold_evidence.py --write) -->"
 README_END = "<!-- evidence:end -->"
@@ -137,7 +173,8 @@ class StandIn(ProfileRuns):
         start = self._all[: self._first]
         plan = self.profile.plan(start)
         # the evidence decides what a test is expected to do, so every test gets every look here
-        v = decide_over_seeds(verdict, self, _plan(start, self._all, self.profile), self.profile.alpha, looks=len(plan))
+        counts = [len(s) for s in plan]
+        v = decide_over_seeds(verdict, self, _plan(start, self._all, self.profile), self.profile.alpha, counts=counts)
         full = decide_over_seeds(verdict, self, [self._all], self.profile.alpha) if callable(verdict) else None
         self.outcomes.append(Outcome(v, expect, full))
         return v
@@ -229,59 +266,228 @@ def _summary(v: Verdict) -> str:
     )
 
 
-def _met(row: Row, check: int) -> tuple[int, int]:
-    """(seeds meeting check ``check``'s bound, seeds) over every set, all seeds each."""
-    k = n = 0
-    for outs in row.outcomes.values():
-        full = [o.full for o in outs if o.expect is None][0]
-        t = full.checks[check].test
-        k, n = k + t.k, n + t.n
-    return k, n
+def _met(row: Row, check: int, name: str) -> tuple[int, int]:
+    """(seeds meeting check ``check``'s bound, seeds) on set ``name``, all its seeds."""
+    full = [o.full for o in row.outcomes[name] if o.expect is None][0]
+    t = full.checks[check].test  # type: ignore[union-attr]
+    return t.k, t.n
 
 
-def reliability(row: Row, expect: str, profile_name: str = "smoke") -> tuple[float, str]:
-    """Estimated chance that the suite, on new seeds, decides ``expect`` for this test; and the weakest check.
+def share_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """The two-sided Jeffreys interval of a chance from ``k`` of ``n`` (what the README and report quote)."""
+    from scipy.stats import beta
+
+    lo = float(beta.ppf((1 - level) / 2, k + 0.5, n - k + 0.5)) if k > 0 else 0.0
+    hi = float(beta.ppf(1 - (1 - level) / 2, k + 0.5, n - k + 0.5)) if k < n else 1.0
+    return lo, hi
+
+
+def _pessimistic_q(k: int, n: int, expect: str) -> float:
+    """Each check's chance of meeting its bound on a new seed, at the pessimistic end of a one-sided
+    Jeffreys interval (level :data:`Q_CONFIDENCE`): the lower end where it must hold, the upper where refuted."""
+    from scipy.stats import beta
+
+    tail = 1 - Q_CONFIDENCE if expect == "holds" else Q_CONFIDENCE
+    return float(beta.ppf(tail, k + 0.5, n - k + 0.5))
+
+
+def _claim_probability(qs: list[float], counts: list[int], alpha: float, expect: str) -> float:
+    """Chance that the suite decides ``expect`` for a claim whose checks meet their bounds with chances
+    ``qs``: for ``holds`` every check must hold (union bound over the checks), for ``refuted`` one refuted
+    check suffices (the best one counts). Each check is judged by the exact design for ``len(qs)`` checks."""
+    from genprobe.stats import decision_probability
+
+    probs = [decision_probability(q, counts, alpha, expect, checks=len(qs)) for q in qs]
+    if expect == "holds":
+        return max(0.0, 1 - sum(1 - p for p in probs))
+    return max(probs)
+
+
+def reliability(row: Row, expect: str, name: str, profile_name: str = "smoke") -> tuple[float, str]:
+    """Estimated chance that the suite, on new seeds, decides ``expect`` for this test, from set ``name``
+    alone; and the weakest (holds) or best (refuted) check.
 
     Each check's chance q of meeting its bound on a new seed is taken at the
     pessimistic end of a one-sided Jeffreys interval (level
-    :data:`Q_CONFIDENCE`, 95 %) from its k of n evidence seeds: the lower end where
-    the check must hold, the upper end where it must be refuted. (The point
+    :data:`Q_CONFIDENCE`, 95 %) from its k of n seeds in the set. (The point
     estimate (k + 1/2) / (n + 1) gated claims that then failed on new seeds
     under the other CPU step: 28 of 30 evidence seeds gave a 98 % chance for
     ``longer-helps[312-blog]``, and seeds 20-34 met its bound on 11 of 15.)
-    For ``holds`` every check
-    must hold (union bound over the checks), for ``refuted`` one refuted
-    check suffices (the best one counts).
     """
-    from scipy.stats import beta
-
-    from genprobe.stats import decision_probability
-
     profile = get_profile(profile_name)
     counts = [len(s) for s in profile.plan(profile.seeds)]
-    first = [o.full for o in next(iter(row.outcomes.values())) if o.expect is None][0]
-    probs = []
-    for i, c in enumerate(first.checks):
-        k, n = _met(row, i)
-        tail = 1 - Q_CONFIDENCE if expect == "holds" else Q_CONFIDENCE
-        q = float(beta.ppf(tail, k + 0.5, n - k + 0.5))
-        probs.append(
-            (
-                decision_probability(q, counts, profile.alpha, expect),
-                f"{c.metric}: {k} of {n} seeds {c.op} {c.threshold:g}",
+    first = [o.full for o in row.outcomes[name] if o.expect is None][0]
+    assert first is not None
+    met = [_met(row, i, name) for i in range(len(first.checks))]
+    qs = [_pessimistic_q(k, n, expect) for k, n in met]
+    p = _claim_probability(qs, counts, profile.alpha, expect)
+    labels = [f"{c.metric}: {k} of {n} seeds {c.op} {c.threshold:g}" for c, (k, n) in zip(first.checks, met)]
+    from genprobe.stats import decision_probability
+
+    single = [decision_probability(q, counts, profile.alpha, expect, checks=len(qs)) for q in qs]
+    pick = (
+        min(range(len(qs)), key=single.__getitem__)
+        if expect == "holds"
+        else max(range(len(qs)), key=single.__getitem__)
+    )
+    return p, labels[pick]
+
+
+def seeds_needed(qs: list[float], expect: str, profile_name: str = "smoke") -> int | None:
+    """The fewest seeds (looks of the profile's step, up to :data:`MAX_PLAN_SEEDS`) at which the exact
+    design would decide ``expect`` at least :data:`GATE_RELIABILITY` of the time for checks met with chances
+    ``qs``; None if no such plan."""
+    from genprobe.stats import looks
+
+    profile = get_profile(profile_name)
+    first = len(profile.seeds)
+    for top in range(first, MAX_PLAN_SEEDS + 1, profile.seed_step):
+        counts = looks(first, profile.seed_step, top)
+        if _claim_probability(qs, counts, profile.alpha, expect) >= GATE_RELIABILITY:
+            return top
+    return None
+
+
+def limiting(row: Row) -> dict[str, Any]:
+    """A report test's limiting check over both confirmation sets pooled: the share of seeds meeting its
+    bound with a 95 % interval, which way the seeds lean, and the seeds a gate would need at that share."""
+    first = [o.full for o in row.outcomes[CONFIRMATION[0]] if o.expect is None][0]
+    assert first is not None
+    met = [tuple(map(sum, zip(*(_met(row, i, s) for s in CONFIRMATION)))) for i in range(len(first.checks))]
+    shares = [k / n if n else 0.5 for k, n in met]
+    # the claim leans "holds" when every check is met on most seeds, else "refuted" (its worst check)
+    expect = "holds" if min(shares) > 0.5 else "refuted"
+    i = min(range(len(shares)), key=shares.__getitem__)  # the weakest check: the limit either way
+    k, n = met[i]
+    lo, hi = share_interval(k, n)
+    qs = [_pessimistic_q(kk, nn, expect) for kk, nn in met]  # as the gate criterion takes them
+    c = first.checks[i]
+    return {
+        "check": f"{c.metric} {c.op} {c.threshold:g}",
+        "met": k,
+        "seeds": n,
+        "share": k / n,
+        "interval": [lo, hi],
+        "leans": expect,
+        "seeds_needed": seeds_needed(qs, expect),
+    }
+
+
+def _two_sample(a: list[float], b: list[float], op: str) -> float:
+    """Two-sided Mann-Whitney p-value of two independent samples of a check's per-seed values (a diverged
+    seed, NaN, ranks as the worst value); exact where scipy can be (no ties, small samples)."""
+    from scipy.stats import mannwhitneyu
+
+    worst = -np.inf if op == ">=" else np.inf
+    x, y = (np.where(np.isnan(v), worst, v) for v in (np.asarray(a, float), np.asarray(b, float)))
+    if np.all(np.concatenate([x, y]) == x[0]):
+        return 1.0
+    return float(mannwhitneyu(x, y, alternative="two-sided", method="auto").pvalue)
+
+
+def _paired(a: list[float], b: list[float]) -> float:
+    """Two-sided Wilcoxon signed-rank p-value of the same seeds under two steps (exact for 10 pairs)."""
+    from scipy.stats import wilcoxon
+
+    d = np.asarray(a, float) - np.asarray(b, float)
+    d = d[np.isfinite(d)]
+    if len(d) == 0 or np.all(d == 0):
+        return 1.0
+    return float(wilcoxon(d, alternative="two-sided", zero_method="wilcox").pvalue)
+
+
+def _holm(ps: list[float], alpha: float) -> list[bool]:
+    """Holm's step-down: which of ``ps`` are rejected with family-wise error ``alpha``."""
+    order = sorted(range(len(ps)), key=ps.__getitem__)
+    out = [False] * len(ps)
+    for rank, i in enumerate(order):
+        if ps[i] > alpha / (len(ps) - rank):
+            break
+        out[i] = True
+    return out
+
+
+def _net_values(runs: dict[RunSpec, RunResult], n: int, protocol: str, metric: str) -> list[float]:
+    """The post's net's final ``metric`` per seed (seed order) at ``n`` points under ``protocol``."""
+    got = {
+        s.seed: float(r.final[metric])
+        for s, r in runs.items()
+        if s.model == "mlp" and s.features == "none" and s.labels == "true" and not s.wedge
+        if s.n == n and s.protocol == protocol
+    }
+    return [got[k] for k in sorted(got)]
+
+
+def step_agreement(
+    rows: list[Row], sets: dict[str, dict[RunSpec, RunResult]], pair: dict[str, dict[RunSpec, RunResult]] | None = None
+) -> dict[str, Any]:
+    """Do the two CPU steps run the same experiment? Two families of comparisons, each with Holm's
+    step-down at family-wise error :data:`STEP_ALPHA`:
+
+    * **nets**: the post's net's final held-out IoU at every size and protocol, confirm-c against
+      confirm-torch (independent seeds: Mann-Whitney), and on the seeds trained with both steps
+      (``pair``: Wilcoxon signed-rank, paired by seed);
+    * **checks**: every check of every claim test, confirm-c against confirm-torch: Mann-Whitney on the
+      per-seed values and Fisher's exact test on the seeds meeting the bound (two families).
+    """
+    from scipy.stats import fisher_exact
+
+    from genprobe.profiles import POST_SIZES
+
+    a, b = (sets[s] for s in CONFIRMATION)
+    nets = []
+    for n in POST_SIZES:
+        for protocol in ("standard", "blog"):
+            va, vb = _net_values(a, n, protocol, "held_out_iou"), _net_values(b, n, protocol, "held_out_iou")
+            r: dict[str, Any] = {
+                "n": n,
+                "protocol": protocol,
+                "seeds": [len(va), len(vb)],
+                "median": [float(np.median(va)), float(np.median(vb))],
+                "p_values": _two_sample(va, vb, ">="),
+            }
+            if pair is not None:
+                pa, pb = (_net_values(pair[k], n, protocol, "held_out_iou") for k in ("pair-c", "pair-torch"))
+                r["p_paired"] = _paired(pa, pb)
+            nets.append(r)
+    checks = []
+    for row in rows:
+        if row.skipped:
+            continue
+        fulls = [next((o.full for o in row.outcomes[s] if o.expect is None), None) for s in CONFIRMATION]
+        if fulls[0] is None or fulls[1] is None:
+            continue
+        for ca, cb in zip(fulls[0].checks, fulls[1].checks):
+            ta, tb = ca.test, cb.test
+            checks.append(
+                {
+                    "test": row.test,
+                    "check": f"{ca.metric} {ca.op} {ca.threshold:g}",
+                    "met": [ta.k, ta.n, tb.k, tb.n],
+                    "median": [ca.median, cb.median],
+                    "p_values": _two_sample(ca.values, cb.values, ca.op),
+                    "p_met": float(fisher_exact([[ta.k, ta.n - ta.k], [tb.k, tb.n - tb.k]]).pvalue),
+                }
             )
-        )
-    if expect == "holds":
-        fail = sum(1 - p for p, _ in probs)
-        weakest = min(probs)[1]
-        return max(0.0, 1 - fail), weakest
-    best = max(probs)
-    return best[0], best[1]
+    for family, keys in ((nets, ("p_values", "p_paired")), (checks, ("p_values", "p_met"))):
+        for key in keys:
+            have = [r for r in family if key in r]
+            for r, rejected in zip(have, _holm([r[key] for r in have], STEP_ALPHA)):
+                r[key.replace("p_", "differ_")] = rejected
+    differs = lambda r: any(v for k, v in r.items() if k.startswith("differ_"))  # noqa: E731
+    return {
+        "alpha": STEP_ALPHA,
+        "nets": nets,
+        "checks": checks,
+        "differ": sorted(
+            {f"net N={r['n']} {r['protocol']}" for r in nets if differs(r)} | {r["test"] for r in checks if differs(r)}
+        ),
+    }
 
 
-def expectations(rows: list[Row]) -> dict[str, dict[str, str]]:
-    """What each claim test is expected to do: decided by both confirmation sets, and reliably so."""
-    out: dict[str, dict[str, str]] = {}
+def expectations(rows: list[Row]) -> dict[str, dict[str, Any]]:
+    """What each claim test is expected to do: decided by both confirmation sets, and reliably so on each."""
+    out: dict[str, dict[str, Any]] = {}
     for row in rows:
         per_set = row.default_checks
         if row.skipped or not all(per_set.get(s) for s in CONFIRMATION):
@@ -293,28 +499,51 @@ def expectations(rows: list[Row]) -> dict[str, dict[str, str]]:
             )
         statuses = {per_set[s][0].status for s in CONFIRMATION}
         numbers = "; ".join(f"{s}: {_summary(per_set[s][0])}" for s in CONFIRMATION)
+        lim = limiting(row)
+        share = (
+            f"limiting bound {lim['check']} met on {lim['met']} of {lim['seeds']} confirmation seeds "
+            f"({lim['share']:.0%}, 95 % interval {lim['interval'][0]:.0%}-{lim['interval'][1]:.0%}); "
+            + (
+                f"a gate on '{lim['leans']}' would need about {lim['seeds_needed']} seeds"
+                if lim["seeds_needed"]
+                else f"no plan up to {MAX_PLAN_SEEDS} seeds would decide it reliably"
+            )
+        )
         if len(statuses) == 1 and statuses <= {"holds", "refuted"}:
             [status] = statuses
-            p, weakest = reliability(row, status)
+            rel = {s: reliability(row, status, s) for s in CONFIRMATION}
+            p = min(r[0] for r in rel.values())
+            weakest = min(rel.values())[1]
             if p >= GATE_RELIABILITY:
                 out[row.test] = {
                     "expect": status,
                     "why": f"{status} on both confirmation sets ({numbers}); "
-                    f"new seeds decide it so {p:.0%} of the time",
+                    f"new seeds decide it so {p:.0%} of the time (the less sure set)",
                 }
-            else:
-                out[row.test] = {
-                    "expect": "report",
-                    "why": f"{status} on both confirmation sets ({numbers}), "
-                    f"but new seeds would decide it so only {p:.0%} of the time ({weakest})",
-                }
+                continue
+            out[row.test] = {
+                "expect": "report",
+                "why": f"{status} on both confirmation sets ({numbers}), "
+                f"but new seeds would decide it so only {p:.0%} of the time ({weakest}); {share}",
+            }
         else:
-            out[row.test] = {"expect": "report", "why": f"the confirmation sets do not both decide it ({numbers})"}
+            out[row.test] = {
+                "expect": "report",
+                "why": f"the confirmation sets do not both decide it ({numbers}); {share}",
+            }
+        out[row.test]["limiting"] = lim
     return out
 
 
-def generated(rows: list[Row], profile_name: str = "smoke") -> dict[str, Any]:
-    """The content of ``genprobe/evidence/<profile>.json``."""
+def generated(
+    rows: list[Row],
+    profile_name: str = "smoke",
+    sets: dict[str, dict[RunSpec, RunResult]] | None = None,
+    pair: dict[str, dict[RunSpec, RunResult]] | None = None,
+) -> dict[str, Any]:
+    """The content of ``genprobe/evidence/<profile>.json`` (``sets``: the evidence the rows were judged on,
+    default loaded again; ``pair``: the seeds trained with both CPU steps, :func:`load_pair`)."""
+    sets = load_sets() if sets is None else sets
     profile = get_profile(profile_name)
     table = {}
     for row in rows:
@@ -333,23 +562,28 @@ def generated(rows: list[Row], profile_name: str = "smoke") -> dict[str, Any]:
             for name, outs in row.outcomes.items()
         }
     plan = profile.plan(profile.seeds)
+    d = design([len(p) for p in plan], profile.alpha)
     return {
         "generated_by": "python benchmarks/threshold_evidence.py --write",
         "margins": margins(rows),
         "profile": profile_name,
         "rule": {
-            "test": "sign test",
+            "test": "exact group-sequential sign test (genprobe.stats.design)",
             "alpha": profile.alpha,
-            "looks": [len(p) for p in plan],
-            "alpha_per_look": look_alpha(len(plan), profile.alpha),
+            "looks": list(d.counts),
+            "holds_at": list(d.holds_at),
+            "refuted_at": list(d.refuted_at),
+            "error_holds": d.error_holds,
+            "error_refuted": d.error_refuted,
         },
         "sets": {
-            name: {"file": f"benchmarks/evidence/{f}", "role": role, "what": what}
-            for name, (f, role, what) in SETS.items()
+            name: {"files": [f"benchmarks/evidence/{f}" for f in files], "role": role, "what": what}
+            for name, (files, role, what) in SETS.items()
         },
         "expectations": (exp := expectations(rows)),
         "gating": sum(e["expect"] in ("holds", "refuted") for e in exp.values()),
         "table": table,
+        "steps": step_agreement(rows, sets, pair),
     }
 
 
@@ -434,9 +668,11 @@ def readme_section(data: dict[str, Any]) -> str:
     lines = [
         README_BEGIN,
         "",
-        f"Rule: sign test per check, {data['rule']['alpha']:.0%} error over looks at "
-        f"{', '.join(map(str, data['rule']['looks']))} seeds ({data['rule']['alpha_per_look']:.3g} each). "
-        "Each cell: verdict (seeds used).",
+        f"Rule: exact sequential sign test per check, looks at {', '.join(map(str, data['rule']['looks']))} seeds, "
+        f"holds at {', '.join(map(str, data['rule']['holds_at']))} of them (error {data['rule']['error_holds']:.4f} "
+        f"of {data['rule']['alpha']:g}); a claim of m checks refutes at {data['rule']['alpha']:g} / m per check. "
+        "Each cell: verdict (seeds used). The last column: for a test that does not gate, its limiting bound's "
+        "share of the confirmation seeds meeting it, with a 95 % interval, and the seeds a gate would need.",
         "",
         "| test | expected | " + " | ".join(sets) + " | why not gated |",
         "|---|---|" + "---|" * len(sets) + "---|",
@@ -454,13 +690,99 @@ def readme_section(data: dict[str, Any]) -> str:
                 if first["expect"] == "evidence" and exp == "report"
                 else ""
             )
+            lim = data["expectations"].get(test, {}).get("limiting") if why else None
             short = (
-                why.split("only ", 1)[1].replace("of the time ", "reliable ")
-                if "only " in why
-                else ("not decided by both confirmation sets" if why else "")
+                (
+                    f"{lim['check']}: {lim['met']}/{lim['seeds']} "
+                    f"[{lim['interval'][0]:.2f}, {lim['interval'][1]:.2f}], "
+                    + (
+                        f"'{lim['leans']}' gate needs ~{lim['seeds_needed']} seeds"
+                        if lim["seeds_needed"]
+                        else "no gate"
+                    )
+                )
+                if lim
+                else ""
             )
             lines.append(f"| `{test}` | {exp} | " + " | ".join(cells) + f" | {short} |")
     lines += ["", README_END]
+    return "\n".join(lines)
+
+
+DESIGN_BEGIN = "<!-- design:begin (generated by python benchmarks/threshold_evidence.py --write) -->"
+DESIGN_END = "<!-- design:end -->"
+STEPS_BEGIN = "<!-- steps:begin (generated by python benchmarks/threshold_evidence.py --write) -->"
+STEPS_END = "<!-- steps:end -->"
+DESIGN_QS = (0.6, 0.7, 0.8, 0.9, 0.95)
+
+
+def design_section(alpha: float = get_profile("smoke").alpha) -> str:
+    """The README's table of the exact design: for plans of 15 (the default), 20 and 30 seeds, the
+    boundaries, the exact error, and the chance to decide "holds" and the expected seeds at each q."""
+    from genprobe.stats import HOLDS, looks
+
+    lines = [
+        DESIGN_BEGIN,
+        "",
+        "| looks (seeds) | holds at | refuted at (1 check) | exact error per direction | "
+        + " | ".join(f"q = {q:g}" for q in DESIGN_QS)
+        + " |",
+        "|---|---|---|---|" + "---|" * len(DESIGN_QS),
+    ]
+    for top in (15, 20, 30):
+        d = design(looks(5, 5, top), alpha)
+        cells = []
+        for q in DESIGN_QS:
+            o = d.outcome(q)
+            cells.append(f"{o[HOLDS]:.2f} ({o['seeds']:.1f})")
+        lines.append(
+            f"| {', '.join(map(str, d.counts))} | {', '.join(map(str, d.holds_at))} | "
+            f"{', '.join(map(str, d.refuted_at))} | {d.error_holds:.4f} | " + " | ".join(cells) + " |"
+        )
+    lines += ["", DESIGN_END]
+    return "\n".join(lines)
+
+
+def steps_section(data: dict[str, Any]) -> str:
+    """The README's answer to "do the C kernel and torch ops run the same experiment?", from the evidence."""
+    st = data["steps"]
+    sets = data["sets"]
+    lines = [
+        STEPS_BEGIN,
+        "",
+        f"confirm-c ({sets['confirm-c']['what']}) against confirm-torch ({sets['confirm-torch']['what']}): "
+        "independent seeds, Mann-Whitney (two-sided); and the same seeds 100-109 trained with both steps, "
+        "Wilcoxon signed-rank. Holm's step-down over each family keeps its family-wise error at "
+        f"{st['alpha']:g}. Differ at that error: "
+        + (", ".join(f"`{t}`" for t in st["differ"]) if st["differ"] else "**none**")
+        + ".",
+        "",
+        "The post's net, final held-out IoU:",
+        "",
+        "| N | protocol | seeds C / torch | median C / torch | p (independent) | p (paired, 10 seeds) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in st["nets"]:
+        paired = f"{r['p_paired']:.3g}" if "p_paired" in r else "-"
+        lines.append(
+            f"| {r['n']} | {r['protocol']} | {r['seeds'][0]} / {r['seeds'][1]} | "
+            f"{_num(r['median'][0])} / {_num(r['median'][1])} | {r['p_values']:.3g} | {paired} |"
+        )
+    lines += [
+        "",
+        f"Every check of every claim test ({len(st['checks'])} comparisons; Fisher's exact test on the seeds "
+        "meeting the bound as a second family). The smallest p-values:",
+        "",
+        "| test | check | met C | met torch | median C / torch | p values | p met |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in sorted(st["checks"], key=lambda r: r["p_values"])[:8]:
+        ka, na, kb, nb = r["met"]
+        lines.append(
+            f"| `{r['test']}` | {r['check']} | {ka}/{na} | {kb}/{nb} | {_num(r['median'][0])} / {_num(r['median'][1])} "
+            f"| {r['p_values']:.3g} | {r['p_met']:.3g} |"
+        )
+    lines += ["", STEPS_END]
     return "\n".join(lines)
 
 
@@ -485,7 +807,7 @@ def gallery_data(calibration: dict[RunSpec, RunResult], profile_name: str = "smo
         "profile": profile_name,
         "grid": get_profile(profile_name).eval_res,
         "on_shape": on_shape(get_profile(profile_name).eval_res),
-        "evidence": f"benchmarks/evidence/{SETS['calibration'][0]}",
+        "evidence": [f"benchmarks/evidence/{f}" for f in SETS["calibration"][0]],
         "seeds": f"{GALLERY_SEEDS[0]}-{GALLERY_SEEDS[-1]}, more while undecided up to {GALLERY_MAX_SEEDS}",
         "rows": rows,
     }
@@ -517,16 +839,39 @@ def write_gallery(calibration: dict[RunSpec, RunResult], profile_name: str = "sm
     return path
 
 
+def load_set(files: tuple[str, ...]) -> dict[RunSpec, RunResult]:
+    """The runs of several exports of one set (files of disjoint seeds), as one."""
+    out: dict[RunSpec, RunResult] = {}
+    for f in files:
+        runs = load_export(EVIDENCE / f)
+        if {s.seed for s in runs} & {s.seed for s in out}:
+            raise ValueError(f"{f} repeats seeds of its set")
+        out.update(runs)
+    return out
+
+
 def load_sets(names=None) -> dict[str, dict[RunSpec, RunResult]]:
     names = names or list(SETS)
-    return {name: load_export(EVIDENCE / SETS[name][0]) for name in names}
+    return {name: load_set(SETS[name][0]) for name in names}
 
 
-def write(rows: list[Row], profile_name: str = "smoke") -> None:
-    data = generated(rows, profile_name)
+def load_pair() -> dict[str, dict[RunSpec, RunResult]]:
+    """The seeds trained with both CPU steps (:data:`STEP_PAIR`)."""
+    return {"pair-c": load_set(STEP_PAIR[:1]), "pair-torch": load_set(STEP_PAIR[1:])}
+
+
+def write(
+    rows: list[Row],
+    profile_name: str = "smoke",
+    sets: dict[str, dict[RunSpec, RunResult]] | None = None,
+    pair: dict[str, dict[RunSpec, RunResult]] | None = None,
+) -> None:
+    data = generated(rows, profile_name, sets, pair)
     EVIDENCE_DIR.mkdir(exist_ok=True)
     (EVIDENCE_DIR / f"{profile_name}.json").write_text(json.dumps(data, indent=1, sort_keys=False) + "\n")
     replace_readme_section(README_BEGIN, README_END, readme_section(data))
+    replace_readme_section(DESIGN_BEGIN, DESIGN_END, design_section())
+    replace_readme_section(STEPS_BEGIN, STEPS_END, steps_section(data))
     gallery = json.loads((EVIDENCE_DIR / f"gallery-{profile_name}.json").read_text())
     replace_readme_section(MARGINS_BEGIN, MARGINS_END, margins_section(data, gallery))
 
@@ -576,7 +921,7 @@ def add_missing(name: str, profile_name: str = "smoke") -> int:
     from genprobe.runs import Cache
     from genprobe.sweep import run_sweep
 
-    path = EVIDENCE / SETS[name][0]
+    [path] = [EVIDENCE / f for f in SETS[name][0]]  # a set of one file
     data = json.loads(gzip.decompress(path.read_bytes()))
     have = {RunSpec.from_dict(r["spec"]) for r in data["runs"]}
     seeds = tuple(sorted({s.seed for s in have}))
@@ -620,8 +965,9 @@ def main() -> int:
         for name in SETS:
             print(f"{name}: {add_missing(name, args.profile)} runs trained and added", flush=True)
     if args.refresh is not None:
-        for name, (f, _, _) in SETS.items():
-            print(f"{name}: {refresh_untrained(EVIDENCE / f, tuple(args.refresh) or ('dot',))} runs recomputed")
+        for name, (files, _, _) in SETS.items():
+            n = sum(refresh_untrained(EVIDENCE / f, tuple(args.refresh) or ("dot",)) for f in files)
+            print(f"{name}: {n} runs recomputed")
     sets = load_sets()
     rows = judge(sets, args.profile)
     exp = expectations(rows)
@@ -640,7 +986,7 @@ def main() -> int:
             )
     if args.write:
         print(f"wrote {write_gallery(sets['calibration'], args.profile)}")
-        write(rows, args.profile)
+        write(rows, args.profile, sets, load_pair())
         print(f"wrote {EVIDENCE_DIR / (args.profile + '.json')} and the README's evidence and margins sections")
     return 0
 

@@ -236,10 +236,10 @@ def judge(
         if n not in sizes or (claims is not None and claim not in claims):
             continue
         plan = profile.plan(seeds) if sequential else [seeds]
-        looks = len(plan)
+        counts = [len(p) for p in plan]
         if max_seeds is not None:
             plan = [p for p in plan if len(p) <= max_seeds] or plan[:1]
-        v = decide_over_seeds(lambda g: build(g, n, profile), probe, plan, profile.alpha, looks=looks)
+        v = decide_over_seeds(lambda g: build(g, n, profile), probe, plan, profile.alpha, counts=counts)
         rows.append(
             {
                 "claim": claim,

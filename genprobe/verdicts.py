@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .jsonio import from_json_safe, to_json_safe
-from .stats import HOLDS, INCONCLUSIVE, REFUTED, SignTest, look_alpha, sign_test
+from .stats import ALPHA, HOLDS, INCONCLUSIVE, REFUTED, SignTest, design, sign_test
 
 __all__ = ["Check", "Verdict", "decide_over_seeds", "HOLDS", "REFUTED", "INCONCLUSIVE"]
 
@@ -35,8 +35,9 @@ class Check:
 
     The claim is that a typical seed meets ``op threshold``: the check holds
     when significantly more than half of the seeds meet it, is refuted when
-    significantly fewer do, and is inconclusive otherwise, at level
-    ``alpha`` (the level of this look; see :func:`genprobe.stats.sign_test`).
+    significantly fewer do, and is inconclusive otherwise, at this look's
+    nominal levels ``alpha`` and ``alpha_refuted`` (set by the sequential
+    design, :class:`genprobe.stats.Design`; see :func:`genprobe.stats.sign_test`).
 
     Attributes:
         metric: what was measured, e.g. ``held_out_iou``.
@@ -44,7 +45,8 @@ class Check:
         op: ``>=`` or ``<=``.
         threshold: the bound each seed is held to.
         note: how a value was formed (window, comparison), for the report.
-        alpha: the sign test's level at this look.
+        alpha: the sign test's nominal level for "holds" at this look.
+        alpha_refuted: its nominal level for "refuted" (None: ``alpha``).
     """
 
     metric: str
@@ -52,7 +54,8 @@ class Check:
     op: str
     threshold: float
     note: str = ""
-    alpha: float = field(default_factory=lambda: look_alpha(2))
+    alpha: float = 0.05  # a single look's level, until a design judges it (Verdict.judged)
+    alpha_refuted: float | None = None
 
     def __post_init__(self) -> None:
         if self.op not in (">=", "<="):
@@ -62,7 +65,7 @@ class Check:
 
     @property
     def test(self) -> SignTest:
-        return sign_test(self.values, self.op, self.threshold, self.alpha)
+        return sign_test(self.values, self.op, self.threshold, self.alpha, self.alpha_refuted)
 
     @property
     def median(self) -> float:
@@ -79,7 +82,8 @@ class Check:
 
     @property
     def rule(self) -> str:
-        return f"{self.op} {_fmt(self.threshold)} on most seeds (sign test, level {self.alpha:.3g})"
+        refuted = "" if self.alpha_refuted in (None, self.alpha) else f", refuted at {self.alpha_refuted:.3g}"
+        return f"{self.op} {_fmt(self.threshold)} on most seeds (sign test, level {self.alpha:.3g}{refuted})"
 
     @property
     def decision(self) -> str:
@@ -130,17 +134,24 @@ class Verdict:
     runs: list[str] = field(default_factory=list)
     role: str = "claim"
     look: int = 1  # which of the planned looks decided (1 = the first seeds)
-    looks: int = 1  # looks planned (the sign test runs at level alpha / looks at each)
+    looks: int = 1  # looks planned (each at the levels of the exact design, genprobe.stats.Design)
     protocol: str | None = None
     expect: str | None = None
     named: bool = True
 
-    def at_level(self, alpha: float, look: int = 1, looks: int = 1) -> Verdict:
-        """This verdict with every check judged at level ``alpha`` (one look's level)."""
+    def at_level(self, alpha: float, look: int = 1, looks: int = 1, alpha_refuted: float | None = None) -> Verdict:
+        """This verdict with every check judged at nominal level ``alpha`` (and ``alpha_refuted`` for
+        "refuted"; default ``alpha``): one look's levels."""
         for c in self.checks:
-            c.alpha = alpha
+            c.alpha, c.alpha_refuted = alpha, alpha_refuted
         self.look, self.looks = look, looks
         return self
+
+    def judged(self, counts: Sequence[int], look: int, alpha: float = ALPHA) -> Verdict:
+        """This verdict at look ``look`` (1-based) of the exact design over ``counts`` seeds: each check
+        holds at error ``alpha`` and refutes at ``alpha`` / its number of checks (:func:`genprobe.stats.design`)."""
+        d = design(counts, alpha, checks=max(1, len(self.checks)))
+        return self.at_level(d.holds_level[look - 1], look, len(d.counts), d.refuted_level[look - 1])
 
     @property
     def status(self) -> str:
@@ -189,7 +200,13 @@ class Verdict:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Verdict:
         checks = [
-            Check(**{k: v for k, v in c.items() if k in ("metric", "values", "op", "threshold", "note", "alpha")})
+            Check(
+                **{
+                    k: v
+                    for k, v in c.items()
+                    if k in ("metric", "values", "op", "threshold", "note", "alpha", "alpha_refuted")
+                }
+            )
             for c in d["checks"]
         ]
         return cls(
@@ -242,27 +259,32 @@ def decide_over_seeds(
     probe: Any,
     plan: Sequence[Sequence[int]],
     alpha: float,
-    looks: int | None = None,
+    counts: Sequence[int] | None = None,
 ) -> Verdict:
     """The sequential rule: judge on each look's seeds until decided.
 
     Args:
         verdict: ``probe -> Verdict`` (called with ``probe.on(seeds)`` for
             each look of ``plan`` while the verdict is inconclusive), or a
-            ready ``Verdict`` (judged once, at level ``alpha``).
+            ready ``Verdict`` (judged once, on its own seeds).
         probe: anything with ``on(seeds)`` (the ``genprobe`` fixture).
         plan: the seeds of each look (:meth:`genprobe.profiles.Profile.plan`).
-        alpha: the error over all looks; each look runs at ``alpha / looks``.
-        looks: the looks planned (default ``len(plan)``; more when only the
-            first looks of a plan can be replayed, as on evidence with fewer seeds).
+        alpha: the error of a claim over all looks, per direction
+            (:func:`genprobe.stats.design`).
+        counts: the seed counts of every planned look (default: ``plan``'s);
+            more than ``plan`` has when only its first looks are taken (a
+            ``report`` test, evidence with fewer seeds): each look keeps the
+            full design's levels.
     """
     if isinstance(verdict, Verdict):
-        return verdict.at_level(look_alpha(1, alpha))
-    looks = len(plan) if looks is None else looks
-    level = look_alpha(looks, alpha)
+        n = max((len(c.values) for c in verdict.checks), default=0) or len(verdict.seeds) or 1
+        return verdict.judged([n], 1, alpha)
+    counts = [len(s) for s in plan] if counts is None else list(counts)
+    if [len(s) for s in plan] != counts[: len(plan)]:
+        raise ValueError(f"the plan's looks {[len(s) for s in plan]} are not the first of {counts}")
     v = None
     for i, seeds in enumerate(plan, 1):
-        v = verdict(probe.on(tuple(seeds))).at_level(level, i, looks)
+        v = verdict(probe.on(tuple(seeds))).judged(counts, i, alpha)
         if v.status != INCONCLUSIVE:
             break
     if v is None:

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from genprobe import claims
+from genprobe import claims, stats
 from genprobe.runs import RunResult, RunSpec
 from genprobe.verdicts import HOLDS, INCONCLUSIVE, REFUTED, Check
 
@@ -98,11 +98,37 @@ def test_sequential_decision_stops_once_decided_and_uses_the_look_level():
     probe = Seeds()
     v = decide_over_seeds(build, probe, [tuple(range(5)), tuple(range(10))], alpha=0.1)
     assert probe.asked == [tuple(range(5)), tuple(range(10))]  # 4 of 5 undecided, 9 of 10 decide
-    assert v.status == HOLDS and (v.look, v.looks) == (2, 2) and v.checks[0].alpha == pytest.approx(0.05)
+    level = stats.design([5, 10], 0.1).holds_level[1]  # the exact design's level at 10 seeds: 8 of 10 hold
+    assert v.status == HOLDS and (v.look, v.looks) == (2, 2) and v.checks[0].alpha == level
     values[1] = 0.8
     probe = Seeds()
     v = decide_over_seeds(build, probe, [tuple(range(5)), tuple(range(10))], alpha=0.1)
     assert probe.asked == [tuple(range(5))] and v.status == HOLDS and v.look == 1
+
+
+def test_a_claim_of_six_checks_refutes_only_at_its_share_of_the_error():
+    """Refuting is error-controlled per claim: each of 6 checks refutes at 0.1 / 6, which 0 of 5 seeds
+    (p = 1/32) does not reach; 10 seeds do. A claim of 1 check refutes at 0 of 5."""
+    from genprobe.verdicts import Verdict, decide_over_seeds
+
+    class Seeds:
+        def __init__(self, seeds=()):
+            self.seeds = tuple(seeds)
+
+        def on(self, seeds):
+            return Seeds(seeds)
+
+    def build(m):
+        return lambda g: Verdict(
+            "c", "s", "x", 1, list(g.seeds), [Check(f"m{i}", [0.0] * len(g.seeds), ">=", 1) for i in range(m)]
+        )
+
+    plan = [tuple(range(5)), tuple(range(10)), tuple(range(15))]
+    six = decide_over_seeds(build(6), Seeds(), plan, alpha=0.1)
+    assert six.status == REFUTED and six.look == 2
+    one = decide_over_seeds(build(1), Seeds(), plan, alpha=0.1)
+    assert one.status == REFUTED and one.look == 1
+    assert six.checks[0].alpha_refuted == stats.design([5, 10, 15], 0.1, checks=6).refuted_level[1]
 
 
 def test_longer_training_compares_two_windows_of_one_run():
@@ -126,10 +152,10 @@ def test_verdict_round_trips_through_dict():
 
     v = claims.threshold([fake(s, [0.8] * 5) for s in range(3)], "held_out_iou", ">=", 0.7)
     v.role = "control"
-    v.at_level(0.05, 2, 2)
+    v.at_level(0.05, 2, 2, alpha_refuted=0.01)
     w = Verdict.from_dict(v.to_dict())
     assert w.status == v.status and w.role == "control" and w.checks[0].values == v.checks[0].values
-    assert (w.look, w.looks, w.checks[0].alpha) == (2, 2, 0.05)
+    assert (w.look, w.looks, w.checks[0].alpha, w.checks[0].alpha_refuted) == (2, 2, 0.05, 0.01)
 
 
 def test_paired_comparisons_read_both_runs_at_the_same_late_window():

@@ -60,7 +60,7 @@ CASES = [(claim, n) for claim, (sizes, _) in SHAPE_CLAIMS.items() for n in sizes
 def calibration_runs():
     from benchmarks import threshold_evidence as te
 
-    return te.load_export(te.EVIDENCE / te.SETS["calibration"][0])
+    return te.load_set(te.SETS["calibration"][0])
 
 
 @pytest.fixture(scope="module")

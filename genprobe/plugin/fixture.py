@@ -89,10 +89,10 @@ class Probe(ProfileRuns):
         from ..verdicts import decide_over_seeds
 
         plan = self.profile.plan(self.seeds)
-        looks = len(plan)
+        counts = [len(s) for s in plan]
         if expect == "report":
             plan = plan[: self.profile.report_looks]  # gates nothing: no extra seeds to train
-        v = decide_over_seeds(verdict, self, plan, self.profile.alpha, looks=looks)
+        v = decide_over_seeds(verdict, self, plan, self.profile.alpha, counts=counts)
         v.expect = expect
         if marked and not v.named:  # a verdict its builder did not name takes the marker's claim
             v.claim, v.named = marked[0], True
