@@ -104,11 +104,18 @@ class Profile:
         Set from the committed confirmation evidence
         (``genprobe/evidence/<profile>.json``, made by
         ``python benchmarks/threshold_evidence.py --write``); a test the
-        evidence does not name is expected to hold.
+        evidence does not name gets the profile's ``unmeasured`` expectation
+        (``holds`` for a user's own hypothesis at the smoke scale; ``report``
+        at a scale with no evidence over seeds).
+
+        >>> PROFILES["paper"].expect("test_no_overfitting_at_5000_points[standard]")[0]
+        'report'
         """
         entry = _evidence(self.name).get("expectations", {}).get(test_id)
         if entry is None:
-            return "holds", ""
+            if self.unmeasured == "holds":
+                return "holds", ""
+            return self.unmeasured, f"the {self.name} profile has no evidence for this test"
         return entry["expect"], entry["why"]
 
     def budget(self, n: int) -> int:

@@ -30,7 +30,7 @@ def evidence():
 
     sets = te.load_sets()
     rows = te.judge(sets, "smoke")
-    return te, rows, te.generated(rows, "smoke"), sets
+    return te, rows, te.generated(rows, "smoke", sets, te.load_pair()), sets
 
 
 def test_every_case_was_judged_on_every_set(evidence):
@@ -69,6 +69,31 @@ def test_readme_margins_are_current(evidence):
     )
 
 
+def test_readme_design_and_steps_sections_are_current(evidence):
+    """The exact design's table and the CPU-step comparison are generated, never typed."""
+    te, _, data, _ = evidence
+    readme = (te.ROOT / "README.md").read_text()
+    stale = "stale: run `python benchmarks/threshold_evidence.py --write`"
+    assert te.design_section() in readme, f"README design section is {stale}"
+    assert te.steps_section(data) in readme, f"README steps section is {stale}"
+
+
+def test_the_generated_rule_is_the_exact_design(evidence):
+    """smoke.json states the rule the suite runs, and its exact error is within [0.9, 1] x alpha."""
+    from genprobe.stats import design
+
+    _, _, data, _ = evidence
+    rule, smoke = data["rule"], get_profile("smoke")
+    d = design([len(p) for p in smoke.plan(smoke.seeds)], smoke.alpha)
+    assert (rule["looks"], rule["holds_at"], rule["refuted_at"]) == (
+        list(d.counts),
+        list(d.holds_at),
+        list(d.refuted_at),
+    )
+    assert 0.9 * smoke.alpha <= rule["error_holds"] <= smoke.alpha
+    assert 0.9 * smoke.alpha <= rule["error_refuted"] <= smoke.alpha
+
+
 def test_expectations_come_from_both_confirmation_sets_only(evidence):
     te, rows, data, _ = evidence
     for row in rows:
@@ -78,11 +103,17 @@ def test_expectations_come_from_both_confirmation_sets_only(evidence):
         statuses = {row.default_checks[s][0].status for s in te.CONFIRMATION}
         if exp["expect"] in ("holds", "refuted"):
             assert statuses == {exp["expect"]}, row.test
-            assert te.reliability(row, exp["expect"])[0] >= te.GATE_RELIABILITY, row.test
+            for name in te.CONFIRMATION:  # reliable on each set alone
+                assert te.reliability(row, exp["expect"], name)[0] >= te.GATE_RELIABILITY, row.test
         else:
             assert exp["expect"] == "report", row.test
             decided = len(statuses) == 1 and statuses <= {"holds", "refuted"}
-            assert not decided or te.reliability(row, next(iter(statuses)))[0] < te.GATE_RELIABILITY, row.test
+            if decided:
+                least = min(te.reliability(row, next(iter(statuses)), name)[0] for name in te.CONFIRMATION)
+                assert least < te.GATE_RELIABILITY, row.test
+            # every report test says how often its limiting bound is met, and what a gate would need
+            lim = exp["limiting"]
+            assert lim["interval"][0] <= lim["share"] <= lim["interval"][1] and lim["seeds"] >= 60, row.test
 
 
 def test_every_control_is_refuted_on_every_set(evidence):
@@ -104,20 +135,52 @@ def test_how_many_claims_gate(evidence):
     assert len(gating) == data["gating"]
 
 
-def test_seed_sets_are_disjoint_and_the_suite_gates_on_neither():
-    te_sets = {"calibration": set(range(0, 10)), "confirmation": set(range(100, 110))}
+SEEDS = {
+    "calibration": set(range(0, 10)),
+    "confirm-c": set(range(110, 140)),
+    "confirm-torch": set(range(100, 110)) | set(range(140, 160)),
+}
+
+
+def test_seed_sets_are_disjoint_and_the_suite_gates_on_none():
+    """Independent evidence: calibration and each confirmation set are other seeds (other points, inits
+    and untrained baselines), and the suite's default seeds, with those it adds while undecided, are none."""
     smoke = get_profile("smoke")
     gate = set(smoke.plan(smoke.seeds)[-1])
     assert gate == set(range(1000, 1015))
-    assert not (te_sets["calibration"] & te_sets["confirmation"])
-    assert not (gate & (te_sets["calibration"] | te_sets["confirmation"]))
+    names = list(SEEDS)
+    for i, a in enumerate(names):
+        assert not (SEEDS[a] & gate), a
+        for b in names[i + 1 :]:
+            assert not (SEEDS[a] & SEEDS[b]), (a, b)
+    assert all(len(SEEDS[s]) >= 30 for s in ("confirm-c", "confirm-torch"))
 
 
 def test_the_evidence_files_hold_the_seeds_they_are_named_for(evidence):
-    *_, sets = evidence
+    import re
+
+    te, *_, sets = evidence
     for name, runs in sets.items():
-        seeds = {s.seed for s in runs}
-        assert seeds == (set(range(10)) if name == "calibration" else set(range(100, 110))), name
+        assert {s.seed for s in runs} == SEEDS[name], name
+    for files, _, _ in te.SETS.values():
+        for f in files:
+            first, last = map(int, re.search(r"seeds(\d+)-(\d+)", f).groups())
+            assert {s.seed for s in te.load_export(te.EVIDENCE / f)} == set(range(first, last + 1)), f
+    for f in te.STEP_PAIR:
+        assert {s.seed for s in te.load_export(te.EVIDENCE / f)} == set(range(100, 110)), f
+
+
+def test_each_set_was_trained_with_the_step_it_is_named_for():
+    """The step comparison compares what it says: every trained run's meta names its CPU step."""
+    from benchmarks import threshold_evidence as te
+
+    want = {"calibration": "c", "confirm-c": "c", "confirm-torch": "torch"}
+    for name, (files, _, _) in te.SETS.items():
+        for f in files:
+            steps = {r.meta.get("step") for s, r in te.load_export(te.EVIDENCE / f).items() if s.model == "mlp"}
+            assert steps == {want[name]}, (name, f, steps)
+    for f, step in zip(te.STEP_PAIR, ("c", "torch")):
+        assert {r.meta.get("step") for s, r in te.load_export(te.EVIDENCE / f).items() if s.model == "mlp"} == {step}
 
 
 def test_ring_completion_study_section_is_current():

@@ -77,8 +77,8 @@ def _gallery(gs: GenprobeSession, out: Path) -> dict | None:
 def _terminal_summary(gs: GenprobeSession, tr) -> None:
     tr.section(f"genprobe claims ({gs.settings.profile} profile, seeds from {','.join(map(str, gs.seeds))})")
     tr.write_line(
-        "rule: a sign test per check on the seeds' values; "
-        f"at most {gs.profile.alpha:.0%} error per check over all looks "
+        "rule: an exact sequential sign test per check on the seeds' values; "
+        f"at most {gs.profile.alpha:.0%} error per claim over all looks, either way "
         "(README, 'How verdicts are decided')"
     )
     header = ("claim", "subject", "N", "metric", "seeds meeting the bound: verdict", "measured", "outcome")
