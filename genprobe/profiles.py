@@ -80,8 +80,10 @@ class Profile:
     # hypothesis), or "report" where this scale has no evidence over seeds yet
     unmeasured: str = "holds"
 
-    def plan(self, start: Sequence[int]) -> list[tuple[int, ...]]:
-        """The seeds of each look: ``start``, then ``seed_step`` more at a time up to ``max_seeds``.
+    def plan(self, start: Sequence[int], max_seeds: int | None = None) -> list[tuple[int, ...]]:
+        """The seeds of each look: ``start``, then ``seed_step`` more at a time up to ``max_seeds``
+        (default: the profile's; a test the evidence gates with a longer plan passes its own,
+        :meth:`max_seeds_for`).
 
         More seeds continue after the largest start seed (``max(start) + 1``,
         ...), so a plan is fixed by its start. Starting with ``max_seeds`` or
@@ -93,7 +95,8 @@ class Profile:
         start = tuple(start)
         if not start:
             raise GenprobeError("a claim needs at least one seed")
-        counts = looks(len(start), self.seed_step, max(self.max_seeds, len(start)))
+        top = self.max_seeds if max_seeds is None else max_seeds
+        counts = looks(len(start), self.seed_step, max(top, len(start)))
         extra = [s for s in range(max(start) + 1, max(start) + 1 + counts[-1]) if s not in start]
         seeds = start + tuple(extra)
         return [seeds[:c] for c in counts]
@@ -117,6 +120,16 @@ class Profile:
                 return "holds", ""
             return self.unmeasured, f"the {self.name} profile has no evidence for this test"
         return entry["expect"], entry["why"]
+
+    def max_seeds_for(self, test_id: str) -> int:
+        """The most seeds a test may take: the profile's ``max_seeds``, or more where the committed evidence
+        found that only a longer plan decides it reliably (``genprobe/evidence/<profile>.json``).
+
+        >>> PROFILES["smoke"].max_seeds_for("test_my_own_hypothesis")
+        15
+        """
+        entry = _evidence(self.name).get("expectations", {}).get(test_id) or {}
+        return int(entry.get("max_seeds", self.max_seeds))
 
     def budget(self, n: int) -> int:
         return self.long_epochs if n in self.long_sizes else self.epochs

@@ -102,15 +102,21 @@ def test_expectations_come_from_both_confirmation_sets_only(evidence):
             continue
         statuses = {row.default_checks[s][0].status for s in te.CONFIRMATION}
         if exp["expect"] in ("holds", "refuted"):
-            assert statuses == {exp["expect"]}, row.test
-            for name in te.CONFIRMATION:  # reliable on each set alone
-                assert te.reliability(row, exp["expect"], name)[0] >= te.GATE_RELIABILITY, row.test
+            # decided so by both sets under the plan it gates with, and reliable on each set alone
+            top = exp.get("max_seeds", get_profile("smoke").max_seeds)
+            assert top in te.PLAN_TOPS, row.test
+            outs = {s: [o for o in row.outcomes[s] if o.expect is None][0] for s in te.CONFIRMATION}
+            assert {o.by_top[top].status for o in outs.values()} == {exp["expect"]}, row.test
+            for name in te.CONFIRMATION:
+                assert te.reliability(row, exp["expect"], name, top=top)[0] >= te.GATE_RELIABILITY, row.test
         else:
             assert exp["expect"] == "report", row.test
             decided = len(statuses) == 1 and statuses <= {"holds", "refuted"}
-            if decided:
-                least = min(te.reliability(row, next(iter(statuses)), name)[0] for name in te.CONFIRMATION)
-                assert least < te.GATE_RELIABILITY, row.test
+            if decided:  # not reliable under any plan the suite may take
+                for top in te.PLAN_TOPS:
+                    least = min(te.reliability(row, next(iter(statuses)), s, top=top)[0] for s in te.CONFIRMATION)
+                    outs = [[o for o in row.outcomes[s] if o.expect is None][0].by_top[top] for s in te.CONFIRMATION]
+                    assert least < te.GATE_RELIABILITY or {v.status for v in outs} != statuses, (row.test, top)
             # every report test says how often its limiting bound is met, and what a gate would need
             lim = exp["limiting"]
             assert lim["interval"][0] <= lim["share"] <= lim["interval"][1] and lim["seeds"] >= 60, row.test

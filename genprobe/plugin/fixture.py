@@ -88,7 +88,7 @@ class Probe(ProfileRuns):
             pytest.fail(f"one claim marker per test, got {', '.join(map(repr, marked))}", pytrace=False)
         from ..verdicts import decide_over_seeds
 
-        plan = self.profile.plan(self.seeds)
+        plan = self.profile.plan(self.seeds, self.profile.max_seeds_for(self._node.name))
         counts = [len(s) for s in plan]
         if expect == "report":
             plan = plan[: self.profile.report_looks]  # gates nothing: no extra seeds to train
