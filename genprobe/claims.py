@@ -202,8 +202,10 @@ def _window_note(end_epoch: int | None, frac: float) -> str:
 def _paired(
     subject: Sequence[RunResult], other: Sequence[RunResult], metric: str, end_epoch, frac, how: str
 ) -> list[float]:
+    # both at the same window: a reference trained longer is read where the subject is (an untrained
+    # baseline has one checkpoint, which every window reads)
     a = per_seed(subject, metric, end_epoch, frac)
-    b = per_seed(other, metric, None, frac)
+    b = per_seed(other, metric, end_epoch, frac)
     if _seeds(subject) != _seeds(other):
         raise ValueError(f"paired comparison needs the same seeds, got {_seeds(subject)} and {_seeds(other)}")
     if how == "diff":

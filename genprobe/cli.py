@@ -470,16 +470,18 @@ def _compare(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    commands = {
+        "train": _run,
+        "baseline": _run,
+        "sweep": _sweep,
+        "judge": _judge,
+        "report": _report,
+        "compare": _compare,
+    }
     try:
-        if args.command == "report":
-            return _report(args)
-        if args.command == "sweep":
-            return _sweep(args)
-        if args.command == "judge":
-            return _judge(args)
-        if args.command == "compare":
-            return _compare(args)
-        return _run(args)
+        if args.command not in commands:  # a command the parser knows but nothing runs: never train instead
+            raise GenprobeError(f"command {args.command!r} is not implemented")
+        return commands[args.command](args)
     except GenprobeError as exc:
         print(f"genprobe: error: {exc}", file=sys.stderr)
         return 2

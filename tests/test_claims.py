@@ -131,6 +131,15 @@ def test_a_claim_of_six_checks_refutes_only_at_its_share_of_the_error():
     assert six.checks[0].alpha_refuted == stats.design([5, 10, 15], 0.1, checks=6).refuted_level[1]
 
 
+def test_a_comparison_reads_the_reference_at_the_subjects_window():
+    """Net against net with different budgets: both are read on the window ending at ``end_epoch``
+    (the reference was read at its own end before, so a longer-trained reference scored its later IoU)."""
+    short = [fake(s, [0.5] * 11) for s in range(5)]  # epochs 0..1000
+    longer = [fake(s, [0.5] * 11 + [0.9] * 10) for s in range(5)]  # epochs 0..2000, better after 1000
+    v = claims.compare(short, longer, "held_out_iou", ">=", -0.01, end_epoch=1000)
+    assert v.checks[0].values == [0.0] * 5 and v.at_level(0.05).status == HOLDS
+
+
 def test_longer_training_compares_two_windows_of_one_run():
     runs = [fake(s, [0.1] * 10 + [0.4] * 10) for s in range(5)]
     v = claims.longer_training_helps(runs, short_epoch=900, long_epoch=1900, min_gain=0.1)

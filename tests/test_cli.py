@@ -233,6 +233,25 @@ def test_missing_subcommand(capsys):
     assert "Traceback" not in capsys.readouterr().err
 
 
+def test_a_command_the_parser_knows_but_nothing_runs_is_an_error_not_training(monkeypatch, capsys):
+    """A subcommand added to the parser without its handler says so in one line (it used to train)."""
+    from genprobe import cli
+
+    build = cli.build_parser
+
+    def with_extra():
+        parser = build()
+        sub = next(a for a in parser._actions if a.dest == "command")
+        sub.add_parser("frontier")
+        return parser
+
+    monkeypatch.setattr(cli, "build_parser", with_extra)
+    monkeypatch.setattr(cli, "_run", lambda args: pytest.fail("trained for an unknown command"))
+    assert cli.main(["frontier"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == "genprobe: error: command 'frontier' is not implemented"
+
+
 def test_console_script_bad_argument_has_no_traceback(tmp_path):
     """The installed entry point: a failure deep in the sweep reaches the user as one line."""
     exe = shutil.which("genprobe") or str(Path(sys.executable).parent / "genprobe")
