@@ -105,22 +105,106 @@ def test_import_is_cheap_and_leaves_pyplot_alone():
     assert out == ["False", "False"]
 
 
-def test_panel_size_and_boundaries_red():
+def lightness(px: np.ndarray) -> np.ndarray:
+    a = px.astype(np.float64) / 255.0
+    return 0.299 * a[..., 0] + 0.587 * a[..., 1] + 0.114 * a[..., 2]
+
+
+def painted_as_boundary(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pixels of the regions panel ``a`` that hide the prediction ``b`` under them: pure red (the old picture's
+    boundaries) or darker than 3/4 of the prediction's lightness."""
+    return is_red(a) | (lightness(a) < 0.75 * lightness(b) - 0.02)
+
+
+def ring_visible(a: np.ndarray, b: np.ndarray) -> bool:
+    """Where the prediction draws black (< 0.25) the regions panel is dark, where white (> 0.75) it is light."""
+    dark, light = lightness(b) < 0.25, lightness(b) > 0.75
+    assert dark.any() and light.any()
+    return bool(lightness(a)[dark].max() < 0.25 and lightness(a)[light].min() > 0.55)
+
+
+def test_panel_size_and_regions_over_the_prediction():
     r = fake_result()
     img = report.panel_image(r, title=False)
     assert img.size == (3 * P + 2 * report.PANEL_GAP, P)
     a, b, c = panels(img)
-    red_a = is_red(a)
-    # the boundary row R//2 is red across the whole width, upscaled to S rows
-    assert red_a[(R // 2) * S : (R // 2 + 1) * S].all()
-    # and nothing else in panel (a) is red
-    expected = np.zeros((R, R), dtype=bool)
-    expected[R // 2] = True
-    assert np.array_equal(red_a, np.kron(expected, np.ones((S, S), dtype=bool)))
     # (b) is the prediction alone: grey, no red; NaN and >1 white, <0 black
     assert not is_red(b).any()
     assert (b[:S, :S] == 255).all() and (b[:S, S : 2 * S] == 255).all() and (b[:S, 2 * S : 3 * S] == 0).all()
-    assert np.array_equal(a[~red_a], b[~red_a])
+    assert (b[..., 0] == b[..., 1]).all() and (b[..., 1] == b[..., 2]).all()
+    # (a): the one boundary row (the last row of its pattern) splits the grid into two cells, the row in the
+    # upper one; each cell is one tint over the prediction
+    assert not painted_as_boundary(a, b).any() and ring_visible(a, b)
+    white = b[..., 0] == 255
+    cut = (R // 2 + 1) * S
+    top, bottom = a[:cut][white[:cut]], a[cut:][white[cut:]]
+    assert len(np.unique(top, axis=0)) == 1 and len(np.unique(bottom, axis=0)) == 1
+    assert not np.array_equal(top[0], bottom[0]) and not (top[0] == top[0][0]).all()  # two tints, not grey
+    assert (a[~white] <= b[~white]).all()  # a tint only darkens: the black ring stays black
+
+
+def hyperplane_ids(res: int, lines: int, seed: int = 0) -> np.ndarray:
+    """Activation-pattern ids of a one-layer ReLU net with ``lines`` units on a res x res grid: the regions of an
+    arrangement of random lines, most through a ring (where the post's nets put theirs)."""
+    rng = np.random.default_rng(seed)
+    y, x = (np.mgrid[0:res, 0:res] + 0.5) / res - 0.5
+    angle = rng.uniform(0, np.pi, lines)
+    offset = np.where(rng.random(lines) < 0.8, rng.normal(0.25, 0.02, lines), rng.uniform(0, 0.7, lines))
+    side = (np.cos(angle)[:, None, None] * x + np.sin(angle)[:, None, None] * y) > offset[:, None, None]
+    _, ids = np.unique(side.reshape(lines, -1).T, axis=0, return_inverse=True)
+    return ids.reshape(res, res)
+
+
+@pytest.mark.parametrize("lines", [40, 400])
+def test_regions_panel_keeps_the_ring_visible_however_many_regions(lines):
+    """The pixel test of issue 23 on a grid as crowded as a deep net's (about 80% of the pixels on a
+    boundary with 400 lines): at most a quarter of the regions panel hides the prediction, and the ring reads."""
+    from genprobe.metrics import linear_regions, region_boundaries
+
+    r = fake_result()
+    res = 128
+    truth = r.spec.load_truth().at_resolution(res).astype(np.float32)
+    r.prediction, ids = truth, hyperplane_ids(res, lines)
+    r.boundaries = region_boundaries(ids)
+    r.final["linear_regions"] = float(linear_regions(ids))
+    if lines == 400:
+        assert r.boundaries.mean() > 0.6  # most pixels are boundary pixels, as in the smoke nets
+    img = report.panel_image(r, title=False)
+    step = 2 * res + report.PANEL_GAP
+    a, b = np.asarray(img)[:, : 2 * res], np.asarray(img)[:, step : step + 2 * res]
+    assert painted_as_boundary(a, b).mean() <= 0.25
+    assert ring_visible(a, b)
+    # the cells are there: areas of one pattern of 4 px and more each show one tint
+    labels, count = report.region_cells(r.boundaries)
+    assert count >= r.final["linear_regions"] / 4
+    _, share = report.regions_layer(r.prediction, r.boundaries)
+    assert 0.0 < share < 1.0
+
+
+def test_region_cells_never_join_two_patterns():
+    ids = hyperplane_ids(64, 60, seed=3)
+    from genprobe.metrics import region_boundaries
+
+    labels, count = report.region_cells(region_boundaries(ids))
+    for lab in np.unique(labels):
+        assert len(np.unique(ids[labels == lab])) == 1
+    assert count >= len(np.unique(ids))
+    with pytest.raises(ValueError):
+        report.region_cells(np.zeros(3, dtype=bool))
+
+
+def test_old_red_boundaries_fail_the_pixel_test():
+    """The measure is not vacuous: painting every boundary pixel red (the picture issue 23 replaced) fails it."""
+    from genprobe.metrics import region_boundaries
+
+    b = region_boundaries(hyperplane_ids(128, 400))
+    pred = np.ones((128, 128))
+    grey = np.full((128, 128, 3), 255, dtype=np.uint8)
+    old = grey.copy()
+    old[b] = (255, 0, 0)
+    assert painted_as_boundary(old, grey).mean() > 0.25
+    new, _ = report.regions_layer(pred, b)
+    assert painted_as_boundary(new, grey).mean() <= 0.25
 
 
 def test_truth_panel_has_red_training_points():

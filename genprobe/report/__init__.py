@@ -1,9 +1,10 @@
 """Pictures and written reports of runs and verdicts.
 
 * :func:`panel_image` / :func:`save_panel` / :func:`save_panels_grid`: the
-  post's three-panel picture per run (prediction with linear-region
-  boundaries, prediction alone, truth with the training points), pure
-  PIL/numpy.
+  post's three-panel picture per run (prediction with its linear regions as
+  tinted cells, prediction alone, truth with the training points), pure
+  PIL/numpy; :func:`region_cells` / :func:`regions_layer`: the regions a
+  boundary mask shows, and their picture.
 * :func:`save_curves`: metrics along training, median over seeds with a
   min..max band, one subplot per metric (matplotlib, Agg canvas only).
 * :func:`write_report`: ``results.json`` and ``summary.md`` of a profile.
@@ -24,10 +25,13 @@ from __future__ import annotations
 from .curves import save_curves
 from .names import group_label, slug
 from .panels import (
+    CELL_MIN_PX,
     GALLERY_THUMB,
     PANEL_GAP,
     PANEL_MIN_SIZE,
     panel_image,
+    region_cells,
+    regions_layer,
     save_gallery_strip,
     save_panel,
     save_panels_grid,
@@ -35,7 +39,10 @@ from .panels import (
 from .summary import gallery_section, write_report, write_run_pictures
 
 __all__ = [
+    "CELL_MIN_PX",
     "GALLERY_THUMB",
+    "region_cells",
+    "regions_layer",
     "group_label",
     "slug",
     "panel_image",

@@ -19,7 +19,17 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from ..runs import RunResult
 
-__all__ = ["panel_image", "save_panel", "save_panels_grid", "PANEL_MIN_SIZE", "PANEL_GAP", "save_gallery_strip"]
+__all__ = [
+    "panel_image",
+    "save_panel",
+    "save_panels_grid",
+    "PANEL_MIN_SIZE",
+    "PANEL_GAP",
+    "save_gallery_strip",
+    "region_cells",
+    "regions_layer",
+    "CELL_MIN_PX",
+]
 
 PANEL_MIN_SIZE = 256  # panels smaller than this are upscaled (nearest neighbour)
 
@@ -31,6 +41,38 @@ RED = (255, 0, 0)
 
 
 GAP_GREY = (200, 200, 200)
+
+
+CELL_MIN_PX = 4  # a linear region is drawn as a coloured cell when the grid holds at least this many of its pixels
+
+# light pastel tints (ColorBrewer Set3, each lightened towards white to a luminance of at least
+# CELL_MIN_LIGHTNESS): a cell's tint multiplies the prediction's grey, so a black prediction stays black under
+# any tint, a white one takes the tint, and no pixel loses more than a fifth of its lightness
+CELL_MIN_LIGHTNESS = 0.8
+_SET3 = (
+    np.array(
+        [
+            (0x8D, 0xD3, 0xC7),
+            (0xFF, 0xFF, 0xB3),
+            (0xBE, 0xBA, 0xDA),
+            (0xFB, 0x80, 0x72),
+            (0x80, 0xB1, 0xD3),
+            (0xFD, 0xB4, 0x62),
+            (0xB3, 0xDE, 0x69),
+            (0xFC, 0xCD, 0xE5),
+            (0xBC, 0x80, 0xBD),
+            (0xCC, 0xEB, 0xC5),
+            (0xFF, 0xED, 0x6F),
+        ],
+        dtype=np.float64,
+    )
+    / 255.0
+)
+_LUMA = np.array([0.299, 0.587, 0.114])
+_towards_white = np.clip((CELL_MIN_LIGHTNESS - _SET3 @ _LUMA) / (1.0 - _SET3 @ _LUMA), 0.0, 1.0)
+_CELL_TINTS = _SET3 + (1.0 - _SET3) * _towards_white[:, None]
+
+FINE_SHADE = 0.88  # where the regions are finer than the grid: the prediction's grey, slightly darkened
 
 
 def _png_bytes(img: Image.Image) -> bytes:
@@ -129,11 +171,67 @@ def _truth_panel(result: RunResult, shape: tuple[int, int], s: int) -> np.ndarra
     return rgb
 
 
+def region_cells(boundaries: np.ndarray) -> tuple[np.ndarray, int]:
+    """The areas of one activation pattern that a boundary mask shows: ``(labels, count)``.
+
+    ``boundaries`` is :func:`genprobe.metrics.region_boundaries` of the pattern ids: a pixel is
+    marked when its id differs from its right or lower neighbour. An unmarked pixel therefore
+    shares its pattern with both; those are the only equalities the mask proves, and the labels are
+    the connected pieces they join (a marked pixel whose left and upper neighbours are marked too
+    is a piece of its own). A piece never mixes two patterns; a pattern may be split into several
+    pieces, so ``count`` is at least the number of connected regions the grid resolves.
+
+    >>> labels, n = region_cells(np.array([[0, 1, 0], [0, 1, 0]], dtype=bool))
+    >>> n, labels.tolist()
+    (2, [[1, 1, 2], [1, 1, 2]])
+    >>> region_cells(np.ones((2, 3), dtype=bool))[1]  # every pixel marked: a piece each
+    6
+    """
+    from scipy import ndimage
+
+    b = np.asarray(boundaries, dtype=bool)
+    if b.ndim != 2 or min(b.shape) < 1:
+        raise ValueError(f"boundaries must be a 2-D mask, got shape {b.shape}")
+    h, w = b.shape
+    # a grid twice as fine: pixels at even positions, a link between two neighbours where they share a pattern
+    g = np.zeros((2 * h - 1, 2 * w - 1), dtype=bool)
+    g[::2, ::2] = True
+    g[::2, 1::2] = ~b[:, :-1]
+    g[1::2, ::2] = ~b[:-1, :]
+    labels, count = ndimage.label(g)  # 4-connected
+    return labels[::2, ::2], int(count)
+
+
+def regions_layer(pred: np.ndarray, boundaries: np.ndarray, min_px: int = CELL_MIN_PX) -> tuple[np.ndarray, float]:
+    """(h, w, 3) uint8 picture of the linear regions over the prediction, and the share of pixels in cells.
+
+    Each piece of :func:`region_cells` with at least ``min_px`` pixels is a cell, tinted with one of
+    :data:`_CELL_TINTS` (chosen by its label); the tint multiplies the prediction's grey, so the
+    prediction (the ring) reads through every cell. Pixels of smaller pieces lie where the regions
+    are finer than the grid (most of the boundary pixels: around the ring a deep net has more
+    regions than the grid has pixels); they keep the prediction's grey, darkened by
+    :data:`FINE_SHADE`, which also draws the 1-px lines between neighbouring cells.
+    """
+    grey = _grey_u8(pred).astype(np.float64) / 255.0
+    labels, _ = region_cells(boundaries)
+    sizes = np.bincount(labels.ravel())
+    cell = sizes[labels] >= min_px
+    tint = _CELL_TINTS[(labels.astype(np.int64) * 7919) % len(_CELL_TINTS)]
+    shade = np.where(cell[..., None], tint, FINE_SHADE)
+    rgb = np.round(grey[..., None] * shade * 255.0).astype(np.uint8)
+    return rgb, float(cell.mean())
+
+
 def panel_image(result: RunResult, *, title: bool = True, min_size: int = PANEL_MIN_SIZE) -> Image.Image:
     """The post's picture of one run: three panels side by side.
 
-    (a) the prediction as grey (clipped to [0, 1], NaN white) with the
-    linear-region boundaries in red (when ``result.boundaries`` is given);
+    (a) the prediction as grey (clipped to [0, 1], NaN white) with its
+    linear regions (when ``result.boundaries`` is given): every area of one
+    activation pattern that the grid resolves (:data:`CELL_MIN_PX` pixels or
+    more) is a cell in a pastel tint over the prediction; where the regions are
+    finer than the grid the prediction is slightly darkened
+    (:func:`regions_layer`); the caption counts the regions (the
+    ``linear_regions`` metric) and the share of pixels in cells;
     (b) the prediction alone; (c) the true image on the same grid with the
     training points as red 1-2 px dots. Each panel is the eval grid
     (R x R), upscaled by an integer factor (nearest neighbour) to at least
@@ -151,10 +249,12 @@ def panel_image(result: RunResult, *, title: bool = True, min_size: int = PANEL_
     s = _scale_for(max(h, w), min_size)
     grey = _upscale(_rgb(_grey_u8(pred)), s)
     a = grey.copy()
+    cells_share: float | None = None
     if result.boundaries is not None:
         b = np.asarray(result.boundaries, dtype=bool)
         if b.shape == pred.shape:
-            a[_upscale(b, s)] = RED
+            layer, cells_share = regions_layer(pred, b)
+            a = _upscale(layer, s)
         else:
             warnings.warn(
                 f"genprobe.report: boundaries shape {b.shape} != prediction shape {pred.shape}; not drawn", stacklevel=2
@@ -171,9 +271,14 @@ def panel_image(result: RunResult, *, title: bool = True, min_size: int = PANEL_
         head += f"   DIVERGED at epoch {result.diverged_at}"
     pw = w * s + PANEL_GAP
     n_pts = len(np.asarray(result.train_indices).reshape(-1))
-    has_b = result.boundaries is not None
+    if cells_share is not None:
+        count = result.final.get("linear_regions", math.nan)
+        regions = f"{count:.0f} regions" if math.isfinite(count) else "regions"
+        caption_a = f"(a) {regions}, {cells_share:.0%} in cells"
+    else:
+        caption_a = "(a) prediction"
     captions = [
-        (0, "(a) prediction + regions" if has_b else "(a) prediction"),
+        (0, caption_a),
         (pw, "(b) prediction"),
         (2 * pw, f"(c) truth + {n_pts} points"),
     ]
