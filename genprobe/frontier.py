@@ -1,0 +1,528 @@
+"""Claim frontiers: where a claim stops holding as the training set shrinks.
+
+A verdict at one N ("inconclusive at 625 points") is one point on a curve: the
+share of seeds on which the claim holds, against N. This module measures that
+curve and where it crosses one half, the *frontier* N*.
+
+**Per seed** a claim holds when every one of its checks' per-seed values meets
+its bound (:func:`genprobe.stats.meets`; a NaN value, a diverged run, misses):
+:func:`holds_per_seed` reads that off a :class:`~genprobe.verdicts.Verdict`, so
+the claim's own checks decide, and :func:`claim_holds` builds the verdicts of a
+named claim over sizes from any :class:`~genprobe.probe.ProfileRuns`.
+
+**Per size**, the share of seeds with a two-sided 95 % **Jeffreys** interval
+(the equal-tailed Beta(k + 1/2, n - k + 1/2) interval, with the lower end 0 at
+k = 0 and the upper end 1 at k = n; the README's evidence tables quote the same
+interval). Jeffreys rather than Clopper-Pearson: with 5-20 seeds per size
+Clopper-Pearson covers far more than its stated 95 % (it is conservative by
+construction), Jeffreys close to 95 % on average.
+
+**The frontier**: a logistic curve in log N, ``logit share = a + b log N``,
+fitted to the per-seed outcomes, and N* = exp(-a / b), where it crosses 1/2.
+Why this model: a claim's share is a smooth function of how much data there
+is, and log N is how the post's sizes are spaced (each half the last); two
+parameters are what 5-8 sizes can estimate, where isotonic regression (the
+other candidate) gives a step function whose crossing jumps between grid
+points and has no smooth interval. The fit is **Firth's** penalised maximum
+likelihood (the Jeffreys-prior penalty), computed by Newton iterations in
+numpy: sharp frontiers are the common case here (every seed holds at 5000,
+none at 312), and there the plain maximum-likelihood slope is infinite
+(separation) while Firth's stays finite and puts N* between the sizes where
+the claim flips.
+
+**Its interval** is the hull of two intervals, each covering for its own
+reason. (a) Firth's penalised **profile likelihood** for the crossing: every
+log N* whose best curve through it (``logit share = b (log N - log N*)``, b
+free) stays within chi-square(1, 95 %) / 2 of the best fit overall, computed
+on a grid (121 crossings, 241 slopes); it assumes the seeds are independent.
+(b) A percentile **bootstrap over seeds** (a seed is drawn whole, with its
+outcome at every size: the same seed at two sizes shares its initialisation,
+so its outcomes need not be independent). Alone, (b) undercovers with 10-20
+seeds per size (0.86-0.93 for a stated 0.95 in our simulation of a logistic
+truth on 8 sizes), (a) covers 0.93-0.97; the hull keeps (a)'s coverage and
+widens it where a seed's outcomes hang together. ``tests/test_frontier.py``
+checks by simulation that it covers a known N* about 95 % of the time. An end
+beyond the grid (below its smallest N, above its largest) is reported as
+open ("N* < 312"), never as an extrapolated number.
+
+**No crossing**: when the share of seeds is above 1/2 at every size of the
+grid (observed, or fitted at both ends of the grid) the answer is ``always``
+(for a claim that holds more with more data: it holds down to the smallest N
+tried), below 1/2 everywhere ``never``; N* is then None, not an
+extrapolation.
+
+Pure numpy and scipy (no torch, no pytest); the claims and profiles it
+reads are too.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from .stats import meets
+from .verdicts import Verdict
+
+__all__ = [
+    "LEVEL",
+    "BOOTSTRAP",
+    "Share",
+    "Frontier",
+    "jeffreys_interval",
+    "holds_per_seed",
+    "claim_holds",
+    "frontier",
+    "frontier_of",
+    "fit_logistic",
+    "FRONTIER_CLAIMS",
+    "MODELS",
+]
+
+LEVEL = 0.95  # of every interval here
+BOOTSTRAP = 2000  # bootstrap replicates of the frontier's interval
+CROSSES, ALWAYS, NEVER = "crosses", "always", "never"
+
+
+def jeffreys_interval(k: int, n: int, level: float = LEVEL) -> tuple[float, float]:
+    """Two-sided Jeffreys interval of a chance from ``k`` of ``n``.
+
+    >>> [round(x, 3) for x in jeffreys_interval(5, 10)]
+    [0.224, 0.776]
+    >>> jeffreys_interval(0, 10)[0], jeffreys_interval(10, 10)[1]
+    (0.0, 1.0)
+    """
+    from scipy.stats import beta
+
+    if not (0 < level < 1):
+        raise ValueError(f"level must be in (0, 1), got {level!r}")
+    if n < 1 or not (0 <= k <= n):
+        raise ValueError(f"need 0 <= k <= n and n >= 1, got k={k!r}, n={n!r}")
+    tail = (1 - level) / 2
+    lo = float(beta.ppf(tail, k + 0.5, n - k + 0.5)) if k > 0 else 0.0
+    hi = float(beta.ppf(1 - tail, k + 0.5, n - k + 0.5)) if k < n else 1.0
+    return lo, hi
+
+
+def holds_per_seed(verdict: Verdict) -> list[bool]:
+    """Per seed of ``verdict``: does every check's value meet its bound (:func:`genprobe.stats.meets`)?
+
+    A NaN value misses. A verdict without checks holds on no seed.
+    """
+    if not verdict.checks:
+        return [False] * len(verdict.seeds)
+    n = len(verdict.seeds)
+    for c in verdict.checks:
+        if len(c.values) != n:
+            raise ValueError(f"check {c.metric!r} has {len(c.values)} values for {n} seeds")
+    return [all(meets(c.values[i], c.op, c.threshold) for c in verdict.checks) for i in range(n)]
+
+
+# -- per-seed outcomes of a named claim, from runs ------------------------------------
+
+#: the subjects a claim can be asked of: the post's net, or a baseline drawn in its place
+MODELS = ("net", "knn", "dot")
+
+
+class _AsNet:
+    """A probe whose ``net`` is a baseline (``knn`` or ``dot``): the claim is asked of that model."""
+
+    def __init__(self, probe: Any, model: str):
+        self._probe, self._model = probe, model
+        self.profile = probe.profile
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        return tuple(self._probe.seeds)
+
+    def net(self, n: int, protocol: str = "standard", **_: Any) -> list:
+        return self._probe.baseline(self._model, n)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._probe, name)
+
+
+def _longer_helps(g: Any, n: int, p: Any, protocol: str = "standard") -> Verdict:
+    from . import claims
+
+    t = dict(p.thresholds["longer-helps"])
+    return claims.longer_training_helps(g.net(n, protocol), short_epoch=p.epochs, long_epoch=p.long_epochs, **t)
+
+
+def _builders() -> dict[str, Any]:
+    from .shapes import SHAPE_CLAIMS
+
+    out = {name: build for name, (_, build) in SHAPE_CLAIMS.items()}
+    out["longer-helps"] = _longer_helps  # as benchmarks/test_claims.py builds it; nets only
+    return out
+
+
+#: claims a frontier can be drawn for: the shape claims of genprobe.shapes, and longer-helps
+FRONTIER_CLAIMS: tuple[str, ...] = (
+    "no-overfitting",
+    "concept-learnt",
+    "ring-not-points",
+    "contiguous",
+    "as-good-as-1nn",
+    "longer-helps",
+)
+
+
+def claim_holds(
+    claim: str,
+    probe: Any,
+    sizes: Sequence[int],
+    protocol: str = "standard",
+    model: str = "net",
+) -> dict[int, list[bool]]:
+    """Per size, per seed of ``probe`` (in its order): does ``claim`` hold for ``model``?
+
+    The claim is built exactly as the suite builds it (:data:`genprobe.shapes.SHAPE_CLAIMS`, the
+    profile's thresholds, the window ending at the profile's ``epochs``) and each seed is read off its
+    checks by :func:`holds_per_seed`. ``probe``: a :class:`~genprobe.probe.ProfileRuns` (the
+    ``genprobe`` fixture, ``benchmarks.threshold_evidence.StandIn``) or anything with ``profile``,
+    ``seeds``, ``net``, ``baseline`` and ``fourier``. ``model`` ``knn`` or ``dot`` asks the claim of
+    that baseline instead of the net, against the same comparison runs (so ``as-good-as-1nn`` asked of
+    ``knn`` compares 1-NN with itself).
+    """
+    builders = _builders()
+    if claim not in builders:
+        raise ValueError(f"unknown claim {claim!r}; choose from {', '.join(FRONTIER_CLAIMS)}")
+    if model not in MODELS:
+        raise ValueError(f"unknown model {model!r}; choose from {', '.join(MODELS)}")
+    if model != "net" and claim == "longer-helps":
+        raise ValueError(f"claim {claim!r} compares two training budgets of a net; model {model!r} is not trained")
+    subject = probe if model == "net" else _AsNet(probe, model)
+    build = builders[claim]
+    out: dict[int, list[bool]] = {}
+    for n in sizes:
+        verdict = build(subject, int(n), probe.profile, protocol)
+        if list(verdict.seeds) != list(probe.seeds):
+            raise ValueError(f"{claim} at N={n} judged seeds {verdict.seeds}, the probe has {list(probe.seeds)}")
+        out[int(n)] = holds_per_seed(verdict)
+    return out
+
+
+# -- the frontier ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Share:
+    """Seeds on which the claim holds at one N: ``k`` of ``seeds``, with a Jeffreys interval."""
+
+    n: int
+    k: int
+    seeds: int
+    share: float
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class Frontier:
+    """Where the share of seeds holding a claim crosses 1/2 (see the module docstring).
+
+    Attributes:
+        kind: ``crosses`` (N* within the grid), ``always`` (share above 1/2 at every size of the
+            grid) or ``never`` (below 1/2 at every size).
+        n_star: the fitted crossing (None unless ``crosses``).
+        low, high: the interval's ends (formed as the module docstring says); None where an end
+            lies beyond the grid (below its smallest N, above its largest): open, never extrapolated.
+        direction: ``up`` when the fitted share grows with N, ``down`` when it falls, ``flat``.
+        a, b: the fitted logistic, ``logit share = a + b * log N``.
+    """
+
+    sizes: tuple[int, ...]
+    shares: tuple[Share, ...]
+    kind: str
+    n_star: float | None
+    low: float | None
+    high: float | None
+    direction: str
+    a: float
+    b: float
+    level: float
+    bootstrap: int
+
+    def fitted(self, n: float | np.ndarray) -> np.ndarray:
+        """The fitted share at ``n`` points."""
+        return _sigmoid(self.a + self.b * np.log(np.asarray(n, dtype=float)))
+
+    def interval_text(self) -> str:
+        lo = f"< {min(self.sizes)}" if self.low is None else f"{self.low:.0f}"
+        hi = f"> {max(self.sizes)}" if self.high is None else f"{self.high:.0f}"
+        if self.low is None and self.high is None:
+            return f"{lo} .. {hi} (beyond the grid at both ends)"
+        if self.low is None:
+            return f"below {hi}" if self.high is not None else lo
+        if self.high is None:
+            return f"above {lo}"
+        return f"{lo} .. {hi}"
+
+    def text(self) -> str:
+        """One line, e.g. ``N* = 1100 (95 % interval 700 .. 1800)`` or ``always: ...``."""
+        grid = f"{min(self.sizes)}..{max(self.sizes)}"
+        ci = f"{self.level:.0%} interval of the crossing: {self.interval_text()}"
+        if self.kind == CROSSES:
+            return f"N* = {self.n_star:.0f} ({ci})"
+        side = "above" if self.kind == ALWAYS else "below"
+        return f"{self.kind}: the share stays {side} 1/2 over the whole grid N = {grid}, no N* ({ci})"
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["text"] = self.text()
+        return d
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=float)))
+
+
+def fit_logistic(
+    x: np.ndarray, k: np.ndarray, m: np.ndarray, iterations: int = 100, tol: float = 1e-9
+) -> tuple[np.ndarray, np.ndarray]:
+    """Firth-penalised logistic fit ``logit p = a + b x`` of ``k`` successes in ``m`` trials at ``x``.
+
+    Vectorised over replicates: ``k`` and ``m`` are ``(S,)`` or ``(B, S)``; returns ``a`` and ``b``
+    of shape ``()`` or ``(B,)``. Newton steps on Firth's modified score (each step capped at 5 in
+    each parameter); finite even under complete separation.
+
+    >>> a, b = fit_logistic(np.array([-1.0, 0.0, 1.0]), np.array([1, 5, 9]), np.array([10, 10, 10]))
+    >>> round(float(a), 6), float(b) > 0
+    (0.0, True)
+    """
+    x = np.asarray(x, dtype=float)
+    k2 = np.atleast_2d(np.asarray(k, dtype=float))
+    m2 = np.atleast_2d(np.asarray(m, dtype=float))
+    a = np.zeros(k2.shape[0])
+    b = np.zeros(k2.shape[0])
+    for _ in range(iterations):
+        p = _sigmoid(a[:, None] + b[:, None] * x)
+        w = m2 * p * (1 - p)
+        i00, i01, i11 = w.sum(1), (w * x).sum(1), (w * x * x).sum(1)
+        det = i00 * i11 - i01 * i01
+        det = np.where(det > 1e-300, det, 1e-300)
+        # leverage of each size: w_i [1 x_i] I^-1 [1 x_i]^T
+        h = w * (i11[:, None] - 2 * i01[:, None] * x + i00[:, None] * x * x) / det[:, None]
+        r = k2 - m2 * p + h * (0.5 - p)
+        u0, u1 = r.sum(1), (r * x).sum(1)
+        da = np.clip((i11 * u0 - i01 * u1) / det, -5, 5)
+        db = np.clip((i00 * u1 - i01 * u0) / det, -5, 5)
+        a, b = a + da, b + db
+        if max(float(np.abs(da).max()), float(np.abs(db).max())) < tol:
+            break
+    if np.ndim(k) == 1:
+        return a[0], b[0]
+    return a, b
+
+
+def _validate(
+    sizes: Sequence[int], holds: Sequence[Sequence[Any]], seeds: Sequence[Sequence[Any]] | None
+) -> tuple[np.ndarray, list[list[bool]], list[list[Any]]]:
+    sizes = list(sizes)
+    if len(sizes) < 2:
+        raise ValueError(f"a frontier needs at least 2 sizes, got {len(sizes)}: {sizes!r}")
+    for n in sizes:
+        if isinstance(n, bool) or not isinstance(n, (int, float, np.integer, np.floating)):
+            raise ValueError(f"sizes must be whole numbers of points, got {n!r}")
+        if not (math.isfinite(float(n)) and float(n) > 0):
+            raise ValueError(f"sizes must be positive, got {n!r}")
+        if not float(n).is_integer():
+            raise ValueError(f"sizes must be whole numbers of points, got {n!r}")
+    if len(set(float(n) for n in sizes)) != len(sizes):
+        raise ValueError(f"sizes must be distinct, got {sizes!r}")
+    holds = list(holds)
+    if len(holds) != len(sizes):
+        raise ValueError(f"{len(holds)} lists of outcomes for {len(sizes)} sizes")
+    outcomes: list[list[bool]] = []
+    for n, h in zip(sizes, holds):
+        h = list(h)
+        if not h:
+            raise ValueError(f"no seeds at N={n!r}")
+        for v in h:
+            if not isinstance(v, (bool, np.bool_)) and v not in (0, 1):
+                raise ValueError(f"outcome at N={n!r} must be True/False, got {v!r}")
+        outcomes.append([bool(v) for v in h])
+    if seeds is None:
+        ids = [list(range(len(h))) for h in outcomes]
+    else:
+        seeds = list(seeds)
+        if len(seeds) != len(sizes):
+            raise ValueError(f"{len(seeds)} lists of seeds for {len(sizes)} sizes")
+        ids = []
+        for n, h, s in zip(sizes, outcomes, seeds):
+            s = list(s)
+            if len(s) != len(h):
+                raise ValueError(f"N={n!r}: {len(s)} seeds for {len(h)} outcomes")
+            if len(set(s)) != len(s):
+                raise ValueError(f"N={n!r}: repeated seeds {s!r}")
+            ids.append(s)
+    return np.asarray(sizes, dtype=float), outcomes, ids
+
+
+def frontier(
+    sizes: Sequence[int],
+    holds: Sequence[Sequence[Any]],
+    seeds: Sequence[Sequence[Any]] | None = None,
+    *,
+    level: float = LEVEL,
+    bootstrap: int = BOOTSTRAP,
+    rng: np.random.Generator | int | None = 0,
+) -> Frontier:
+    """The share of seeds holding a claim at each size, and where it crosses 1/2.
+
+    Args:
+        sizes: the N of each size (at least two, positive, distinct; any order).
+        holds: per size, one outcome per seed (True: the claim held on that seed).
+        seeds: per size, the seed of each outcome (default: the i-th outcome of every size is
+            seed i). The bootstrap draws seeds whole, with their outcomes at every size.
+        level: of the share intervals and the frontier's interval.
+        bootstrap: replicates of the frontier's interval.
+        rng: a generator or a seed (default 0: the same data give the same interval).
+
+    Raises:
+        ValueError: one line naming the bad value.
+
+    >>> f = frontier([312, 625, 1250, 2500, 5000], [[0] * 10, [0] * 8 + [1] * 2, [1] * 7 + [0] * 3,
+    ...               [1] * 10, [1] * 10])
+    >>> f.kind, 625 < f.n_star < 1250
+    ('crosses', True)
+    >>> frontier([312, 5000], [[1, 1, 1], [1, 1, 1]]).kind
+    'always'
+    """
+    if not (0 < level < 1):
+        raise ValueError(f"level must be in (0, 1), got {level!r}")
+    if isinstance(bootstrap, bool) or not isinstance(bootstrap, int) or bootstrap < 1:
+        raise ValueError(f"bootstrap must be a whole number >= 1, got {bootstrap!r}")
+    arr, outcomes, ids = _validate(sizes, holds, seeds)
+    order = np.argsort(arr)
+    arr = arr[order]
+    outcomes = [outcomes[i] for i in order]
+    ids = [ids[i] for i in order]
+    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
+    shares = []
+    for n, h in zip(arr, outcomes):
+        lo, hi = jeffreys_interval(sum(h), len(h), level)
+        shares.append(Share(int(n), sum(h), len(h), sum(h) / len(h), lo, hi))
+
+    logs = np.log(arr)
+    centre = float(logs.mean())
+    x = logs - centre
+    k = np.array([sum(h) for h in outcomes], dtype=float)
+    m = np.array([len(h) for h in outcomes], dtype=float)
+    fa, fb = fit_logistic(x, k, m)
+    a, b = float(fa), float(fb)
+    kind, x0 = _crossing(a, b, x)
+    observed = np.array([s.share for s in shares])
+    if (observed > 0.5).all():  # the data say it: no smoother's crossing overrides them
+        kind = ALWAYS
+    elif (observed <= 0.5).all():
+        kind = NEVER
+
+    # (a) the penalised profile likelihood of the crossing, (b) the bootstrap over whole seeds; their hull
+    p_lo, p_hi = _profile_interval(x, k, m, level)
+    b_lo, b_hi = _bootstrap_interval(x, outcomes, ids, level, bootstrap, gen)
+    lo_x, hi_x = min(p_lo, b_lo), max(p_hi, b_hi)
+    low = None if not math.isfinite(lo_x) else math.exp(lo_x + centre)
+    high = None if not math.isfinite(hi_x) else math.exp(hi_x + centre)
+    return Frontier(
+        sizes=tuple(s.n for s in shares),
+        shares=tuple(shares),
+        kind=kind,
+        n_star=None if kind != CROSSES else math.exp(x0 + centre),
+        low=low,
+        high=high,
+        direction="flat" if abs(b) < FLAT else "up" if b > 0 else "down",
+        a=a - b * centre,
+        b=b,
+        level=level,
+        bootstrap=bootstrap,
+    )
+
+
+FLAT = 1e-6  # a fitted slope (per unit of log N) this small is no trend: the curve is flat
+
+
+def _crossing(a: float, b: float, x: np.ndarray) -> tuple[str, float]:
+    """(kind, position of the crossing on ``x``) of the fitted curve over the grid ``x``. A flat curve at
+    exactly 1/2 is ``never``: a claim holds for a typical seed only where its share is above 1/2."""
+    if abs(b) < FLAT:
+        return (ALWAYS if a > FLAT else NEVER), math.nan
+    ends = _sigmoid(a + b * np.array([x.min(), x.max()]))
+    if (ends > 0.5).all():
+        return ALWAYS, math.nan
+    if (ends <= 0.5).all():
+        return NEVER, math.nan
+    return CROSSES, -a / b
+
+
+def _crossings(a: np.ndarray, b: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Each replicate's crossing on ``x``; -inf below the grid, +inf above it (or no crossing at all:
+    the side is where the curve would cross, or, flat, below the grid when it holds everywhere)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x0 = np.where(b != 0, -a / np.where(b != 0, b, 1.0), np.where(a > 0, -np.inf, np.inf))
+    x0 = np.where(x0 < x.min(), -np.inf, x0)
+    return np.where(x0 > x.max(), np.inf, x0)
+
+
+def _bootstrap_interval(
+    x: np.ndarray,
+    outcomes: list[list[bool]],
+    ids: list[list[Any]],
+    level: float,
+    bootstrap: int,
+    gen: np.random.Generator,
+) -> tuple[float, float]:
+    """Percentile interval of the crossing on ``x`` over ``bootstrap`` resamples of whole seeds."""
+    units = list(dict.fromkeys(s for row in ids for s in row))
+    index = {s: i for i, s in enumerate(units)}
+    y = np.zeros((len(units), len(x)))
+    present = np.zeros((len(units), len(x)))
+    for j, (row, h) in enumerate(zip(ids, outcomes)):
+        for s, v in zip(row, h):
+            y[index[s], j], present[index[s], j] = float(v), 1.0
+    draws = gen.multinomial(len(units), np.full(len(units), 1.0 / len(units)), size=bootstrap).astype(float)
+    a, b = fit_logistic(x, draws @ y, draws @ present)
+    xs = np.sort(_crossings(np.asarray(a), np.asarray(b), x))
+    tail = (1 - level) / 2
+    lo, hi = int(math.floor(tail * bootstrap)), max(0, int(math.ceil((1 - tail) * bootstrap)) - 1)
+    return float(xs[lo]), float(xs[hi])
+
+
+PROFILE_GRID = (121, 241)  # crossings (over the grid and half a unit of log N beyond it), slopes
+
+
+def _profile_interval(x: np.ndarray, k: np.ndarray, m: np.ndarray, level: float) -> tuple[float, float]:
+    """Firth-penalised profile-likelihood interval of the crossing on ``x`` (-inf / inf: beyond the grid).
+
+    The penalised log-likelihood ``l(a, b) + log det I(a, b) / 2`` on a grid of crossings ``x0`` and
+    slopes ``b = sinh(t)``, ``t`` in [-6, 6] (``b = 0``, a flat curve, is on the grid: there every
+    crossing fits equally well); a crossing is in the interval when its best slope comes within
+    chi-square(1, level) / 2 of the best of all.
+    """
+    from scipy.stats import chi2
+
+    g, t = PROFILE_GRID
+    x0 = np.linspace(x.min() - 0.5, x.max() + 0.5, g)
+    b = np.sinh(np.linspace(-6.0, 6.0, t))
+    z = b[None, :, None] * (x[None, None, :] - x0[:, None, None])
+    log_p, log_q = -np.logaddexp(0.0, -z), -np.logaddexp(0.0, z)
+    ll = (k * log_p + (m - k) * log_q).sum(-1)
+    w = m * np.exp(log_p + log_q)
+    i00, i01, i11 = w.sum(-1), (w * x).sum(-1), (w * x * x).sum(-1)
+    penalised = ll + 0.5 * np.log(np.maximum(i00 * i11 - i01 * i01, 1e-300))
+    best = penalised.max(axis=1)
+    inside = x0[best >= best.max() - chi2.ppf(level, 1) / 2]
+    lo = -math.inf if inside.min() < x.min() else float(inside.min())
+    hi = math.inf if inside.max() > x.max() else float(inside.max())
+    return lo, hi
+
+
+def frontier_of(holds: Mapping[int, Sequence[bool]], seeds: Sequence[Any] | None = None, **kwargs: Any) -> Frontier:
+    """:func:`frontier` of :func:`claim_holds`' output (every size judged on the same ``seeds``)."""
+    sizes = list(holds)
+    return frontier(sizes, [holds[n] for n in sizes], None if seeds is None else [list(seeds)] * len(sizes), **kwargs)

@@ -1,0 +1,227 @@
+"""Claim frontiers (genprobe.frontier): the share of seeds holding a claim against N, and where it crosses 1/2.
+
+Synthetic per-seed outcomes with a known frontier (a logistic truth in log N) check that the interval
+covers the true N* at about its stated rate; the per-seed indicator is checked on committed evidence
+(no training).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.stats import binom
+
+from genprobe.frontier import (
+    ALWAYS,
+    CROSSES,
+    NEVER,
+    claim_holds,
+    fit_logistic,
+    frontier,
+    frontier_of,
+    holds_per_seed,
+    jeffreys_interval,
+)
+from genprobe.verdicts import Check, Verdict
+
+GRID = tuple(int(round(n)) for n in np.geomspace(200, 5000, 8))  # the issue's 8 sizes
+
+
+def truth(n_star: float, slope: float):
+    """Share of seeds holding at each N: logistic in log N, crossing 1/2 at ``n_star``."""
+    return lambda n: 1.0 / (1.0 + np.exp(-slope * (np.log(n) - math.log(n_star))))
+
+
+def draw(share, seeds: int, rng: np.random.Generator, sizes=GRID) -> list[list[bool]]:
+    p = share(np.asarray(sizes, dtype=float))
+    y = rng.random((seeds, len(sizes))) < p
+    return [y[:, j].tolist() for j in range(len(sizes))]
+
+
+def covers(f, n_star: float) -> bool:
+    lo = 0.0 if f.low is None else f.low
+    hi = math.inf if f.high is None else f.high
+    return lo <= n_star <= hi
+
+
+def acceptable(reps: int, level: float = 0.95, tolerance: float = 0.001) -> tuple[int, int]:
+    """Covering counts a correct ``level`` interval gives with chance 1 - ``tolerance`` over ``reps`` replicates."""
+    return int(binom.ppf(tolerance / 2, reps, level)), int(binom.isf(tolerance / 2, reps, level))
+
+
+def test_interval_covers_a_known_frontier_at_its_stated_rate():
+    """200 replicates of 12 seeds on 8 sizes, truth N* = 1000: the 95 % interval covers it 95 % of the time
+    (within the binomial's 99.9 % range for 200 replicates)."""
+    n_star, rng = 1000.0, np.random.default_rng(20260)
+    share = truth(n_star, slope=3.0)
+    hits = sum(covers(frontier(GRID, draw(share, 12, rng), bootstrap=200, rng=rng), n_star) for _ in range(200))
+    lo, hi = acceptable(200)
+    assert lo <= hits <= hi, f"covered {hits} of 200, a 95 % interval covers {lo}..{hi}"
+
+
+@settings(max_examples=4, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    n_star=st.floats(300, 3500),
+    slope=st.floats(1.5, 6.0),
+    seeds=st.integers(8, 20),
+)
+def test_interval_covers_any_frontier_in_the_grid(n_star, slope, seeds):
+    """Whatever the truth (a crossing inside the grid, gentle or sharp, 8-20 seeds), the interval covers it
+    about as often as it says: 40 replicates, not fewer than a 95 % interval gives with chance 99.9 %."""
+    rng = np.random.default_rng(int(n_star * 1000) ^ seeds)
+    share = truth(n_star, slope)
+    hits = sum(covers(frontier(GRID, draw(share, seeds, rng), bootstrap=100, rng=rng), n_star) for _ in range(40))
+    assert hits >= acceptable(40)[0], f"covered {hits} of 40"
+
+
+@settings(max_examples=12, deadline=None)
+@given(scale=st.integers(1, 50), data=st.data())
+def test_frontier_scales_with_the_sizes(scale, data):
+    """log N is the scale: multiplying every size by c multiplies N* and the interval by c, and the order in
+    which sizes are given does not matter."""
+    ks = data.draw(st.lists(st.integers(0, 6), min_size=5, max_size=5))
+    holds = [[True] * k + [False] * (6 - k) for k in ks]
+    sizes = [312, 625, 1250, 2500, 5000]
+    f = frontier(sizes, holds, bootstrap=50)
+    g = frontier([n * scale for n in sizes][::-1], holds[::-1], bootstrap=50)
+    assert (f.kind, f.direction) == (g.kind, g.direction)
+    for x, y in ((f.n_star, g.n_star), (f.low, g.low), (f.high, g.high)):
+        assert (x is None) == (y is None)
+        if x is not None and y is not None:
+            assert y == pytest.approx(x * scale, rel=1e-6)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    ks=st.lists(st.integers(0, 4), min_size=2, max_size=8),
+    seeds=st.integers(10, 20),
+    side=st.sampled_from([NEVER, ALWAYS]),
+)
+def test_monotone_data_that_never_cross_say_so(ks, seeds, side):
+    """Shares that rise with N but stay below 1/2 over the grid are ``never``; mirrored, ``always``; no N*."""
+    ks = sorted(ks)  # at most 4 of >= 10 seeds: below 1/2 everywhere
+    counts = ks if side == NEVER else [seeds - k for k in reversed(ks)]
+    sizes = [int(200 * 2**i) for i in range(len(ks))]
+    f = frontier(sizes, [[True] * k + [False] * (seeds - k) for k in counts], bootstrap=50)
+    assert f.kind == side and f.n_star is None
+    assert side in f.text() and "N* =" not in f.text()
+
+
+def test_all_or_nothing():
+    assert frontier([312, 5000], [[False] * 5, [False] * 5], bootstrap=50).kind == NEVER
+    assert frontier([312, 5000], [[True] * 5, [True] * 5], bootstrap=50).kind == ALWAYS
+
+
+def test_sharp_frontier_lies_between_the_sizes_where_it_flips():
+    """Complete separation (none hold at 625 and below, all at 1250 and above): finite N* between them."""
+    f = frontier([312, 625, 1250, 2500, 5000], [[False] * 10] * 2 + [[True] * 10] * 3)
+    assert f.kind == CROSSES and 625 < f.n_star < 1250
+    assert f.low is not None and f.high is not None and f.low <= f.n_star <= f.high
+    assert f.direction == "up" and f.fitted(f.n_star) == pytest.approx(0.5)
+
+
+def test_share_intervals_are_jeffreys():
+    f = frontier([312, 5000], [[True, False, False, False], [True] * 4], bootstrap=20)
+    s = f.shares[0]
+    assert (s.n, s.k, s.seeds, s.share) == (312, 1, 4, 0.25)
+    assert (s.low, s.high) == jeffreys_interval(1, 4)
+    lo, hi = jeffreys_interval(3, 10)
+    assert lo < 0.3 < hi and f.to_dict()["text"] == f.text()
+
+
+def test_firth_fit_is_finite_under_separation():
+    a, b = fit_logistic(np.array([-1.0, 1.0]), np.array([0, 10]), np.array([10, 10]))
+    assert math.isfinite(a) and math.isfinite(b) and b > 0
+
+
+@pytest.mark.parametrize(
+    "sizes, holds, seeds, named",
+    [
+        ([0, 625], [[True], [False]], None, "got 0"),
+        ([-312, 625], [[True], [False]], None, "got -312"),
+        ([312.5, 625], [[True], [False]], None, "got 312.5"),
+        ([float("nan"), 625], [[True], [False]], None, "got nan"),
+        (["312", 625], [[True], [False]], None, "got '312'"),
+        ([312], [[True]], None, "at least 2 sizes, got 1"),
+        ([312, 312], [[True], [False]], None, "distinct"),
+        ([312, 625], [[True]], None, "1 lists of outcomes for 2 sizes"),
+        ([312, 625], [[True], []], None, "no seeds at N=625"),
+        ([312, 625], [[True], [2]], None, "got 2"),
+        ([312, 625], [[True], [False]], [[0]], "1 lists of seeds for 2 sizes"),
+        ([312, 625], [[True], [False]], [[0], [1, 2]], "N=625: 2 seeds for 1 outcomes"),
+    ],
+)
+def test_bad_input_is_one_line_naming_the_value(sizes, holds, seeds, named):
+    with pytest.raises(ValueError) as exc:
+        frontier(sizes, holds, seeds)
+    assert named in str(exc.value) and "\n" not in str(exc.value)
+
+
+@pytest.mark.parametrize("kwargs, named", [({"level": 1.0}, "got 1.0"), ({"bootstrap": 0}, "got 0")])
+def test_bad_options(kwargs, named):
+    with pytest.raises(ValueError, match=named):
+        frontier([312, 625], [[True], [False]], **kwargs)
+
+
+# -- the per-seed indicator, from a claim's own checks -------------------------------------
+
+
+def _verdict(checks: list[Check]) -> Verdict:
+    return Verdict("c", "", "mlp", 312, seeds=[0, 1, 2], checks=checks)
+
+
+def test_a_seed_holds_when_every_check_meets_its_bound():
+    v = _verdict(
+        [
+            Check("a", [0.9, 0.2, 0.9], ">=", 0.5),
+            Check("b", [1.0, 1.0, math.nan], "<=", 2.0),  # NaN: a diverged seed misses
+        ]
+    )
+    assert holds_per_seed(v) == [True, False, False]
+    assert holds_per_seed(_verdict([])) == [False, False, False]
+    with pytest.raises(ValueError, match="2 values for 3 seeds"):
+        holds_per_seed(_verdict([Check("a", [1.0, 1.0], ">=", 0.5)]))
+
+
+@pytest.fixture(scope="module")
+def evidence_probe():
+    """Committed smoke-profile runs of seeds 110-114 (C kernel), as the claim suite sees them; no training."""
+    from benchmarks.threshold_evidence import EVIDENCE, StandIn, load_export
+    from genprobe.profiles import get_profile
+
+    runs = load_export(EVIDENCE / "smoke-cpu-c-seeds110-114.json.gz")
+    return StandIn(runs, get_profile("smoke"), range(110, 115), first=5)
+
+
+def test_claim_holds_reads_the_claims_own_checks(evidence_probe):
+    """Per seed, as the claim's verdict judges it: for a one-check claim the seeds that hold are the sign
+    test's k; asked of 1-NN, "as good as 1-NN" holds on every seed (it is compared with itself)."""
+    from genprobe.shapes import shape_claim
+
+    sizes = (5000, 312)
+    holds = claim_holds("as-good-as-1nn", evidence_probe, sizes)
+    for n in sizes:
+        v = shape_claim("as-good-as-1nn", n)(evidence_probe)
+        assert len(holds[n]) == 5 and sum(holds[n]) == v.checks[0].test.k
+    assert claim_holds("as-good-as-1nn", evidence_probe, sizes, model="knn") == {5000: [True] * 5, 312: [True] * 5}
+    rnp = claim_holds("ring-not-points", evidence_probe, (625, 312))
+    v = shape_claim("ring-not-points", 312)(evidence_probe)
+    assert rnp[312] == [
+        all(c.values[i] >= c.threshold if c.op == ">=" else c.values[i] <= c.threshold for c in v.checks)
+        for i in range(5)
+    ]
+    f = frontier_of(holds, evidence_probe.seeds, bootstrap=50)
+    assert f.sizes == (312, 5000)
+
+
+@pytest.mark.parametrize(
+    "claim, model, named",
+    [("no-such-claim", "net", "unknown claim 'no-such-claim'"), ("contiguous", "svm", "unknown model 'svm'")],
+)
+def test_claim_holds_bad_names(evidence_probe, claim, model, named):
+    with pytest.raises(ValueError, match=named):
+        claim_holds(claim, evidence_probe, (312,), model=model)
