@@ -233,6 +233,9 @@ class Frontier:
             lies beyond the grid (below its smallest N, above its largest): open, never extrapolated.
         direction: ``up`` when the fitted share grows with N, ``down`` when it falls, ``flat``.
         a, b: the fitted logistic, ``logit share = a + b * log N``.
+        fit_p: Pearson's goodness-of-fit p-value of that curve (chi-square, sizes - 2 degrees of
+            freedom; None with 2 sizes): small when the shares do not follow one logistic curve in
+            log N (e.g. not monotone), and then N* summarises them poorly: read the shares.
     """
 
     sizes: tuple[int, ...]
@@ -246,6 +249,7 @@ class Frontier:
     b: float
     level: float
     bootstrap: int
+    fit_p: float | None = None
 
     def fitted(self, n: float | np.ndarray) -> np.ndarray:
         """The fitted share at ``n`` points."""
@@ -266,10 +270,13 @@ class Frontier:
         """One line, e.g. ``N* = 1100 (95 % interval 700 .. 1800)`` or ``always: ...``."""
         grid = f"{min(self.sizes)}..{max(self.sizes)}"
         ci = f"{self.level:.0%} interval of the crossing: {self.interval_text()}"
+        fit = ""
+        if self.fit_p is not None and self.fit_p < 0.05:
+            fit = f"; the logistic curve fits the shares badly (Pearson p = {self.fit_p:.2g}): read the shares"
         if self.kind == CROSSES:
-            return f"N* = {self.n_star:.0f} ({ci})"
+            return f"N* = {self.n_star:.0f} ({ci}){fit}"
         side = "above" if self.kind == ALWAYS else "below"
-        return f"{self.kind}: the share stays {side} 1/2 over the whole grid N = {grid}, no N* ({ci})"
+        return f"{self.kind}: the share stays {side} 1/2 over the whole grid N = {grid}, no N* ({ci}){fit}"
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -441,7 +448,19 @@ def frontier(
         b=b,
         level=level,
         bootstrap=bootstrap,
+        fit_p=_pearson_p(x, k, m, a, b),
     )
+
+
+def _pearson_p(x: np.ndarray, k: np.ndarray, m: np.ndarray, a: float, b: float) -> float | None:
+    """Pearson's chi-square goodness of fit of the curve ``a + b x`` to ``k`` of ``m`` (None with 2 sizes)."""
+    from scipy.stats import chi2
+
+    if len(x) <= 2:
+        return None
+    p = np.clip(_sigmoid(a + b * x), 1e-12, 1 - 1e-12)
+    stat = float((((k - m * p) ** 2) / (m * p * (1 - p))).sum())
+    return float(chi2.sf(stat, len(x) - 2))
 
 
 FLAT = 1e-6  # a fitted slope (per unit of log N) this small is no trend: the curve is flat

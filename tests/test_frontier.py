@@ -225,3 +225,41 @@ def test_claim_holds_reads_the_claims_own_checks(evidence_probe):
 def test_claim_holds_bad_names(evidence_probe, claim, model, named):
     with pytest.raises(ValueError, match=named):
         claim_holds(claim, evidence_probe, (312,), model=model)
+
+
+def test_a_curve_that_does_not_fit_says_so():
+    """Shares that are not one logistic curve in log N (down, then up) get a small goodness-of-fit p and a
+    warning in the text; two sizes have no degrees of freedom left (no p)."""
+    f = frontier([312, 625, 1250, 2500, 5000], [[True] * k + [False] * (25 - k) for k in (12, 12, 2, 22, 25)])
+    assert f.fit_p is not None and f.fit_p < 0.01 and "fits the shares badly" in f.text()
+    assert frontier([312, 5000], [[False] * 5, [True] * 5], bootstrap=20).fit_p is None
+
+
+def test_report_table_json_and_figure(tmp_path):
+    """The layout shared by genprobe frontier and benchmarks/frontier_study.py."""
+    import json
+
+    from genprobe.frontier_report import Row, format_table, save_figure, save_json
+
+    f = frontier([312, 625, 1250], [[False] * 4, [True, False, True, True], [True] * 4], bootstrap=20)
+    rows = [Row("contiguous", "net", f, (0, 1, 2, 3)), Row("as-good-as-1nn", "knn", f, (0, 1, 2, 3))]
+    table = format_table(rows)
+    assert "N=625: 3/4" in table and "1-NN rule" in table and f.text() in table
+    save_json(tmp_path / "f.json", rows, note="x")
+    data = json.loads((tmp_path / "f.json").read_text())
+    assert data["note"] == "x" and data["rows"][0]["shares"][1]["k"] == 3 and data["rows"][1]["model"] == "knn"
+    save_figure(tmp_path / "f.png", rows, title="t")
+    assert (tmp_path / "f.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_frontier_study_on_one_committed_set(tmp_path, capsys):
+    """benchmarks/frontier_study.py on committed runs (seeds 110-114, no training): every claim and model,
+    ring-not-points at the Fourier control's sizes only; the table says that only 5 sizes exist."""
+    from benchmarks import frontier_study
+
+    rows = frontier_study.study(("smoke-cpu-c-seeds110-114.json.gz",), bootstrap=20)
+    assert len(rows) == len(frontier_study.CLAIMS) * len(frontier_study.MODELS)
+    rnp = [r for r in rows if r.claim == "ring-not-points"]
+    assert all(r.frontier.sizes == (312, 625) for r in rnp)
+    assert all(r.frontier.sizes == (312, 625, 1250, 2500, 5000) for r in rows if r.claim != "ring-not-points")
+    assert all(r.seeds == (110, 111, 112, 113, 114) for r in rows)
