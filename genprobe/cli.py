@@ -5,6 +5,7 @@
     genprobe sweep --profile paper --device cuda --jobs 8 --export paper.json.gz
     genprobe report --profile smoke
     genprobe compare main 0002 --fail held_out_iou:0.05  # saves in .genprobe/, exit 1 on a regression
+    genprobe frontier contiguous --sizes 200-5000:8 --seeds 0-19 --json f.json --png f.png
 
 Every :class:`~genprobe.runs.RunSpec` field has a flag. Bad arguments exit with
 status 2 and one line on stderr, never a traceback.
@@ -168,6 +169,42 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--cache", default=None, help="cache folder")
     rep.add_argument("--out", default=None, help="report folder (default: reports/<profile>)")
     rep.add_argument("--benchmarks", default="benchmarks", help="folder of the claim tests (default: benchmarks)")
+    fr = sub.add_parser(
+        "frontier",
+        help="where a claim stops holding: the share of seeds holding it against N, and the N* where it "
+        "crosses 1/2 (trains what the cache lacks)",
+    )
+    fr.add_argument(
+        "claim",
+        help="a shape claim (no-overfitting, concept-learnt, ring-not-points, contiguous, "
+        "as-good-as-1nn) or longer-helps",
+    )
+    fr.add_argument(
+        "--sizes",
+        default="200-5000:8",
+        help="LOW-HIGH:COUNT sizes spaced in log N, or a list 312,625,1250 (default: 200-5000:8)",
+    )
+    fr.add_argument("--seeds", default="0-19", help="seeds, e.g. 0-19 (default: 0-19)")
+    fr.add_argument(
+        "--model",
+        default="net,knn,dot",
+        help="whom to ask the claim of: net, knn, dot, comma-separated (default: net,knn,dot)",
+    )
+    fr.add_argument(
+        "--protocol", default="standard", choices=("standard", "blog"), help="the net's (default: standard)"
+    )
+    fr.add_argument("--profile", default="smoke", help="smoke or paper: thresholds, budgets, grids (default: smoke)")
+    fr.add_argument("--bootstrap", type=int, default=None, help="bootstrap replicates of N*'s interval")
+    fr.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: auto)")
+    fr.add_argument("--cache", default=None, help="cache folder (default: $GENPROBE_CACHE or ~/.cache/genprobe)")
+    fr.add_argument("--json", type=Path, default=None, help="write the shares and frontiers here")
+    fr.add_argument("--png", type=Path, default=None, help="write the figure (share against N, with its band) here")
+    fr.add_argument("--quiet", action="store_true", help="no progress bar")
+    fr.add_argument(
+        "--scheduler",
+        default=None,
+        help='train on this Dask scheduler, e.g. tcp://host:8786 (pip install "genprobe[dask]"; default: this machine)',
+    )
     cmp = sub.add_parser(
         "compare", help="compare two saved sessions seed by seed; exit 1 when a --fail rule finds a regression"
     )
@@ -467,6 +504,88 @@ def _compare(args: argparse.Namespace) -> int:
     return 1 if found else 0
 
 
+def _frontier(args: argparse.Namespace) -> int:
+    from .frontier import BOOTSTRAP, FRONTIER_CLAIMS, MODELS, claim_holds, frontier_of, parse_sizes
+    from .frontier_report import Row, format_table, save_figure, save_json
+    from .probe import ProfileRuns
+    from .profiles import get_profile
+
+    if args.claim not in FRONTIER_CLAIMS:
+        raise GenprobeError(f"unknown claim {args.claim!r}; choose from {', '.join(FRONTIER_CLAIMS)}")
+    try:
+        sizes = parse_sizes(args.sizes)
+    except ValueError as exc:
+        raise GenprobeError(f"--sizes: {exc}") from None
+    seeds = _parse_seeds(args.seeds)
+    models = [m.strip() for m in args.model.split(",") if m.strip()]
+    bad = [m for m in models if m not in MODELS]
+    if bad or not models:
+        raise GenprobeError(f"--model {args.model!r}: choose from {', '.join(MODELS)}, comma-separated")
+    if args.claim == "longer-helps" and models != ["net"]:
+        raise GenprobeError("longer-helps compares two training budgets of a net: use --model net")
+    bootstrap = BOOTSTRAP if args.bootstrap is None else args.bootstrap
+    if bootstrap < 1:
+        raise GenprobeError(f"--bootstrap must be >= 1, got {bootstrap}")
+    profile = get_profile(args.profile)
+    _check_output(args.json, "--json")
+    _check_output(args.png, "--png")
+
+    from .runs import Cache
+    from .sweep import default_workers, run_sweep
+    from .train import resolve_device
+
+    # every run the claim reads at every size and seed, trained (or read from the cache) in one batched sweep
+    specs = []
+    for n in sizes:
+        for s in seeds:
+            specs += [profile.net(n, s, args.protocol), profile.baseline("knn", n, s), profile.baseline("dot", n, s)]
+            if args.claim == "ring-not-points":
+                specs.append(profile.fourier(n, s))
+    device = resolve_device(args.device)
+    results = run_sweep(
+        specs,
+        cache=Cache(args.cache),
+        device=device,
+        progress=None if not args.quiet else False,
+        workers=default_workers(device),
+        scheduler=args.scheduler,
+    )
+    found = dict(zip(specs, results))
+
+    class Runs(ProfileRuns):
+        def __init__(self, on_seeds):
+            self.profile, self._seeds = profile, tuple(on_seeds)
+
+        @property
+        def seeds(self):
+            return self._seeds
+
+        def on(self, on_seeds):
+            return Runs(on_seeds)
+
+        def runs(self, wanted):
+            return [found[w] for w in wanted]
+
+    probe = Runs(seeds)
+    rows = []
+    for model in models:
+        holds = claim_holds(args.claim, probe, sizes, protocol=args.protocol, model=model)
+        rows.append(Row(args.claim, model, frontier_of(holds, seeds, bootstrap=bootstrap), seeds))
+    head = (
+        f"{args.claim}: share of seeds holding [95 % Jeffreys interval] and N*, {profile.name} profile, "
+        f"net {args.protocol} protocol, {len(sizes)} sizes, seeds {args.seeds} ({len(seeds)})"
+    )
+    print(head)
+    print(format_table(rows))
+    if args.json is not None:
+        save_json(args.json, rows, profile=profile.name, protocol=args.protocol, sizes=list(sizes))
+        print(f"wrote {args.json}")
+    if args.png is not None:
+        save_figure(args.png, rows, title=head)
+        print(f"wrote {args.png}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -477,6 +596,7 @@ def main(argv: list[str] | None = None) -> int:
         "judge": _judge,
         "report": _report,
         "compare": _compare,
+        "frontier": _frontier,
     }
     try:
         if args.command not in commands:  # a command the parser knows but nothing runs: never train instead

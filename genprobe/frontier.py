@@ -80,6 +80,7 @@ __all__ = [
     "fit_logistic",
     "FRONTIER_CLAIMS",
     "MODELS",
+    "parse_sizes",
 ]
 
 LEVEL = 0.95  # of every interval here
@@ -545,3 +546,39 @@ def frontier_of(holds: Mapping[int, Sequence[bool]], seeds: Sequence[Any] | None
     """:func:`frontier` of :func:`claim_holds`' output (every size judged on the same ``seeds``)."""
     sizes = list(holds)
     return frontier(sizes, [holds[n] for n in sizes], None if seeds is None else [list(seeds)] * len(sizes), **kwargs)
+
+
+def parse_sizes(text: str) -> tuple[int, ...]:
+    """``"200-5000:10"`` (10 sizes spaced evenly in log N from 200 to 5000, rounded) or ``"312,625,1250"``
+    -> sizes, largest first; raises ValueError naming the bad value.
+
+    >>> parse_sizes("200-5000:5")
+    (5000, 2236, 1000, 447, 200)
+    >>> parse_sizes("312, 625")
+    (625, 312)
+    """
+    text = str(text).strip()
+    if ":" in text or ("-" in text and "," not in text):
+        span, _, count = text.partition(":")
+        lo, dash, hi = span.partition("-")
+        try:
+            a, b, k = int(lo), int(hi), int(count or 2)
+        except ValueError:
+            raise ValueError(f"bad sizes {text!r}: use LOW-HIGH:COUNT, e.g. 200-5000:10, or a list 312,625") from None
+        if not dash or a < 1 or b <= a or k < 2:
+            raise ValueError(f"bad sizes {text!r}: need 1 <= LOW < HIGH and COUNT >= 2, e.g. 200-5000:10")
+        sizes = sorted({int(round(n)) for n in np.geomspace(a, b, k)}, reverse=True)
+    else:
+        sizes = []
+        for part in text.split(","):
+            try:
+                n = int(part)
+            except ValueError:
+                raise ValueError(f"bad size {part.strip()!r} in {text!r}: use whole numbers, e.g. 312,625") from None
+            if n < 1:
+                raise ValueError(f"bad size {n} in {text!r}: sizes must be positive")
+            sizes.append(n)
+        sizes = sorted(set(sizes), reverse=True)
+    if len(sizes) < 2:
+        raise ValueError(f"bad sizes {text!r}: a frontier needs at least 2 sizes")
+    return tuple(sizes)

@@ -242,14 +242,14 @@ def test_a_command_the_parser_knows_but_nothing_runs_is_an_error_not_training(mo
     def with_extra():
         parser = build()
         sub = next(a for a in parser._actions if a.dest == "command")
-        sub.add_parser("frontier")
+        sub.add_parser("not-yet")
         return parser
 
     monkeypatch.setattr(cli, "build_parser", with_extra)
     monkeypatch.setattr(cli, "_run", lambda args: pytest.fail("trained for an unknown command"))
-    assert cli.main(["frontier"]) == 2
+    assert cli.main(["not-yet"]) == 2
     err = capsys.readouterr().err
-    assert err.strip() == "genprobe: error: command 'frontier' is not implemented"
+    assert err.strip() == "genprobe: error: command 'not-yet' is not implemented"
 
 
 def test_console_script_bad_argument_has_no_traceback(tmp_path):
