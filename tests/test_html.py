@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -78,11 +79,11 @@ def _rows(report) -> dict[str, list[dict]]:
     return {tid: [e for r in reports for e in r.get("extras", [])] for tid, reports in tests.items()}
 
 
-def _png_size(data: bytes) -> tuple[int, int]:
+def _jpeg_size(data: bytes) -> tuple[int, int]:
     from PIL import Image
 
     with Image.open(io.BytesIO(data)) as img:
-        assert img.format == "PNG"
+        assert img.format == "JPEG"
         return img.size
 
 
@@ -103,16 +104,16 @@ def _images(report, extras: list[dict], self_contained: bool) -> list[tuple[int,
     sizes = []
     for img in _check_row(extras):
         if self_contained:
-            prefix = "data:image/png;base64,"
+            prefix = "data:image/jpeg;base64,"
             assert img["content"].startswith(prefix)
             data = base64.b64decode(img["content"][len(prefix) :], validate=True)
         else:  # pytest-html writes the pictures to assets/ next to the report and links them
             assert not img["content"].startswith("data:")
             data = (report.parent / img["content"]).read_bytes()
-        sizes.append(_png_size(data))
+        sizes.append(_jpeg_size(data))
     (pw, ph), (cw, _) = sizes
-    assert max(pw, ph) <= 256 and pw > ph  # a thumbnail of the three panels side by side
-    assert cw <= 640
+    assert pw <= 384 and pw > 2 * ph  # a thumbnail of the three panels side by side
+    assert cw <= 384
     return sizes
 
 
@@ -151,8 +152,28 @@ def test_importing_the_plugin_does_not_import_pytest_html():
     assert out.strip() == "False"
 
 
+# where the browser checks keep their screenshots (CI's artifacts)
+SHOTS = Path(__file__).resolve().parents[1] / "reports" / "browser"
+
+
+def _no_browser(reason: str):
+    """Skip on a machine without a browser; in CI (CI=true, as .ci/run sets it up) a missing browser fails."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true but {reason} (.ci/run installs chromium-headless-shell and playwright)")
+    pytest.skip(reason)
+
+
+def _sync_api():
+    try:
+        import playwright.sync_api as sync_api
+    except ImportError:
+        _no_browser("playwright is not installed")
+    return sync_api
+
+
 def _browser(playwright):
-    """Playwright's Chromium, else a system Chromium (e.g. Debian's chromium-headless-shell); skip without one."""
+    """Playwright's Chromium, else a system Chromium (e.g. Debian's chromium-headless-shell); skip without one
+    (fail in CI)."""
     errors = []
     try:
         return playwright.chromium.launch()
@@ -165,7 +186,7 @@ def _browser(playwright):
                 return playwright.chromium.launch(executable_path=path)
             except Exception as exc:
                 errors.append(f"{path}: {str(exc).splitlines()[0]}")
-    pytest.skip(f"no Chromium for playwright: {'; '.join(errors)}")
+    _no_browser(f"no Chromium for playwright: {'; '.join(errors)}")
 
 
 def test_browser_shows_the_claim_row_images(suite, monkeypatch):
@@ -174,7 +195,7 @@ def test_browser_shows_the_claim_row_images(suite, monkeypatch):
     or a Chromium)."""
     report = _run_html(suite)
     _images(report, _rows(report)[CLAIM_ID], self_contained=False)
-    sync_api = pytest.importorskip("playwright.sync_api")
+    sync_api = _sync_api()
     for k, v in _HOME.items():
         monkeypatch.setenv(k, v)
     with sync_api.sync_playwright() as p:
@@ -197,5 +218,71 @@ def test_browser_shows_the_claim_row_images(suite, monkeypatch):
                 row.locator(".media-container__nav--right").click()
             assert len(seen) == 2 and all(src.startswith("assets/") for src in seen)
             assert all(w > 0 and h > 0 for w, h in seen.values())
+            assert _broken_images(page) == []
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / "pytest-html.png"), full_page=True)
         finally:
             browser.close()
+
+
+def _broken_images(page) -> list[str]:
+    """The sources of the page's images that did not load (after waiting for each to finish); images without a
+    ``src`` (pytest-html's empty templates) are not pictures."""
+    pictures = "[...document.images].filter(img => img.getAttribute('src'))"
+    page.wait_for_function(f"{pictures}.every(img => img.complete)")
+    return page.evaluate(f"{pictures}.filter(img => !(img.naturalWidth > 0)).map(img => img.src)")
+
+
+def test_browser_opens_the_report_page(tmp_path, monkeypatch):
+    """reports/<profile>/index.html (written by write_report from hand-made runs, as in test_report.py) in
+    headless Chromium: every image loads, the table has a row per verdict, filtering and sorting work."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_report import fake_result, verdicts
+
+    from genprobe import report
+
+    results = [fake_result(seed=s) for s in (0, 1)] + [fake_result(model="knn")]
+    vs = verdicts()
+    for v in vs:
+        v.runs = [r.spec.key for r in results]
+    pics = report.write_run_pictures(tmp_path, results)
+    report.write_report(tmp_path, "smoke", vs, results, {"profile": "smoke"}, pics)
+    index = tmp_path / "index.html"
+    sync_api = _sync_api()
+    for k, v in _HOME.items():
+        monkeypatch.setenv(k, v)
+    with sync_api.sync_playwright() as p:
+        browser = _browser(p)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.goto(index.as_uri())
+            assert page.locator("#verdicts tbody tr.verdict").count() == len(vs)
+            assert page.locator("img[src]").count() >= len(pics)
+            assert _broken_images(page) == []
+            assert page.evaluate("[...document.images].every(img => img.naturalWidth <= 384)")  # thumbnails
+            # filter: by verdict, then by text
+            page.select_option("#filter-status", "refuted")
+            assert page.locator("#verdicts tbody tr.verdict:visible").count() == 1
+            page.select_option("#filter-status", "")
+            page.fill("#filter-text", "pipe|claim")
+            assert page.locator("#verdicts tbody tr.verdict:visible").count() == 1
+            page.fill("#filter-text", "")
+            # sort by verdict, both ways
+            page.click("#verdicts thead th:has-text('verdict') >> nth=-1")
+            first = page.locator("#verdicts tbody tr.verdict").first.get_attribute("data-status")
+            page.click("#verdicts thead th:has-text('verdict') >> nth=-1")
+            last = page.locator("#verdicts tbody tr.verdict").first.get_attribute("data-status")
+            assert (first, last) == ("holds", "refuted")
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / "index.png"), full_page=True)
+        finally:
+            browser.close()
+
+
+def test_a_missing_browser_fails_in_ci_and_skips_elsewhere(monkeypatch):
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true"):
+        _no_browser("no Chromium")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        _no_browser("no Chromium")

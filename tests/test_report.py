@@ -325,6 +325,10 @@ def test_write_report(tmp_path):
     # explain() for non-holding verdicts only
     assert vs[1].explain() in md and vs[2].explain() in md and vs[0].explain() not in md
     assert "## Pictures" in md and "![panels mlp/standard N=50](panel_x.png)" in md
+    page = (out / "index.html").read_text()
+    assert page.count('<tr class="verdict"') == len(vs)
+    assert 'data-status="refuted"' in page and "pipe|claim" in page and "1 holds, 1 refuted, 1 inconclusive" in page
+    assert '<a href="panel_x.png"><img src="panel_x.png"' in page  # no thumbnail written: the picture itself
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp") or p.name.startswith(".")]
 
 
@@ -345,6 +349,13 @@ def test_write_run_pictures(tmp_path):
     summary = report.write_report(tmp_path, "p", [], results, {}, pics)
     md = summary.read_text()
     assert all(f in md for f in files) and "missing" not in md
+    # the page: a thumbnail per picture, linking to the picture
+    page = (tmp_path / "index.html").read_text()
+    for f in files:
+        thumb = tmp_path / report.page.thumb_name(f)
+        with Image.open(thumb) as im:
+            assert im.format == "JPEG" and im.width <= report.page.THUMB_WIDTH
+        assert f'<a href="{f}"><img src="{report.page.thumb_name(f)}"' in page
     assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob(".*"))
 
 

@@ -2,11 +2,13 @@
 
 Where pytest-html is active and writes a report (``--html=PATH``), every test
 that recorded a verdict (:meth:`Probe.check`) gets, on its row: a thumbnail
-of the run panel at the verdict's N (first seed of its subject; at most
-:data:`THUMB` px a side), the training curves of its trained runs (one PNG,
-at most :data:`CURVES_WIDTH` px wide) and its checks as a table (metric,
-decision, measured, outcome). The pictures are rendered here, from the runs
-the session holds, as base64 PNGs: pytest-html inlines them with
+of the run panel at the verdict's N (first seed of its subject, the thumbnail
+``reports/<profile>/index.html`` shows of that run group: a JPEG at most
+:data:`THUMB` px wide), the training curves of its trained runs (a JPEG
+thumbnail of the same width) and its checks as a table (metric, decision,
+measured, outcome). The pictures are rendered here, from the runs the
+session holds, as base64 JPEGs (about 10-25 kB each, so the smoke suite's
+self-contained report stays under 3 MB): pytest-html inlines them with
 ``--self-contained-html`` and writes them to its ``assets/`` folder without.
 The session's own report (``reports/<profile>/``) is written later, at the
 end of the session, and is not used.
@@ -20,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import json
 import tempfile
 from collections.abc import Sequence
@@ -34,14 +35,12 @@ from .settings import VERDICT_PROPERTY
 from .summary import _role
 
 if TYPE_CHECKING:  # pragma: no cover
-    from PIL import Image
-
     from ..runs import RunResult
 
 __all__ = ["CURVES_WIDTH", "THUMB", "HtmlExtras", "register"]
 
-THUMB = 256  # px: the longest side of the panel thumbnail
-CURVES_WIDTH = 640  # px: the width of the curves picture
+THUMB = 384  # px: the widest a panel thumbnail gets (genprobe.report.page.THUMB_WIDTH, not imported here)
+CURVES_WIDTH = 384  # px: the widest the curves thumbnail gets
 
 _PLUGIN_NAME = "genprobe-html"
 
@@ -101,11 +100,11 @@ class HtmlExtras:
             results = gs.results_for(verdict.get("runs", ()), read_cache=False)
             if results:
                 name, png = panel_thumbnail(verdict, results)
-                out.append(extras.png(_b64(png), name=name))
+                out.append(extras.jpg(_b64(png), name=name))
                 marks = (gs.profile.epochs, gs.profile.long_epochs)
                 curves = curves_png(verdict, results, mark_epochs=marks)
                 if curves is not None:
-                    out.append(extras.png(_b64(curves[1]), name=curves[0]))
+                    out.append(extras.jpg(_b64(curves[1]), name=curves[0]))
         except Exception as exc:  # pictures must never turn a test red
             note = f"genprobe: no pictures for this claim ({exc.__class__.__name__}: {exc})"
             out.append(extras.html(f"<p>{html.escape(note)}</p>"))
@@ -140,26 +139,6 @@ def checks_table(verdict: dict[str, Any], expect: str) -> str:
     )
 
 
-def _png(img: Image.Image) -> bytes:
-    buf = io.BytesIO()
-    img.save(buf, format="PNG", optimize=True)
-    return buf.getvalue()
-
-
-def _fit(img: Image.Image, width: int, height: int) -> Image.Image:
-    """``img`` within ``width`` x ``height``: shrunk smoothly, or enlarged by a whole factor (sharp pixels)."""
-    from PIL import Image
-
-    scale = min(width / img.width, height / img.height)
-    if scale >= 2:
-        s = int(scale)
-        return img.resize((img.width * s, img.height * s), Image.Resampling.NEAREST)
-    if scale < 1:
-        size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
-        return img.resize(size, Image.Resampling.LANCZOS)
-    return img
-
-
 def _subject_runs(verdict: dict[str, Any], results: Sequence[RunResult]) -> list[RunResult]:
     """The runs of the verdict's subject at its N, else the trained ones, else all (at its N where any are)."""
     at_n = [r for r in results if r.spec.n == verdict.get("n")] or list(results)
@@ -167,24 +146,27 @@ def _subject_runs(verdict: dict[str, Any], results: Sequence[RunResult]) -> list
 
 
 def panel_thumbnail(verdict: dict[str, Any], results: Sequence[RunResult]) -> tuple[str, bytes]:
-    """(name, PNG) of the run panel of the verdict's subject at its N, first seed, at most THUMB px a side."""
+    """(name, JPEG) of the run panel of the verdict's subject at its N, first seed: the report page's thumbnail
+    of that run group (:func:`genprobe.report.page.thumbnail_bytes`, at most THUMB px wide)."""
     from ..report import panel_image
+    from ..report.page import thumbnail_bytes
 
     run = min(_subject_runs(verdict, results), key=lambda r: (r.spec.seed, r.spec.what()))
-    img = _fit(panel_image(run, title=False, min_size=1), THUMB, THUMB)
+    png = thumbnail_bytes(panel_image(run, title=False), THUMB)
     iou = run.final.get("held_out_iou", float("nan"))
     name = f"{run.spec.label()}: prediction + regions | prediction | truth + points (held-out IoU {iou:.3f})"
-    return name, _png(img)
+    return name, png
 
 
 def curves_png(
     verdict: dict[str, Any], results: Sequence[RunResult], *, mark_epochs: Sequence[int] = ()
 ) -> tuple[str, bytes] | None:
-    """(name, PNG) of the training curves of the verdict's trained runs, one curve group per model and N
-    (median over seeds, min..max band); None when it has no trained run."""
+    """(name, JPEG) of the training curves of the verdict's trained runs, one curve group per model and N
+    (median over seeds, min..max band), at most CURVES_WIDTH px wide; None when it has no trained run."""
     from PIL import Image
 
     from ..report import group_label, save_curves
+    from ..report.page import thumbnail_bytes
 
     trained = [r for r in results if r.spec.trained]
     if not trained:
@@ -200,6 +182,5 @@ def curves_png(
     with tempfile.TemporaryDirectory(prefix="genprobe-html-") as tmp:
         path = save_curves(groups, Path(tmp) / "curves.png", x=x, title=title, mark_epochs=mark_epochs)
         with Image.open(path) as img:
-            img.load()
-            small = _fit(img.convert("RGB"), CURVES_WIDTH, CURVES_WIDTH)
-    return f"curves {title}", _png(small)
+            small = thumbnail_bytes(img, CURVES_WIDTH)
+    return f"curves {title}", small

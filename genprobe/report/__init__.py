@@ -8,7 +8,11 @@
 * :func:`save_curves`: metrics along training, median over seeds with a
   min..max band, one subplot per metric (matplotlib, Agg canvas only).
 * :func:`write_report`: ``results.json`` and ``summary.md`` of a profile.
-* :func:`write_run_pictures`: panels per run group and curves per model.
+* :func:`write_run_pictures`: panels per run group and curves per model
+  (and their thumbnails, ``thumbs/``).
+* :func:`write_index`: ``index.html``, the report as a small page (verdict
+  table to filter and sort, each claim's thumbnails, the gallery);
+  :func:`thumbnail_bytes`: the JPEG thumbnails it and pytest-html's rows show.
 
 Modules: ``names`` (group labels, file names), ``panels`` (PIL pictures),
 ``curves`` (matplotlib) and ``summary`` (markdown and JSON; it uses the
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 from .curves import save_curves
 from .names import group_label, slug
+from .page import thumbnail_bytes, write_index
 from .panels import (
     CELL_MIN_PX,
     GALLERY_THUMB,
@@ -55,4 +60,6 @@ __all__ = [
     "write_report",
     "write_run_pictures",
     "gallery_section",
+    "thumbnail_bytes",
+    "write_index",
 ]

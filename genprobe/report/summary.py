@@ -22,7 +22,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..verdicts import Verdict
 from .curves import save_curves
 from .names import _without, group_label, slug
-from .panels import save_panels_grid
+from .page import save_thumbnail, write_index
+from .panels import panel_image, save_panels_grid
 
 __all__ = ["write_report", "write_run_pictures", "gallery_section"]
 
@@ -93,6 +94,22 @@ def _fmt_num(v: Any) -> str:
     return str(int(f)) if f.is_integer() and abs(f) < 1e6 else f"{f:.3g}"
 
 
+def _headline(verdicts: Sequence[Verdict], results: Sequence[RunResult]) -> str:
+    """The counts of verdicts, controls and runs (markdown bold)."""
+    claims_ = [v for v in verdicts if v.role != "control"]
+    controls = [v for v in verdicts if v.role == "control"]
+    statuses = [v.status for v in claims_]
+    by_role = {r: sum(v.role == r for v in claims_) for r in ("expected refuted", "reported")}
+    return (
+        f"**{len(claims_)} claim verdict{'s' if len(claims_) != 1 else ''}: {statuses.count(HOLDS)} holds, "
+        f"{statuses.count(REFUTED)} refuted, {statuses.count(INCONCLUSIVE)} inconclusive** "
+        f"({by_role['expected refuted']} refutations expected from our measurements, "
+        f"{by_role['reported']} reported without gating); "
+        f"**{sum(v.status == REFUTED for v in controls)} of {len(controls)} controls refuted**, as they must be "
+        f"({len(results)} run{'s' if len(results) != 1 else ''})"
+    )
+
+
 def _summary_md(
     profile: str,
     verdicts: Sequence[Verdict],
@@ -114,18 +131,7 @@ def _summary_md(
     for k, v in info.items():
         lines.append(f"- **{k}**: {_info_value(v)}")
     lines.append("")
-    claims_ = [v for v in verdicts if v.role != "control"]
-    controls = [v for v in verdicts if v.role == "control"]
-    statuses = [v.status for v in claims_]
-    by_role = {r: sum(v.role == r for v in claims_) for r in ("expected refuted", "reported")}
-    lines.append(
-        f"**{len(claims_)} claim verdict{'s' if len(claims_) != 1 else ''}: {statuses.count(HOLDS)} holds, "
-        f"{statuses.count(REFUTED)} refuted, {statuses.count(INCONCLUSIVE)} inconclusive** "
-        f"({by_role['expected refuted']} refutations expected from our measurements, "
-        f"{by_role['reported']} reported without gating); "
-        f"**{sum(v.status == REFUTED for v in controls)} of {len(controls)} controls refuted**, as they must be "
-        f"({len(results)} run{'s' if len(results) != 1 else ''})"
-    )
+    lines.append(_headline(verdicts, results))
     section("## Claims")
     if verdicts:
         lines.append(
@@ -157,7 +163,7 @@ def _summary_md(
         lines += [""] + [f"- **{_cell(k)}**: {s}" for k, s in statements.items()]
     else:
         lines.append("_No claims were judged._")
-    failing = [v for v in claims_ if v.status != HOLDS]
+    failing = [v for v in verdicts if v.role != "control" and v.status != HOLDS]
     if failing:
         section("## Not holding")
         for v in failing:
@@ -210,7 +216,10 @@ def write_report(
     claims table (one row per check; refuted in bold), ``explain()`` of every
     verdict that does not hold, a runs table and the ``pictures``
     (name -> file name relative to ``out_dir``) as markdown images.
-    Both files are written atomically.
+    ``index.html`` (:func:`genprobe.report.page.write_index`) shows the same verdicts as a page with a
+    filterable, sortable table, each claim's pictures as thumbnails (``thumbs/``, written by
+    :func:`write_run_pictures`) linking to the full pictures, and the gallery strip.
+    All files are written atomically.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -236,7 +245,10 @@ def write_report(
     text = json.dumps(_jsonable(payload), indent=2, allow_nan=False)
     _atomic_write(out / "results.json", (text + "\n").encode())
     summary = _summary_md(profile, verdicts, results, info, created, pictures, out, gallery)
-    return _atomic_write(out / "summary.md", summary.encode())
+    path = _atomic_write(out / "summary.md", summary.encode())
+    headline = _headline(verdicts, results).replace("**", "")
+    write_index(out, profile, verdicts, results, info, created, headline, pictures, gallery)
+    return path
 
 
 def _unique_names(keys: Sequence[str], labels: dict[str, str]) -> dict[str, str]:
@@ -261,13 +273,16 @@ def write_run_pictures(
 
     Runs are grouped by their spec without the seed (named by
     :func:`group_label`, e.g. ``mlp/standard N=312``); each group gets
-    ``panel_<slug>.png`` with one row per seed. Trained runs
+    ``panel_<slug>.png`` with one row per seed (and ``thumbs/panel_<slug>.jpg``, the first seed's
+    row). Trained runs
     (``spec.trained``: the post's nets and users' own models) are further grouped by their spec without seed and
     ``by`` (default ``"n"``); each such family gets ``curves_<slug>.png``
-    with one curve group per value of ``by`` (x is ``step`` when every run
+    (and its thumbnail) with one curve group per value of ``by`` (x is ``step`` when every run
     of the family has a step budget, else ``epoch``). Groups whose specs
     differ in fields the label does not show get a short hash suffix.
     """
+    from PIL import Image
+
     from ..runs import RunSpec
 
     fields = {f.name for f in dataclasses.fields(RunSpec)}
@@ -300,6 +315,7 @@ def write_run_pictures(
     for k, name in _unique_names(list(groups), labels).items():
         f = fname("panel", name)
         save_panels_grid(groups[k], out / f)
+        save_thumbnail(panel_image(groups[k][0], title=False), out, f)  # the first seed's row
         pictures[f"panels {name}"] = f
 
     families: dict[str, dict[Any, list[RunResult]]] = {}
@@ -319,6 +335,8 @@ def write_run_pictures(
         runs = [r for rs in fam.values() for r in rs]
         x = "step" if all(r.spec.steps is not None for r in runs) else "epoch"
         f = fname("curves", name)
-        save_curves(curve_groups, out / f, x=x, title=name, mark_epochs=mark_epochs)
+        path = save_curves(curve_groups, out / f, x=x, title=name, mark_epochs=mark_epochs)
+        with Image.open(path) as img:
+            save_thumbnail(img, out, f)
         pictures[f"curves {name}"] = f
     return pictures
