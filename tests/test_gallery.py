@@ -1,11 +1,12 @@
 """What each shape claim rejects: a gallery of wrong pictures, judged as if a net drew them.
 
 Every picture of ``genprobe.gallery`` is scored on the training points of
-the calibration seeds (0-9) and judged by the suite's own shape claims
-(``genprobe.shapes``), thresholds and sequential sign test, against the real
-dot memoriser, 1-NN and Fourier-feature runs of the committed calibration
-evidence on the same points. The table says which claims must refute which
-picture and why; the true ring, sharp or with soft grey edges, must pass
+the C-kernel confirmation seeds (110-124, the suite's whole default plan of
+15 seeds) and judged by the suite's own shape claims (``genprobe.shapes``),
+thresholds and exact sequential sign test, against the real dot memoriser,
+1-NN and Fourier-feature runs of that committed evidence on the same points.
+The table says which claims must refute which picture and why; the true
+ring, sharp or with soft grey edges, must pass
 every shape claim. A claim that a picture it must refute passes is a defect
 of the claim.
 
@@ -57,15 +58,15 @@ CASES = [(claim, n) for claim, (sizes, _) in SHAPE_CLAIMS.items() for n in sizes
 
 
 @pytest.fixture(scope="module")
-def calibration_runs():
+def evidence_runs():
     from benchmarks import threshold_evidence as te
 
-    return te.load_set(te.SETS["calibration"][0])
+    return te.load_set(te.SETS[te.GALLERY_SET][0])
 
 
 @pytest.fixture(scope="module")
-def calibration(calibration_runs):
-    return lambda specs: [calibration_runs[s] for s in specs]
+def evidence(evidence_runs):
+    return lambda specs: [evidence_runs[s] for s in specs]
 
 
 def _must_refute(claim: str, picture: str, n: int) -> bool:
@@ -74,22 +75,24 @@ def _must_refute(claim: str, picture: str, n: int) -> bool:
 
 
 @pytest.fixture(scope="module")
-def table(calibration_runs):
-    """Every shape claim on every picture: the suite's looks, as far as the 10 calibration seeds go
-    (each at the full plan's level); the same table the report shows (genprobe/evidence/gallery-smoke.json)."""
+def table(evidence_runs):
+    """Every shape claim on every picture: the suite's own looks (5, 10, 15 seeds); the same table the
+    report shows (genprobe/evidence/gallery-smoke.json)."""
     from benchmarks import threshold_evidence as te
 
-    return te.gallery_data(calibration_runs)
+    return te.gallery_data(evidence_runs)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("claim, n", CASES, ids=[f"{c}-{n}" for c, n in CASES])
-def test_every_claim_refutes_the_wrong_pictures_and_passes_the_truth(table, calibration, claim, n):
+def test_every_claim_refutes_the_wrong_pictures_and_passes_the_truth(table, evidence, claim, n):
+    from benchmarks import threshold_evidence as te
+
     verdicts = {row["picture"]: row["verdicts"][f"{claim}@{n}"] for row in table["rows"]}
     wrong = [p for p in gallery.WRONG if _must_refute(claim, p, n) and verdicts[p]["verdict"] != "refuted"]
     details = []
     for p in wrong:  # the checks' numbers, for the failure message
-        result = judge(p, n, range(5), "smoke", runs=calibration, sequential=True, max_seeds=10, claims=[claim])
+        result = judge(p, n, te.GALLERY_SEEDS, "smoke", runs=evidence, sequential=True, max_seeds=15, claims=[claim])
         details += [
             f"{p}: {verdicts[p]['verdict']} on {verdicts[p]['seeds']} seeds ("
             + "; ".join(c["decision"] for c in result["claims"][0]["checks"])
@@ -146,32 +149,32 @@ def test_the_paper_grid_refutes_them_too(n):
                 assert row["verdict"] == "refuted", (picture, row)
 
 
-def test_judge_is_one_clear_error_on_bad_input(tmp_path, calibration):
+def test_judge_is_one_clear_error_on_bad_input(tmp_path, evidence):
     from genprobe.errors import GenprobeError
 
     with pytest.raises(GenprobeError, match="not found"):
-        judge(str(tmp_path / "missing.png"), 312, range(5), runs=calibration)
+        judge(str(tmp_path / "missing.png"), 312, range(110, 115), runs=evidence)
     (tmp_path / "text.png").write_text("not an image")
     with pytest.raises(GenprobeError, match="is not an image"):
-        judge(str(tmp_path / "text.png"), 312, range(5), runs=calibration)
+        judge(str(tmp_path / "text.png"), 312, range(110, 115), runs=evidence)
     with pytest.raises(GenprobeError, match="N=313"):
-        judge("ring", 313, range(5), runs=calibration)
+        judge("ring", 313, range(110, 115), runs=evidence)
     with pytest.raises(GenprobeError, match="unknown shape claim 'nope'"):
-        judge("ring", 312, range(5), runs=calibration, claims=["nope"])
+        judge("ring", 312, range(110, 115), runs=evidence, claims=["nope"])
 
 
-def test_judge_from_python_and_an_image_file(tmp_path, calibration):
+def test_judge_from_python_and_an_image_file(tmp_path, evidence):
     """A PNG of the ring at another size is resized to the grid and passes; skipped claims are listed."""
     import numpy as np
     from PIL import Image
 
     ring = gallery.PICTURES["ring"].draw(300, None)
     Image.fromarray((ring * 255).astype(np.uint8)).save(tmp_path / "ring.png")
-    result = judge(str(tmp_path / "ring.png"), 2500, range(5), runs=calibration)
+    result = judge(str(tmp_path / "ring.png"), 2500, range(110, 115), runs=evidence)
     assert {r["claim"]: r["verdict"] for r in result["claims"]} == {
         "concept-learnt": "holds",
         "contiguous": "holds",
         "as-good-as-1nn": "holds",
     }
     assert {r["claim"] for r in result["skipped"]} == {"slower", "less-stable", "longer-helps"}
-    assert result["picture"] == "ring.png" and result["seeds"] == [0, 1, 2, 3, 4]
+    assert result["picture"] == "ring.png" and result["seeds"] == [110, 111, 112, 113, 114]
