@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -216,6 +217,12 @@ def test_summary_report_and_junit(suite, tmp_path):
     data = json.loads((report / "results.json").read_text())
     assert {v["claim"] for v in data["verdicts"]} == {"iou-floor", "impossible", "control", "nets"}
     assert data["info"]["seeds"] == [0, 1]
+    # the page beside it: a row per verdict, every thumbnail it shows written beside it
+    page = (report / "index.html").read_text()
+    assert page.count('<tr class="verdict"') == len(data["verdicts"])
+    srcs = re.findall(r'<img src="([^"]+)"', page)
+    assert "thumbs/gallery.jpg" not in srcs and "gallery.png" in srcs
+    assert any(s.startswith("thumbs/panel_") for s in srcs) and all((report / s).is_file() for s in srcs)
     props = {p.get("name"): p.get("value") for p in ET.parse(junit).iter("property")}
     assert "genprobe_verdict" in props and props["genprobe:iou-floor:N=300:seeds"] == "7"
     assert props["genprobe:iou-floor:N=300:held_out_iou"].startswith("7 of 7 seeds >= 0: holds")
