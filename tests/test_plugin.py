@@ -201,7 +201,7 @@ def test_summary_report_and_junit(suite, tmp_path):
     result.stdout.fnmatch_lines(
         [
             "*genprobe claims (smoke profile, seeds from 0,1)*",
-            "rule: a sign test per check*",
+            "rule: an exact sequential sign test per check*",
             "*claim*subject*N*metric*seeds meeting the bound*measured*outcome*",
         ]
     )
