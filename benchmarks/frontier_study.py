@@ -5,10 +5,10 @@ and of the dot memoriser: per size, the share of seeds on which the claim holds 
 read off the claim's own verdict by :func:`genprobe.frontier.claim_holds`) with a 95 % Jeffreys
 interval, and the frontier N* where that share crosses 1/2 (:func:`genprobe.frontier.frontier`).
 
-Seeds: the committed C-kernel sweeps of the smoke profile, each seed once: 0-9 (the calibration
-set: the thresholds were set looking at these), 100-109 and 110-114. The torch-ops copy of seeds
-100-109 is the same experiment on another CPU step and is not mixed in (``--torch`` uses the
-torch-ops sets instead). The smoke sweeps hold the post's 5 sizes only (5000, 2500, 1250, 625, 312;
+Seeds: every C-kernel sweep of the smoke profile in ``benchmarks/evidence`` (at this writing 0-9, the
+calibration set the thresholds were set on, and 100-119), each seed once. The torch-ops copy of seeds
+100-109 is the same experiment on another CPU step and is not mixed in (``--torch`` uses the torch-ops
+sweeps instead). The smoke sweeps hold the post's 5 sizes only (5000, 2500, 1250, 625, 312;
 the Fourier control, which ring-not-points needs, at 625 and 312 only): fewer than the 8 sizes of
 issue 21, which need training (``genprobe frontier``).
 
@@ -19,6 +19,7 @@ issue 21, which need training (``genprobe frontier``).
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -30,9 +31,22 @@ from genprobe.frontier import BOOTSTRAP, claim_holds, frontier_of  # noqa: E402
 from genprobe.frontier_report import Row, format_table, save_figure, save_json  # noqa: E402
 from genprobe.profiles import get_profile  # noqa: E402
 
-# each seed once; the C kernel (the torch-ops copy of 100-109 is another instrument: not mixed in)
-C_FILES = ("smoke-cpu-seeds0-9.json.gz", "smoke-cpu-c-seeds100-109.json.gz", "smoke-cpu-c-seeds110-114.json.gz")
-TORCH_FILES = ("smoke-cpu-off-seeds100-109.json.gz", "smoke-cpu-off-seeds140-144.json.gz")
+# each seed once: every smoke sweep of one CPU step in benchmarks/evidence (the C kernel's, or with --torch
+# the torch ops'; the two copies of seeds 100-109 are two instruments and are never mixed)
+C_PATTERNS = ("smoke-cpu-seeds*.json.gz", "smoke-cpu-c-seeds*.json.gz")
+TORCH_PATTERNS = ("smoke-cpu-off-seeds*.json.gz",)
+
+
+def evidence_files(patterns: tuple[str, ...]) -> tuple[str, ...]:
+    """The evidence files of one CPU step, by first seed."""
+
+    def first_seed(name: str) -> int:
+        return int(re.search(r"seeds(\d+)-", name).group(1))  # type: ignore[union-attr]
+
+    names = {p.name for pattern in patterns for p in EVIDENCE.glob(pattern)}
+    return tuple(sorted(names, key=first_seed))
+
+
 CLAIMS = ("no-overfitting", "concept-learnt", "ring-not-points", "contiguous", "as-good-as-1nn")
 MODELS = ("net", "knn", "dot")
 SIZES_NOTE = (
@@ -71,9 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "frontier")
     parser.add_argument("--bootstrap", type=int, default=BOOTSTRAP)
-    parser.add_argument("--torch", action="store_true", help="the torch-ops sets (seeds 100-109, 140-144) instead")
+    parser.add_argument("--torch", action="store_true", help="the torch-ops sweeps instead of the C kernel's")
     args = parser.parse_args(argv)
-    files = TORCH_FILES if args.torch else C_FILES
+    files = evidence_files(TORCH_PATTERNS if args.torch else C_PATTERNS)
     rows = study(files, args.bootstrap)
     seeds = rows[0].seeds
     step = "torch ops" if args.torch else "C kernel"

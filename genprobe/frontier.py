@@ -435,8 +435,11 @@ def frontier(
     p_lo, p_hi = _profile_interval(x, k, m, level)
     b_lo, b_hi = _bootstrap_interval(x, outcomes, ids, level, bootstrap, gen)
     lo_x, hi_x = min(p_lo, b_lo), max(p_hi, b_hi)
-    low = None if not math.isfinite(lo_x) else math.exp(lo_x + centre)
-    high = None if not math.isfinite(hi_x) else math.exp(hi_x + centre)
+    # an interval wholly beyond one end of the grid ends at that end ("below 312"), never past it
+    hi_x, lo_x = max(hi_x, float(x.min())), min(lo_x, float(x.max()))
+    smin, smax = float(arr.min()), float(arr.max())
+    low = None if not math.isfinite(lo_x) else min(max(math.exp(lo_x + centre), smin), smax)
+    high = None if not math.isfinite(hi_x) else min(max(math.exp(hi_x + centre), smin), smax)
     return Frontier(
         sizes=tuple(s.n for s in shares),
         shares=tuple(shares),

@@ -108,6 +108,7 @@ def test_monotone_data_that_never_cross_say_so(ks, seeds, side):
     sizes = [int(200 * 2**i) for i in range(len(ks))]
     f = frontier(sizes, [[True] * k + [False] * (seeds - k) for k in counts], bootstrap=50)
     assert f.kind == side and f.n_star is None
+    assert all(end is None or min(sizes) <= end <= max(sizes) for end in (f.low, f.high)), "extrapolated"
     assert side in f.text() and "N* =" not in f.text()
 
 
