@@ -332,6 +332,21 @@ def test_write_report(tmp_path):
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp") or p.name.startswith(".")]
 
 
+def test_a_report_test_says_how_often_its_limiting_bound_is_met(tmp_path):
+    """summary.md lists every verdict the profile only reports, with the evidence's reason: the limiting
+    bound, the share of confirmation seeds meeting it with its interval, the seeds a gate would need."""
+    v = verdicts()[0]
+    v.expect = "report"
+    why = (
+        "the confirmation sets do not both decide it (...); limiting bound held_out_iou >= 0.5 met on 40 of 60 "
+        "confirmation seeds (67%, 95 % interval 54%-78%); a gate on 'holds' would need about 45 seeds"
+    )
+    v.notes.append(f"smoke profile expects 'report': {why}")
+    assert report.expectation_note(v) == why
+    md = report.write_report(tmp_path, "smoke", [v, verdicts()[1]], [], {}).read_text()
+    assert "## Reported, not gating" in md and why in md and md.count("profile expects") == 0
+
+
 def test_write_run_pictures(tmp_path):
     results = (
         [fake_result(seed=s) for s in (0, 1)] + [fake_result(n=60, seed=s) for s in (0, 1)] + [fake_result(model="knn")]

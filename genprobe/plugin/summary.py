@@ -83,7 +83,8 @@ def _terminal_summary(gs: GenprobeSession, tr) -> None:
     )
     header = ("claim", "subject", "N", "metric", "seeds meeting the bound: verdict", "measured", "outcome")
     rows = []
-    for v, expect in _verdicts(gs):
+    verdicts = _verdicts(gs)
+    for v, expect in verdicts:
         for c in v.checks:
             rows.append(
                 (v.claim, v.subject, str(v.n), c.metric, c.decision, c.measured, _role(expect, c.status, v.status))
@@ -97,6 +98,15 @@ def _terminal_summary(gs: GenprobeSession, tr) -> None:
     for r in rows:
         bad = any(ch.isupper() for ch in r[-1].split(":")[0].split(" (")[0])  # upper case: a failing test
         tr.write_line(fmt(r), red=bad)
+    from ..report import expectation_note
+
+    # a report test's limiting bound, how often the confirmation seeds meet it and what a gate would need
+    limits = [(v, expectation_note(v).partition("limiting bound ")[2]) for v, expect in verdicts if expect == "report"]
+    if any(why for _, why in limits):
+        tr.write_line("reported, not gating (limiting bound, share of confirmation seeds, seeds a gate would need):")
+        for v, why in limits:
+            if why:
+                tr.write_line(f"  {v.claim} N={v.n}: {why}")
     if gs.report_path is not None:
         tr.write_line(f"genprobe report: {gs.report_path}")
     if gs.compare_lines:

@@ -41,7 +41,7 @@ from .panels import (
     save_panel,
     save_panels_grid,
 )
-from .summary import gallery_section, write_report, write_run_pictures
+from .summary import expectation_note, gallery_section, write_report, write_run_pictures
 
 __all__ = [
     "CELL_MIN_PX",
@@ -58,6 +58,7 @@ __all__ = [
     "save_gallery_strip",
     "save_curves",
     "write_report",
+    "expectation_note",
     "write_run_pictures",
     "gallery_section",
     "thumbnail_bytes",

@@ -25,7 +25,7 @@ from .names import _without, group_label, slug
 from .page import save_thumbnail, write_index
 from .panels import panel_image, save_panels_grid
 
-__all__ = ["write_report", "write_run_pictures", "gallery_section"]
+__all__ = ["write_report", "write_run_pictures", "gallery_section", "expectation_note"]
 
 _VERDICT_MARK = {HOLDS: "passes", REFUTED: "refuted", INCONCLUSIVE: "?"}
 
@@ -163,6 +163,15 @@ def _summary_md(
         lines += [""] + [f"- **{_cell(k)}**: {s}" for k, s in statements.items()]
     else:
         lines.append("_No claims were judged._")
+    reported = [(v, why) for v in verdicts if v.expect == "report" for why in (expectation_note(v),) if why]
+    if reported:
+        section("## Reported, not gating")
+        lines += [
+            "Each: why the evidence does not let it gate, the share of the confirmation seeds meeting its "
+            "limiting bound with a 95 % interval, and the seeds a gate would need.",
+            "",
+        ]
+        lines += [f"- **{_cell(v.claim)}** ({_cell(v.subject)}, N={v.n}): {_cell(why)}" for v, why in reported]
     failing = [v for v in verdicts if v.role != "control" and v.status != HOLDS]
     if failing:
         section("## Not holding")
@@ -187,6 +196,11 @@ def _summary_md(
             missing = "" if (out_dir / fname).exists() else " _(file missing)_"
             lines += [f"### {name}{missing}", "", f"![{alt}]({urllib.parse.quote(str(fname))})", ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def expectation_note(v: Verdict) -> str:
+    """Why the profile expects what it does of a verdict's test (the fixture's note), or ''."""
+    return next((n.split(": ", 1)[1] for n in v.notes if " profile expects '" in n and ": " in n), "")
 
 
 def write_report(
