@@ -185,6 +185,7 @@ def judge(
     sequential: bool = False,
     claims: Sequence[str] | None = None,
     max_seeds: int | None = None,
+    plan_seeds: int | None = None,
 ) -> dict[str, Any]:
     """Every shape claim's verdict on ``picture`` at ``n`` points over ``seeds``.
 
@@ -203,6 +204,9 @@ def judge(
         max_seeds: with ``sequential``, stop at the last look with at most this
             many seeds (each look keeps the full plan's level), e.g. where the
             comparison runs exist for a few seeds only.
+        plan_seeds: with ``sequential``, the plan's most seeds (default: the
+            profile's ``max_seeds``; a longer plan, as a test the evidence gates
+            with up to 30 seeds takes, :meth:`Profile.plan`).
 
     Returns:
         ``{"picture": ..., "n": n, "seeds": [...], "claims": [{"claim", "n", "verdict",
@@ -235,7 +239,7 @@ def judge(
     for claim, (sizes, build) in SHAPE_CLAIMS.items():
         if n not in sizes or (claims is not None and claim not in claims):
             continue
-        plan = profile.plan(seeds) if sequential else [seeds]
+        plan = profile.plan(seeds, plan_seeds) if sequential else [seeds]
         counts = [len(p) for p in plan]
         if max_seeds is not None:
             plan = [p for p in plan if len(p) <= max_seeds] or plan[:1]
@@ -262,6 +266,7 @@ def judge_gallery(
     runs: Callable[[list[RunSpec]], list[RunResult]],
     sequential: bool = False,
     max_seeds: int | None = None,
+    plan_seeds: int | None = None,
 ) -> list[dict[str, Any]]:
     """Every shape claim's verdict on every picture of :mod:`genprobe.gallery` (see :func:`judge`).
 
@@ -276,7 +281,10 @@ def judge_gallery(
     for name, pic in gallery.PICTURES.items():
         verdicts: dict[str, dict[str, Any]] = {}
         for n in SHAPE_SIZES:
-            for row in judge(name, n, seeds, profile, runs=runs, sequential=sequential, max_seeds=max_seeds)["claims"]:
+            judged = judge(
+                name, n, seeds, profile, runs=runs, sequential=sequential, max_seeds=max_seeds, plan_seeds=plan_seeds
+            )
+            for row in judged["claims"]:
                 verdicts[f"{row['claim']}@{n}"] = {"verdict": row["verdict"], "seeds": len(row["seeds"])}
         out.append({"picture": name, "description": pic.what, "truth": pic.truth, "verdicts": verdicts})
     return out

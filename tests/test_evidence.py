@@ -119,7 +119,7 @@ def test_expectations_come_from_both_confirmation_sets_only(evidence):
                     assert least < te.GATE_RELIABILITY or {v.status for v in outs} != statuses, (row.test, top)
             # every report test says how often its limiting bound is met, and what a gate would need
             lim = exp["limiting"]
-            assert lim["interval"][0] <= lim["share"] <= lim["interval"][1] and lim["seeds"] >= 60, row.test
+            assert lim["interval"][0] <= lim["share"] <= lim["interval"][1] and lim["seeds"] >= 50, row.test
 
 
 def test_every_control_is_refuted_on_every_set(evidence):
@@ -143,8 +143,8 @@ def test_how_many_claims_gate(evidence):
 
 SEEDS = {
     "calibration": set(range(0, 10)),
-    "confirm-c": set(range(110, 140)),
-    "confirm-torch": set(range(100, 110)) | set(range(140, 160)),
+    "confirm-c": set(range(110, 135)),
+    "confirm-torch": set(range(100, 110)) | set(range(140, 155)),
 }
 
 
@@ -159,7 +159,7 @@ def test_seed_sets_are_disjoint_and_the_suite_gates_on_none():
         assert not (SEEDS[a] & gate), a
         for b in names[i + 1 :]:
             assert not (SEEDS[a] & SEEDS[b]), (a, b)
-    assert all(len(SEEDS[s]) >= 30 for s in ("confirm-c", "confirm-torch"))
+    assert all(len(SEEDS[s]) >= 25 for s in ("confirm-c", "confirm-torch"))
 
 
 def test_the_evidence_files_hold_the_seeds_they_are_named_for(evidence):

@@ -1,9 +1,9 @@
 """What each shape claim rejects: a gallery of wrong pictures, judged as if a net drew them.
 
 Every picture of ``genprobe.gallery`` is scored on the training points of
-the C-kernel confirmation seeds (110-124, the suite's whole default plan of
-15 seeds) and judged by the suite's own shape claims (``genprobe.shapes``),
-thresholds and exact sequential sign test, against the real dot memoriser,
+the C-kernel confirmation seeds (110-134: the looks of the longest plan a
+claim test may take) and judged by the suite's own shape claims
+(``genprobe.shapes``), thresholds and exact sequential sign test, against the real dot memoriser,
 1-NN and Fourier-feature runs of that committed evidence on the same points.
 The table says which claims must refute which picture and why; the true
 ring, sharp or with soft grey edges, must pass
@@ -76,8 +76,8 @@ def _must_refute(claim: str, picture: str, n: int) -> bool:
 
 @pytest.fixture(scope="module")
 def table(evidence_runs):
-    """Every shape claim on every picture: the suite's own looks (5, 10, 15 seeds); the same table the
-    report shows (genprobe/evidence/gallery-smoke.json)."""
+    """Every shape claim on every picture: the looks of the suite's longest plan, up to 25 seeds; the same
+    table the report shows (genprobe/evidence/gallery-smoke.json)."""
     from benchmarks import threshold_evidence as te
 
     return te.gallery_data(evidence_runs)
@@ -92,7 +92,17 @@ def test_every_claim_refutes_the_wrong_pictures_and_passes_the_truth(table, evid
     wrong = [p for p in gallery.WRONG if _must_refute(claim, p, n) and verdicts[p]["verdict"] != "refuted"]
     details = []
     for p in wrong:  # the checks' numbers, for the failure message
-        result = judge(p, n, te.GALLERY_SEEDS, "smoke", runs=evidence, sequential=True, max_seeds=15, claims=[claim])
+        result = judge(
+            p,
+            n,
+            te.GALLERY_SEEDS,
+            "smoke",
+            runs=evidence,
+            sequential=True,
+            max_seeds=te.GALLERY_MAX_SEEDS,
+            plan_seeds=te.PLAN_TOPS[-1],
+            claims=[claim],
+        )
         details += [
             f"{p}: {verdicts[p]['verdict']} on {verdicts[p]['seeds']} seeds ("
             + "; ".join(c["decision"] for c in result["claims"][0]["checks"])
