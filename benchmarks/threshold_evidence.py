@@ -732,7 +732,9 @@ def readme_section(data: dict[str, Any]) -> str:
         f"holds at {', '.join(map(str, data['rule']['holds_at']))} of them (error {data['rule']['error_holds']:.4f} "
         f"of {data['rule']['alpha']:g}); a claim of m checks refutes at {data['rule']['alpha']:g} / m per check. "
         "Each cell: verdict (seeds used). The last column: for a test that does not gate, its limiting bound's "
-        "share of the confirmation seeds meeting it, with a 95 % interval, and the seeds a gate would need.",
+        "share of the confirmation seeds meeting it, with a 95 % interval, and the plan a gate would need if new "
+        "seeds met its bounds as often as the pessimistic end of the interval from both sets pooled (a gate needs "
+        "that from each set alone).",
         "",
         *_gate_summary(data),
         "",
