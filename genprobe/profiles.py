@@ -131,6 +131,10 @@ class Profile:
         entry = _evidence(self.name).get("expectations", {}).get(test_id) or {}
         return int(entry.get("max_seeds", self.max_seeds))
 
+    def gated_tests(self) -> list[str]:
+        """The tests the committed evidence expects to hold or be refuted (they gate CI)."""
+        return [t for t, e in _evidence(self.name).get("expectations", {}).items() if e["expect"] != "report"]
+
     def budget(self, n: int) -> int:
         return self.long_epochs if n in self.long_sizes else self.epochs
 

@@ -75,7 +75,11 @@ def pytest_report_header(config: pytest.Config) -> str:
     profile = get_profile(s.profile)
     start = s.seeds or profile.seeds
     plan = profile.plan(start)
-    more = f" (up to {len(plan[-1])} where undecided)" if len(plan) > 1 else ""
+    longest = max((profile.max_seeds_for(t) for t in profile.gated_tests()), default=profile.max_seeds)
+    more = f" (up to {len(plan[-1])} where undecided" if len(plan) > 1 else ""
+    if more and longest > profile.max_seeds:
+        more += f"; up to {longest} for the tests the evidence gates with a longer plan"
+    more += ")" if more else ""
     seeds = ",".join(map(str, start))
     return (
         f"genprobe: profile={s.profile}, device={s.device}, torch {torch_version}, seeds={seeds}{more}, "
