@@ -264,3 +264,26 @@ def test_frontier_study_on_one_committed_set(tmp_path, capsys):
     assert all(r.frontier.sizes == (312, 625) for r in rnp)
     assert all(r.frontier.sizes == (312, 625, 1250, 2500, 5000) for r in rows if r.claim != "ring-not-points")
     assert all(r.seeds == (110, 111, 112, 113, 114) for r in rows)
+
+
+@pytest.mark.slow
+def test_the_readme_frontier_table_is_what_the_committed_evidence_gives():
+    """The README's frontier table is generated (``python benchmarks/frontier_study.py --write``): its
+    seeds-holding counts and N* point estimates are recomputed here (a small bootstrap: the intervals are
+    the only cells that depend on the bootstrap's size, and they are not compared)."""
+    import re
+
+    from benchmarks import frontier_study as fs
+
+    files = fs.evidence_files(fs.C_PATTERNS)
+    rows = fs.study(files, 20)
+    readme = (fs.ROOT / "README.md").read_text()
+    section = readme[readme.index(fs.README_BEGIN) : readme.index(fs.README_END)]
+    ours = fs.readme_section(rows, files)
+
+    def stable(text: str) -> list[str]:  # every cell but the interval in brackets after N*
+        return [re.sub(r"\(\d[^)]*\)|\((N\* )?(above|below) [^)]*\)", "(...)", line) for line in text.splitlines()]
+
+    assert stable(section) == stable(ours[: ours.index(fs.README_END)]), (
+        "README frontier table is stale: run python benchmarks/frontier_study.py --write"
+    )
