@@ -271,7 +271,10 @@ def test_console_script_bad_argument_has_no_traceback(tmp_path):
 
 
 def test_judge_command_prints_verdicts_and_writes_json(tmp_path, monkeypatch, capsys):
-    """genprobe judge on a gallery picture, with the dot/1-NN runs computed and no Fourier training (N=2500)."""
+    """genprobe judge on a gallery picture, with the dot/1-NN runs computed and no Fourier training (N=2500).
+
+    concept-learnt has 6 checks, so each refutes at 0.1 / 6: one look at 5 seeds cannot refute it (0 of 5 is
+    p = 1/32); --sequential takes the suite's further looks, and 10 seeds do."""
     import json
 
     from genprobe.cli import main
@@ -279,6 +282,8 @@ def test_judge_command_prints_verdicts_and_writes_json(tmp_path, monkeypatch, ca
     monkeypatch.setenv("GENPROBE_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "j.json"
     assert main(["judge", "arc-270", "--n", "2500", "--seeds", "0-4", "--json", str(out)]) == 0
+    assert "concept-learnt   INCONCLUSIVE" in capsys.readouterr().out
+    assert main(["judge", "arc-270", "--n", "2500", "--seeds", "0-4", "--sequential", "--json", str(out)]) == 0
     text = capsys.readouterr().out
     assert "concept-learnt   REFUTED" in text and "skipped: needs" in text
     data = json.loads(out.read_text())
