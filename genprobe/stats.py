@@ -49,9 +49,10 @@ when every check holds (an intersection-union test: its error stays at the
 checks' ``alpha``) and is **refuted** when any one check is refuted, so each
 of ``m`` checks refutes at ``alpha / m`` (Bonferroni over the checks, each
 exact over the looks): a true claim is refuted wrongly with chance at most
-``alpha`` too. With ``m >= 4`` the first look (5 seeds) cannot refute (its
-smallest error, 1/32, exceeds ``alpha / m``), so such claims refute from 10
-seeds on.
+``alpha`` too. On the default looks (5, 10, 15) a claim of ``m >= 3``
+checks cannot refute at the first look: 0 of 5 seeds has p = 1/32, and the
+design's first-look level for ``alpha / 3`` spread over three looks is
+lower, so such claims refute from 10 seeds on.
 
 Pure python: no numpy, torch or pytest.
 """
