@@ -304,9 +304,18 @@ def _claim_probability(qs: list[float], counts: list[int], alpha: float, expect:
     """Chance that the suite decides ``expect`` for a claim whose checks meet their bounds with chances
     ``qs``: for ``holds`` every check must hold (union bound over the checks), for ``refuted`` one refuted
     check suffices (the best one counts). Each check is judged by the exact design for ``len(qs)`` checks."""
+    return _combine(_check_probabilities(qs, counts, alpha, expect), expect)
+
+
+def _check_probabilities(qs: list[float], counts: list[int], alpha: float, expect: str) -> list[float]:
+    """Each check's chance of being decided ``expect``, judged by the exact design for ``len(qs)`` checks."""
     from genprobe.stats import decision_probability
 
-    probs = [decision_probability(q, counts, alpha, expect, checks=len(qs)) for q in qs]
+    return [decision_probability(q, counts, alpha, expect, checks=len(qs)) for q in qs]
+
+
+def _combine(probs: list[float], expect: str) -> float:
+    """The claim's chance from its checks': all must hold (union bound), or the best refutes."""
     if expect == "holds":
         return max(0.0, 1 - sum(1 - p for p in probs))
     return max(probs)
@@ -331,11 +340,9 @@ def reliability(
     assert first is not None
     met = [_met(row, i, name) for i in range(len(first.checks))]
     qs = [_pessimistic_q(k, n, expect) for k, n in met]
-    p = _claim_probability(qs, counts, profile.alpha, expect)
+    single = _check_probabilities(qs, counts, profile.alpha, expect)  # computed once, for the claim and its label
+    p = _combine(single, expect)
     labels = [f"{c.metric}: {k} of {n} seeds {c.op} {c.threshold:g}" for c, (k, n) in zip(first.checks, met)]
-    from genprobe.stats import decision_probability
-
-    single = [decision_probability(q, counts, profile.alpha, expect, checks=len(qs)) for q in qs]
     pick = (
         min(range(len(qs)), key=single.__getitem__)
         if expect == "holds"
