@@ -174,15 +174,19 @@ class StandIn(ProfileRuns):
     def runs(self, specs):
         return [self._runs[s] for s in specs]
 
-    def check(self, verdict, expect=None):
+    def check(self, verdict, expect=None, refuted_by=()):
         start = self._all[: self._first]
         # the evidence decides what a test is expected to do, so every test gets every look here
         by_top = {}
         for top in PLAN_TOPS if expect is None and callable(verdict) else PLAN_TOPS[:1]:
             counts = [len(s) for s in self.profile.plan(start, top)]
             plan = _plan(start, self._all, self.profile, top)
-            by_top[top] = decide_over_seeds(verdict, self, plan, self.profile.alpha, counts=counts)
-        full = decide_over_seeds(verdict, self, [self._all], self.profile.alpha) if callable(verdict) else None
+            by_top[top] = decide_over_seeds(verdict, self, plan, self.profile.alpha, counts=counts, refuted_by=refuted_by)
+        full = (
+            decide_over_seeds(verdict, self, [self._all], self.profile.alpha, refuted_by=refuted_by)
+            if callable(verdict)
+            else None
+        )
         v = by_top[PLAN_TOPS[0]]
         self.outcomes.append(Outcome(v, expect, full, by_top))
         return v

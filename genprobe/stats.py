@@ -52,7 +52,10 @@ exact over the looks): a true claim is refuted wrongly with chance at most
 ``alpha`` too. On the default looks (5, 10, 15) a claim of ``m >= 3``
 checks cannot refute at the first look: 0 of 5 seeds has p = 1/32, and the
 design's first-look level for ``alpha / 3`` spread over three looks is
-lower, so such claims refute from 10 seeds on.
+lower, so such claims refute from 10 seeds on. A test may declare in
+advance the only checks that may refute its claim (``refuted_by``, e.g. a
+control naming the check its model is made to break): the split is then
+over those checks alone.
 
 Pure python: no numpy, torch or pytest.
 """

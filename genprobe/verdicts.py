@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .errors import GenprobeError
 from .jsonio import from_json_safe, to_json_safe
 from .stats import ALPHA, HOLDS, INCONCLUSIVE, REFUTED, SignTest, design, sign_test
 
@@ -122,6 +123,13 @@ class Verdict:
         named: False when the builder named it after its check only (e.g.
             ``claims.threshold`` without ``claim=``): the test's ``claim``
             marker then gives its name.
+        refuted_by: the metrics of the checks that may refute the claim,
+            declared by the test before any seed is seen (a control names the
+            check its model is made to break); empty: every check. The
+            refuting error is split among these checks only (alpha / their
+            number), so a control that breaks one check by design is refuted
+            from the first 5 seeds instead of 10; the other checks are still
+            measured and shown, and still decide "holds".
     """
 
     claim: str
@@ -138,6 +146,7 @@ class Verdict:
     protocol: str | None = None
     expect: str | None = None
     named: bool = True
+    refuted_by: list[str] = field(default_factory=list)
 
     def at_level(self, alpha: float, look: int = 1, looks: int = 1, alpha_refuted: float | None = None) -> Verdict:
         """This verdict with every check judged at nominal level ``alpha`` (and ``alpha_refuted`` for
@@ -149,9 +158,32 @@ class Verdict:
 
     def judged(self, counts: Sequence[int], look: int, alpha: float = ALPHA) -> Verdict:
         """This verdict at look ``look`` (1-based) of the exact design over ``counts`` seeds: each check
-        holds at error ``alpha`` and refutes at ``alpha`` / its number of checks (:func:`genprobe.stats.design`)."""
-        d = design(counts, alpha, checks=max(1, len(self.checks)))
-        return self.at_level(d.holds_level[look - 1], look, len(d.counts), d.refuted_level[look - 1])
+        holds at error ``alpha`` and refutes at ``alpha`` / the number of checks that may refute it
+        (all, or those named in :attr:`refuted_by`; the others never refute), :func:`genprobe.stats.design`."""
+        deciding = self.refuting_checks()
+        d = design(counts, alpha, checks=max(1, len(deciding)))
+        self.at_level(d.holds_level[look - 1], look, len(d.counts), d.refuted_level[look - 1])
+        for c in self.checks:
+            if not any(c is r for r in deciding):
+                c.alpha_refuted = 0.0
+        return self
+
+    def refuting_checks(self) -> list[Check]:
+        """The checks that may refute this claim: those :attr:`refuted_by` names (every one if empty).
+
+        Raises:
+            GenprobeError: a name in ``refuted_by`` that is no check's metric (one line, naming it and the checks).
+        """
+        if not self.refuted_by:
+            return list(self.checks)
+        metrics = [c.metric for c in self.checks]
+        unknown = [m for m in self.refuted_by if m not in metrics]
+        if unknown:
+            raise GenprobeError(
+                f"refuted_by={unknown[0]!r} is not a check of {self.claim}; its checks: "
+                + ", ".join(repr(m) for m in metrics)
+            )
+        return [c for c in self.checks if c.metric in self.refuted_by]
 
     @property
     def status(self) -> str:
@@ -224,6 +256,7 @@ class Verdict:
             protocol=d.get("protocol"),
             expect=d.get("expect"),
             named=bool(d.get("named", True)),
+            refuted_by=list(d.get("refuted_by", [])),
         )
 
     def to_json(self) -> str:
@@ -260,6 +293,7 @@ def decide_over_seeds(
     plan: Sequence[Sequence[int]],
     alpha: float,
     counts: Sequence[int] | None = None,
+    refuted_by: str | Sequence[str] = (),
 ) -> Verdict:
     """The sequential rule: judge on each look's seeds until decided.
 
@@ -275,16 +309,24 @@ def decide_over_seeds(
             more than ``plan`` has when only its first looks are taken (a
             ``report`` test, evidence with fewer seeds): each look keeps the
             full design's levels.
+        refuted_by: the metric (or metrics) of the only checks that may refute
+            the claim (:attr:`Verdict.refuted_by`); empty: every check.
     """
+    declared = [refuted_by] if isinstance(refuted_by, str) else list(refuted_by)
     if isinstance(verdict, Verdict):
         n = max((len(c.values) for c in verdict.checks), default=0) or len(verdict.seeds) or 1
+        if declared:
+            verdict.refuted_by = declared
         return verdict.judged([n], 1, alpha)
     counts = [len(s) for s in plan] if counts is None else list(counts)
     if [len(s) for s in plan] != counts[: len(plan)]:
         raise ValueError(f"the plan's looks {[len(s) for s in plan]} are not the first of {counts}")
     v = None
     for i, seeds in enumerate(plan, 1):
-        v = verdict(probe.on(tuple(seeds))).judged(counts, i, alpha)
+        v = verdict(probe.on(tuple(seeds)))
+        if declared:
+            v.refuted_by = declared
+        v = v.judged(counts, i, alpha)
         if v.status != INCONCLUSIVE:
             break
     if v is None:

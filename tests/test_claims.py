@@ -131,6 +131,65 @@ def test_a_claim_of_six_checks_refutes_only_at_its_share_of_the_error():
     assert six.checks[0].alpha_refuted == stats.design([5, 10, 15], 0.1, checks=6).refuted_level[1]
 
 
+class _Seeds:
+    def __init__(self, seeds=()):
+        self.seeds = tuple(seeds)
+
+    def on(self, seeds):
+        return _Seeds(seeds)
+
+
+def _claim(counts_met):
+    """A claim whose check i is met on the first counts_met[i] seeds of each look."""
+    from genprobe.verdicts import Verdict
+
+    return lambda g: Verdict(
+        "c",
+        "s",
+        "x",
+        1,
+        list(g.seeds),
+        [Check(f"m{i}", [1.0 if j < k else 0.0 for j in range(len(g.seeds))], ">=", 1) for i, k in enumerate(counts_met)],
+    )
+
+
+def test_a_control_refutes_by_its_declared_check_from_five_seeds():
+    """refuted_by: the refuting error goes to the declared check alone, so 0 of 5 refutes a claim of six
+    checks at the first look; the undeclared checks are still measured, still decide "holds", and never
+    refute (0 of 15 on an undeclared check leaves the claim inconclusive)."""
+    from genprobe.verdicts import decide_over_seeds
+
+    plan = [tuple(range(5)), tuple(range(10)), tuple(range(15))]
+    v = decide_over_seeds(_claim([0] * 6), _Seeds(), plan, alpha=0.1, refuted_by=["m2"])
+    assert v.status == REFUTED and v.look == 1 and v.refuted_by == ["m2"]
+    assert [c.status for c in v.checks].count(REFUTED) == 1 and v.checks[2].status == REFUTED
+    assert v.checks[2].alpha_refuted == stats.design([5, 10, 15], 0.1, checks=1).refuted_level[0]
+    # an undeclared check at 0 of 15 refutes nothing; the declared one holding leaves it inconclusive
+    w = decide_over_seeds(_claim([15, 0]), _Seeds(), plan, alpha=0.1, refuted_by="m0")
+    assert w.status == INCONCLUSIVE and w.look == 3 and w.checks[1].alpha_refuted == 0.0
+    # "holds" still needs every check
+    assert decide_over_seeds(_claim([15, 15]), _Seeds(), plan, alpha=0.1, refuted_by="m0").status == HOLDS
+
+
+def test_refuted_by_errs_at_most_alpha_for_the_claim():
+    """Exact: a true claim (the declared checks each met with chance 1/2, the best case for a wrong
+    "refuted") is refuted wrongly with chance at most alpha; two declared checks split it."""
+    for declared in (1, 2, 3):
+        d = stats.design([5, 10, 15], 0.1, checks=declared)
+        assert declared * d.outcome(0.5)[REFUTED] <= 0.1 + 1e-12
+
+
+def test_refuted_by_a_check_the_claim_lacks_is_one_line_naming_it():
+    from genprobe.errors import GenprobeError
+    from genprobe.verdicts import Verdict, decide_over_seeds
+
+    with pytest.raises(GenprobeError, match=r"refuted_by='held_out' is not a check of c; its checks: 'm0'") as e:
+        decide_over_seeds(_claim([0]), _Seeds(), [tuple(range(5))], alpha=0.1, refuted_by=["held_out"])
+    assert "\n" not in str(e.value)
+    v = decide_over_seeds(_claim([0, 5]), _Seeds(), [tuple(range(5))], alpha=0.1, refuted_by=["m0"])
+    assert Verdict.from_json(v.to_json()).refuted_by == ["m0"]
+
+
 def test_a_comparison_reads_the_reference_at_the_subjects_window():
     """Net against net with different budgets: both are read on the window ending at ``end_epoch``
     (the reference was read at its own end before, so a longer-trained reference scored its later IoU)."""

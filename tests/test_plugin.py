@@ -291,6 +291,35 @@ def test_ctrl(genprobe):
     result.stdout.fnmatch_lines(["*control not refuted (holds)*"])
 
 
+def test_a_control_names_the_check_it_breaks(suite):
+    """refuted_by: a claim of two checks refutes the dot memoriser from its one declared check at 5 seeds;
+    a name that is no check of the claim fails the test in one line, naming it."""
+    suite.makepyfile(
+        test_by="""
+from genprobe import claims
+from genprobe.runs import RunSpec
+from genprobe.verdicts import Verdict
+
+def both(g):
+    runs = g.runs([RunSpec(truth="ring@64", n=300, seed=s, model="dot", eval_res=32, curve_res=32) for s in g.seeds])
+    a = claims.threshold(runs, "held_out_iou", ">=", 0.5)
+    b = claims.threshold(runs, "components", "<=", 0)
+    return Verdict("two", "two checks", a.subject, a.n, a.seeds, a.checks + b.checks)
+
+def test_declared(genprobe):
+    v = genprobe.check(both, expect="fails", refuted_by="held_out_iou")
+    assert len(v.seeds) == 5 and v.refuted_by == ["held_out_iou"]
+
+def test_misnamed(genprobe):
+    genprobe.check(both, expect="fails", refuted_by="held_out")
+"""
+    )
+    result = suite.runpytest_subprocess("--genprobe-no-report", "test_by.py")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*refuted_by='held_out' is not a check of two; its checks: 'held_out_iou', 'components'"])
+    assert "Traceback" not in result.stdout.str()
+
+
 def test_the_claim_marker_names_the_claim_once(suite, tmp_path):
     suite.makepyfile(
         test_marks="""

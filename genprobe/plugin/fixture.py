@@ -12,6 +12,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..profiles import Profile
     from ..runs import RunResult, RunSpec
     from ..verdicts import Verdict
+from ..errors import GenprobeError
 from ..probe import ProfileRuns
 from .session import GenprobeSession, _session
 from .settings import EXPECTATIONS, VERDICT_PROPERTY
@@ -57,7 +58,12 @@ class Probe(ProfileRuns):
         """The profile's expectation for a test (default: this one), from the committed evidence."""
         return self.profile.expect(test_id or self._node.name)[0]
 
-    def check(self, verdict: Verdict | Callable[[Probe], Verdict], expect: str | None = None) -> Verdict:
+    def check(
+        self,
+        verdict: Verdict | Callable[[Probe], Verdict],
+        expect: str | None = None,
+        refuted_by: str | Sequence[str] = (),
+    ) -> Verdict:
         """Decide a claim over seeds, assert it and record it.
 
         Args:
@@ -74,6 +80,12 @@ class Probe(ProfileRuns):
                 (recorded, never fails). ``holds``, ``refuted`` and ``fails``
                 also fail when the verdict is still inconclusive at the
                 maximum seeds.
+            refuted_by: the metric (or metrics) of the only checks that may
+                refute the claim, declared here before any seed is seen: a
+                control names the check its model is made to break, and the
+                refuting error is split among those checks only
+                (:attr:`~genprobe.verdicts.Verdict.refuted_by`). Default: every
+                check refutes, at alpha / their number.
         """
         __tracebackhide__ = True
         from ..jsonio import to_json_safe
@@ -92,7 +104,10 @@ class Probe(ProfileRuns):
         counts = [len(s) for s in plan]
         if expect == "report":
             plan = plan[: self.profile.report_looks]  # gates nothing: no extra seeds to train
-        v = decide_over_seeds(verdict, self, plan, self.profile.alpha, counts=counts)
+        try:
+            v = decide_over_seeds(verdict, self, plan, self.profile.alpha, counts=counts, refuted_by=refuted_by)
+        except GenprobeError as exc:
+            pytest.fail(str(exc), pytrace=False)
         v.expect = expect
         if marked and not v.named:  # a verdict its builder did not name takes the marker's claim
             v.claim, v.named = marked[0], True
