@@ -181,7 +181,9 @@ class StandIn(ProfileRuns):
         for top in PLAN_TOPS if expect is None and callable(verdict) else PLAN_TOPS[:1]:
             counts = [len(s) for s in self.profile.plan(start, top)]
             plan = _plan(start, self._all, self.profile, top)
-            by_top[top] = decide_over_seeds(verdict, self, plan, self.profile.alpha, counts=counts, refuted_by=refuted_by)
+            by_top[top] = decide_over_seeds(
+                verdict, self, plan, self.profile.alpha, counts=counts, refuted_by=refuted_by
+            )
         full = (
             decide_over_seeds(verdict, self, [self._all], self.profile.alpha, refuted_by=refuted_by)
             if callable(verdict)

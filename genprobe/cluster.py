@@ -88,7 +88,7 @@ def train_on_cluster(
         resources = {"GPU": 1} if device.startswith("cuda") else None
         if resources is None:
             # on CPU, as on this machine: a part of each group per worker thread, longest first
-            from .sweep import split_for_workers
+            from .train import split_for_workers
 
             groups = split_for_workers(groups, max(1, sum(client.nthreads().values())))
         link = getattr(client, "dashboard_link", None)

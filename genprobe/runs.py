@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from .errors import GenprobeError
+from .factory import check_path
 from .jsonio import atomic_write
 from .truth import TrueImage, resolve_truth
 
@@ -77,18 +78,6 @@ ModelKwargs = tuple[tuple[str, Scalar], ...]
 def is_user_model(model: object) -> bool:
     """True for a user factory ``"pkg.module:factory"`` (a ``model`` with a colon)."""
     return isinstance(model, str) and ":" in model
-
-
-def _check_user_model(model: str) -> None:
-    """``module:attr`` with dotted identifiers on both sides (the form only; nothing is imported)."""
-    module, _, attr = model.partition(":")
-    if not all(part.isidentifier() for part in module.split(".")) or not all(
-        part.isidentifier() for part in attr.split(".")
-    ):
-        raise GenprobeError(
-            f"model {model!r} is not a factory path 'pkg.module:factory' (dotted identifiers around one colon); "
-            f"built-in models: {', '.join(MODELS)}"
-        )
 
 
 def normalise_model_kwargs(value: object) -> ModelKwargs:
@@ -189,7 +178,7 @@ class RunSpec:
 
     def __post_init__(self) -> None:
         if is_user_model(self.model):
-            _check_user_model(self.model)
+            check_path(self.model, f"built-in models: {', '.join(MODELS)}")
         elif self.model not in MODELS:
             raise GenprobeError(
                 f"unknown model {self.model!r}; choose from {', '.join(MODELS)}, or a factory 'pkg.module:factory'"
@@ -289,7 +278,7 @@ class RunSpec:
         if not payload["model_kwargs"]:
             del payload["model_kwargs"]  # the same
         if self.user_model:
-            from .usermodel import source_digest  # imports torch and the user's module
+            from .factory import source_digest  # imports the user's module
 
             payload["model_source"] = source_digest(self.model)
         payload["truth_digest"] = self.load_truth().digest

@@ -20,7 +20,7 @@ from typing import Any
 from .baselines import run_baseline
 from .errors import GenprobeError
 from .runs import Cache, RunResult, RunSpec
-from .train import group_key, resolve_device, train_group
+from .train import batch_work, group_key, resolve_device, split_for_workers, train_group
 
 __all__ = [
     "run_sweep",
@@ -81,26 +81,6 @@ def default_workers(device: str) -> int:
     import torch
 
     return max(1, torch.get_num_threads()) if device == "cpu" else 1
-
-
-def batch_work(batch: Sequence[RunSpec]) -> int:
-    """Rough training work of a batch (steps x points per step x weights), to run the longest first."""
-    return sum(s.total_steps * min(s.n, s.batch) * s.depth * s.width**2 for s in batch)
-
-
-def split_for_workers(groups: Sequence[list[RunSpec]], workers: int) -> list[list[RunSpec]]:
-    """Cut each group into ``workers`` near-equal parts, longest work first.
-
-    Trained one per core, the parts keep both cores busy where one group of
-    an odd size on two threads leaves a core idle (5 nets: 3 and 2). A net's
-    numbers do not depend on its batch-mates (C kernel, bitwise), so cutting
-    a group changes no result.
-    """
-    parts: list[list[RunSpec]] = []
-    for g in groups:
-        k = min(workers, len(g))
-        parts += [g[len(g) * i // k : len(g) * (i + 1) // k] for i in range(k)]
-    return sorted(parts, key=batch_work, reverse=True)
 
 
 def run_sweep(

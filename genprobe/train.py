@@ -27,7 +27,16 @@ from .runs import RunResult, RunSpec
 from .sampling import TrainingSet, grid_coords, sample_training_set
 from .usermodel import BatchedUserModel
 
-__all__ = ["resolve_device", "train_group", "group_key", "checkpoint_epochs", "grid_coords", "EVAL_CHUNK"]
+__all__ = [
+    "resolve_device",
+    "train_group",
+    "group_key",
+    "checkpoint_epochs",
+    "grid_coords",
+    "EVAL_CHUNK",
+    "batch_work",
+    "split_for_workers",
+]
 
 # Points per forward pass when evaluating a grid: bounds evaluation memory to
 # about EVAL_CHUNK * B * width * 4 bytes per layer whatever the grid size, and
@@ -369,3 +378,23 @@ def train_group(
             )
         )
     return results
+
+
+def batch_work(batch: Sequence[RunSpec]) -> int:
+    """Rough training work of a batch (steps x points per step x weights), to run the longest first."""
+    return sum(s.total_steps * min(s.n, s.batch) * s.depth * s.width**2 for s in batch)
+
+
+def split_for_workers(groups: Sequence[list[RunSpec]], workers: int) -> list[list[RunSpec]]:
+    """Cut each group into ``workers`` near-equal parts, longest work first.
+
+    Trained one per core, the parts keep both cores busy where one group of
+    an odd size on two threads leaves a core idle (5 nets: 3 and 2). A net's
+    numbers do not depend on its batch-mates (C kernel, bitwise), so cutting
+    a group changes no result.
+    """
+    parts: list[list[RunSpec]] = []
+    for g in groups:
+        k = min(workers, len(g))
+        parts += [g[len(g) * i // k : len(g) * (i + 1) // k] for i in range(k)]
+    return sorted(parts, key=batch_work, reverse=True)

@@ -8,12 +8,10 @@ floating-point grey values (0 black, 1 white), differentiable in its
 trainable parameters. :class:`BatchedUserModel` checks that once on a few
 points before training; anything else is one :class:`GenprobeError` line.
 
-Loading (:func:`load_factory`): ``pkg.module`` is imported as usual; if it is
-not importable, once more with the current working directory on
-``sys.path`` (``genprobe train --model mymodel:make`` run from the folder of
-``mymodel.py``). A module already imported whose source file has changed
-since is executed afresh from the file, so that the code that trains is the
-code :func:`source_digest` hashed into the run's cache key.
+Loading (:func:`load_factory`, :func:`source_digest`, in
+:mod:`genprobe.factory`, which has no torch): ``pkg.module`` is imported as
+usual, or from the working directory, and re-executed where its file changed,
+so that the code that trains is the code hashed into the run's cache key.
 
 Batching (:class:`BatchedUserModel`): copy b is built by the factory with
 torch's CPU random generator seeded from its own spec seed only (the same
@@ -48,22 +46,16 @@ steps in train mode.
 from __future__ import annotations
 
 import copy
-import hashlib
-import importlib
-import inspect
-import os
-import sys
 import threading
 import warnings
-from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
-from types import ModuleType
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
 from torch.func import functional_call, stack_module_state, vmap
 
 from .errors import GenprobeError
+from .factory import load_factory, one_line, source_digest
 from .sampling import stream_seed
 
 __all__ = ["load_factory", "source_digest", "build_copies", "check", "seed_of", "BatchedUserModel", "PROBE_POINTS"]
@@ -72,128 +64,8 @@ __all__ = ["load_factory", "source_digest", "build_copies", "check", "seed_of", 
 # (more than 2, so a BatchNorm in training mode has a batch to normalise).
 PROBE_POINTS = 8
 
+# building copies draws from torch's global generator (inside fork_rng): one model at a time
 _LOCK = threading.RLock()
-# module name -> sha256 of the source its code in sys.modules was executed from
-_EXECUTED: dict[str, str] = {}
-
-
-def _one_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
-
-
-def _import(path: str, module_name: str) -> ModuleType:
-    try:
-        return importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        missing = exc.name or ""
-        # the module itself (or its package) is missing, not something it imports
-        if not (module_name == missing or module_name.startswith(missing + ".")):
-            raise GenprobeError(f"cannot import module {module_name!r} of model {path!r}: {_one_line(exc)}") from None
-        cwd = os.getcwd()
-        if cwd in sys.path:
-            raise GenprobeError(f"cannot import module {module_name!r} of model {path!r}: {_one_line(exc)}") from None
-    except Exception as exc:  # the user's module failed while executing
-        raise GenprobeError(f"cannot import module {module_name!r} of model {path!r}: {_one_line(exc)}") from None
-    # not importable: once more from the working directory (`genprobe train` run in the model's folder)
-    sys.path.append(cwd)
-    importlib.invalidate_caches()
-    try:
-        return importlib.import_module(module_name)
-    except Exception as exc:
-        raise GenprobeError(
-            f"cannot import module {module_name!r} of model {path!r} (also tried from {cwd!r}): {_one_line(exc)}"
-        ) from None
-
-
-def _source_file(obj: object) -> str | None:
-    try:
-        f = inspect.getsourcefile(obj)  # type: ignore[arg-type]
-    except (TypeError, OSError):
-        return None
-    return f if f and os.path.isfile(f) else None
-
-
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _refresh(mod: ModuleType, path: str, seen_before: bool) -> bool:
-    """Run ``mod`` afresh from its file where the code in memory may not be that file's: the file changed
-    since it ran, or it was imported before genprobe first saw it (``seen_before``: by a notebook, a
-    conftest, the user's own test). True when it was executed again."""
-    file = _source_file(mod)
-    if file is None:
-        return False
-    try:
-        data = Path(file).read_bytes()
-    except OSError as exc:
-        raise GenprobeError(f"cannot read {file!r}, the source of model {path!r}: {exc.strerror}") from None
-    digest = _digest(data)
-    ran = _EXECUTED.get(mod.__name__)
-    if ran == digest or (ran is None and not seen_before):
-        _EXECUTED[mod.__name__] = digest
-        return False
-    # not a .pyc, whose mtime may not have moved
-    try:
-        exec(compile(data, file, "exec", dont_inherit=True), mod.__dict__)
-    except Exception as exc:
-        raise GenprobeError(f"cannot import module {mod.__name__!r} of model {path!r}: {_one_line(exc)}") from None
-    _EXECUTED[mod.__name__] = digest
-    return True
-
-
-def _module(path: str) -> ModuleType:
-    """The factory's module, imported, with the code in memory that of its file (and of the file that
-    defines the factory, where the module re-exports it): what :func:`source_digest` hashes is what runs."""
-    module_name = path.partition(":")[0]
-    with _LOCK:
-        seen_before = module_name in sys.modules and module_name not in _EXECUTED
-        mod = _import(path, module_name)
-        try:
-            factory = _resolve(path, mod)
-        except GenprobeError:
-            factory = None
-        home = sys.modules.get(getattr(factory, "__module__", "") or "")
-        if home is not None and home is not mod:
-            if _refresh(home, path, home.__name__ not in _EXECUTED):
-                _EXECUTED.pop(module_name, None)  # re-export it from the new code
-                seen_before = True
-        _refresh(mod, path, seen_before)
-        return mod
-
-
-def _resolve(path: str, mod: ModuleType) -> Callable[..., Any]:
-    obj: Any = mod
-    for part in path.partition(":")[2].split("."):
-        try:
-            obj = getattr(obj, part)
-        except AttributeError:
-            raise GenprobeError(f"model {path!r}: module {mod.__name__!r} has no attribute {part!r}") from None
-    if not callable(obj):
-        raise GenprobeError(f"model {path!r} is a {type(obj).__name__}, not a callable that returns a torch.nn.Module")
-    return obj
-
-
-def load_factory(path: str) -> Callable[..., Any]:
-    """The callable ``path`` (``"pkg.module:factory"``, dotted attributes allowed) names."""
-    from .runs import _check_user_model
-
-    _check_user_model(path)
-    return _resolve(path, _module(path))
-
-
-def source_digest(path: str) -> str:
-    """sha256 of the source file(s) of the factory ``path``: its module's file, and the file that
-    defines the factory where that is another one (a re-export). Part of a user run's cache key."""
-    with _LOCK:
-        mod = _module(path)
-        factory = _resolve(path, mod)
-        files = sorted({f for f in (_source_file(mod), _source_file(factory)) if f is not None})
-        h = hashlib.sha256()
-        for f in files:
-            h.update(_digest(Path(f).read_bytes()).encode())
-        return h.hexdigest()
 
 
 def seed_of(seed: int) -> int:
@@ -214,7 +86,7 @@ def build_copies(path: str, kwargs: Mapping[str, Any], seeds: Sequence[int]) -> 
                 m = factory(**kwargs)
             except Exception as exc:
                 args = f" with {dict(kwargs)!r}" if kwargs else ""
-                raise GenprobeError(f"model {path!r} failed when called{args}: {_one_line(exc)}") from None
+                raise GenprobeError(f"model {path!r} failed when called{args}: {one_line(exc)}") from None
         if not isinstance(m, torch.nn.Module):
             raise GenprobeError(f"model {path!r} returned a {type(m).__name__}, not a torch.nn.Module")
         copies.append(m)
@@ -248,7 +120,7 @@ def _probe(path: str, module: torch.nn.Module) -> None:
     try:
         out = scratch(x)
     except Exception as exc:
-        raise GenprobeError(f"model {path!r} failed on ({PROBE_POINTS}, 2) points: {_one_line(exc)}") from None
+        raise GenprobeError(f"model {path!r} failed on ({PROBE_POINTS}, 2) points: {one_line(exc)}") from None
     _check_output(path, out, PROBE_POINTS)
     if not out.requires_grad:
         raise GenprobeError(f"model {path!r}: its output does not depend on its trainable parameters")
@@ -279,7 +151,7 @@ class BatchedUserModel(torch.nn.Module):
         try:
             params, buffers = stack_module_state(copies)  # type: ignore[arg-type]
         except Exception as exc:  # copies of different shapes
-            raise GenprobeError(f"model {path!r}: cannot stack its copies: {_one_line(exc)}") from None
+            raise GenprobeError(f"model {path!r}: cannot stack its copies: {one_line(exc)}") from None
         # trainable leaves (B, ...) are this module's parameters; frozen ones travel with the buffers
         self._param_names = [k for k, v in params.items() if v.requires_grad]
         self.stacked = torch.nn.ParameterList([torch.nn.Parameter(params[k]) for k in self._param_names])
@@ -340,7 +212,7 @@ class BatchedUserModel(torch.nn.Module):
             with torch.no_grad():
                 vmap(self._one)(self._params(), state, x)
         except Exception as exc:
-            reason = _one_line(exc)
+            reason = one_line(exc)
             return reason.split(". ", 1)[0]  # torch's vmap messages go on with advice on filing an issue
         finally:
             base.train()

@@ -149,7 +149,10 @@ def _claim(counts_met):
         "x",
         1,
         list(g.seeds),
-        [Check(f"m{i}", [1.0 if j < k else 0.0 for j in range(len(g.seeds))], ">=", 1) for i, k in enumerate(counts_met)],
+        [
+            Check(f"m{i}", [1.0 if j < k else 0.0 for j in range(len(g.seeds))], ">=", 1)
+            for i, k in enumerate(counts_met)
+        ],
     )
 
 

@@ -316,7 +316,9 @@ def test_misnamed(genprobe):
     )
     result = suite.runpytest_subprocess("--genprobe-no-report", "test_by.py")
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["*refuted_by='held_out' is not a check of two; its checks: 'held_out_iou', 'components'"])
+    result.stdout.fnmatch_lines(
+        ["*refuted_by='held_out' is not a check of two; its checks: 'held_out_iou', 'components'"]
+    )
     assert "Traceback" not in result.stdout.str()
 
 

@@ -52,3 +52,85 @@ def test_lower_layers_never_import_higher_ones_and_only_the_plugin_imports_pytes
                 if m != "plugin" and ("pytest" in names or mod == "pytest") and m != "cli":
                     wrong.append(f"{m} imports pytest")
     assert not wrong, wrong
+
+
+def _imports() -> dict[str, set[str]]:
+    """genprobe's modules (``genprobe.plugin.session``, ...) and the genprobe modules each imports anywhere in
+    its source: at the top, inside functions, or under ``TYPE_CHECKING`` (a cycle of types is a cycle of
+    meaning too). ``from . import x`` counts as importing the submodule ``x``, not its package."""
+    pkg_root = ROOT / "genprobe"
+    files = {}
+    for p in pkg_root.rglob("*.py"):
+        parts = list(p.relative_to(ROOT).with_suffix("").parts)
+        files[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = p
+    graph: dict[str, set[str]] = {m: set() for m in files}
+    for m, p in files.items():
+        package = m if p.name == "__init__.py" else m.rsplit(".", 1)[0]
+        for node in ast.walk(ast.parse(p.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    target = ".".join(base + ([node.module] if node.module else []))
+                else:
+                    target = node.module or ""
+                subs = [f"{target}.{a.name}" for a in node.names if f"{target}.{a.name}" in files]
+                found = subs or ([target] if target in files else [])
+            elif isinstance(node, ast.Import):
+                found = [a.name for a in node.names if a.name in files]
+            else:
+                continue
+            graph[m].update(f for f in found if f != m)
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    out: list[list[str]] = []
+    for root in graph:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on.add(root)
+        while work:
+            v, children = work[-1]
+            for w in children:
+                if w not in index:
+                    index[w] = low[w] = len(index)
+                    stack.append(w)
+                    on.add(w)
+                    work.append((w, iter(sorted(graph[w]))))
+                    break
+                if w in on:
+                    low[v] = min(low[v], index[w])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[v])
+                if low[v] == index[v]:
+                    comp = []
+                    while True:
+                        w = stack.pop()
+                        on.discard(w)
+                        comp.append(w)
+                        if w == v:
+                            break
+                    if len(comp) > 1:
+                        out.append(sorted(comp))
+    return out
+
+
+def test_no_import_cycles_between_modules_or_inside_packages():
+    assert _cycles(_imports()) == []
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    """The check above can fail: a made-up graph with a cycle through three modules, and one of its own."""
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a", "d"}, "d": set(), "e": {"f"}, "f": {"e"}}
+    assert sorted(_cycles(graph)) == [["a", "b", "c"], ["e", "f"]]
+    assert "genprobe.runs" in _imports()["genprobe.sweep"]  # the real graph has edges

@@ -3,12 +3,39 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..profiles import Profile
+    from ..runs import Cache, RunResult
     from ..verdicts import Verdict
-    from .session import GenprobeSession
+    from .settings import Settings
+
+
+class GenprobeSession(Protocol):
+    """What the summary reads of the session (:class:`genprobe.plugin.session.GenprobeSession`, which
+    calls these functions: this module does not import it)."""
+
+    rows: list[tuple[str, dict[str, Any], str]]
+    device_used: str | None
+    report_path: Path | None
+    compare_lines: list[str]
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def profile(self) -> Profile: ...
+
+    @property
+    def seeds(self) -> tuple[int, ...]: ...
+
+    @property
+    def cache(self) -> Cache: ...
+
+    def results_for(self, keys: Iterable[str], *, read_cache: bool = True) -> list[RunResult]: ...
 
 
 def _verdicts(gs: GenprobeSession) -> list[tuple[Verdict, str]]:
