@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import statistics
 import sys
 import time
@@ -43,9 +44,28 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from genprobe.fastmlp import FastMLPStep  # noqa: E402
+from genprobe.fastmlp import FastMLPStep, torch_threads  # noqa: E402
 from genprobe.model import BatchedMLP, param_count  # noqa: E402
 from genprobe.optim import ExactAdam  # noqa: E402
+
+
+def cpu_model() -> str:
+    """The CPU's model name and vector ISA (``AMD EPYC ... (avx512f)``), as the README's speed figures name it."""
+    import platform
+
+    name, flags = platform.processor() or platform.machine(), set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                name = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+                break
+    except OSError:
+        pass
+    isa = "avx512f" if "avx512f" in flags else "avx2" if "avx2" in flags else "no avx2"
+    return f"{name} ({isa}, {os.cpu_count()} logical CPUs)"
 
 
 def make_data(B: int, n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -103,6 +123,52 @@ class Batched:
 class _Call:
     def __init__(self, fn):
         self.step = fn
+
+
+SGEMM_N = 2048
+
+
+class Sgemm:
+    """``torch.mm`` of two 2048 x 2048 float32 matrices on one thread: one core's large-sgemm throughput,
+    the yardstick a training step's GFLOP/s per thread is held to."""
+
+    units = 1
+    flop = 2 * SGEMM_N**3
+
+    def __init__(self):
+        g = torch.Generator().manual_seed(0)
+        self.a = torch.randn(SGEMM_N, SGEMM_N, generator=g)
+        self.b = torch.randn(SGEMM_N, SGEMM_N, generator=g)
+        self.out = torch.empty(SGEMM_N, SGEMM_N)
+
+    def step(self) -> None:
+        with torch_threads(1):
+            torch.mm(self.a, self.b, out=self.out)
+
+
+class Fourier:
+    """The Fourier-feature control's training step (``Profile.fourier``: 4 x 256 ReLU on 128 random Fourier
+    features of (x, y), every one of its ``points`` training points a step), gradients and ExactAdam.
+    ``flop``: one net-step's 6 x params x points."""
+
+    def __init__(self, nets: int, backend: str, points: int = 625):
+        g = torch.Generator().manual_seed(2)
+        self.model = BatchedMLP(
+            list(range(nets)), depth=4, width=256, negative_slope=0.0, fourier_dim=128, fourier_scale=10.0
+        )
+        self.params = list(self.model.parameters())
+        self.opt = ExactAdam(self.params, lr=1e-3, nets=nets)
+        self.fast = FastMLPStep(self.model, backend=backend)
+        self.backend = self.fast.backend
+        self.x = torch.rand(nets, points, 2, generator=g)
+        self.y = (torch.rand(nets, points, generator=g) < 0.1).float()
+        self.units = nets
+        self.flop = 6 * sum(p[0].numel() for p in self.params) * points
+
+    def step(self) -> None:
+        with self.fast.solo():
+            self.fast.loss_and_grads(self.x, self.y)
+            self.opt.step()
 
 
 class Naive:
@@ -176,6 +242,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--threads", type=int, default=None, help="torch.set_num_threads for this run (default: unchanged)")
     ap.add_argument("--clock", choices=("wall", "cpu"), default="wall")
     ap.add_argument("--no-naive", action="store_true", help="skip the (slow) naive loop")
+    ap.add_argument("--no-fourier", action="store_true", help="skip the Fourier-feature control's step")
     args = ap.parse_args(argv)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
@@ -192,6 +259,10 @@ def main(argv: list[str] | None = None) -> None:
     methods["  fast grads only"] = _Call(fast.grads_only)
     methods["bmm ceiling (hot)"] = Ceiling(args, cold=False)
     methods["bmm ceiling (cold)"] = Ceiling(args, cold=True)
+    if not args.no_fourier:
+        methods["fourier control, fast"] = Fourier(args.nets, "auto")
+        methods["fourier control, torch-ops"] = Fourier(args.nets, "torch")
+    methods["sgemm 2048^2, 1 thread"] = Sgemm()
 
     reps: dict[str, int] = {}
     for name, m in methods.items():  # warm up; size each block to ~round_seconds
@@ -206,9 +277,10 @@ def main(argv: list[str] | None = None) -> None:
             t0 = clock()
             for _ in range(n):
                 m.step()
-            rates[name].append(n * args.nets / max(clock() - t0, 1e-9))
+            rates[name].append(n * getattr(m, "units", args.nets) / max(clock() - t0, 1e-9))
 
-    flop = 6 * param_count(args.depth, args.width) * args.batch
+    post_flop = 6 * param_count(args.depth, args.width) * args.batch
+    flops = {name: getattr(m, "flop", post_flop) for name, m in methods.items()}
     best = {name: max(r) for name, r in rates.items()}
     ceil = best["bmm ceiling (hot)"]
     print(
@@ -216,12 +288,21 @@ def main(argv: list[str] | None = None) -> None:
         f"params/net={param_count(args.depth, args.width)} threads={torch.get_num_threads()} clock={args.clock} "
         f"torch={torch.__version__} fast={fast.backend}"
     )
-    print(f"{'method':<22} {'net-steps/s':>11} {'(median)':>9} {'GFLOP/s':>8} {'vs ceiling':>10}")
+    print(f"CPU: {cpu_model()}")
+    print(f"{'method':<28} {'net-steps/s':>11} {'(median)':>9} {'GFLOP/s':>8} {'vs ceiling':>10}")
     for name, r in rates.items():
+        same_shape = flops[name] == post_flop
         print(
-            f"{name:<22} {best[name]:11.1f} {statistics.median(r):9.1f} {best[name] * flop / 1e9:8.1f} "
-            f"{best[name] / ceil:10.2f}"
+            f"{name:<28} {best[name]:11.1f} {statistics.median(r):9.1f} {best[name] * flops[name] / 1e9:8.1f} "
+            + (f"{best[name] / ceil:10.2f}" if same_shape else f"{'':>10}")
         )
+    sgemm = best["sgemm 2048^2, 1 thread"] * Sgemm.flop / 1e9
+    threads = torch.get_num_threads()
+    per_thread = best["fast batched"] * post_flop / 1e9 / threads
+    print(
+        f"fast step per thread / one core's sgemm = {per_thread:.1f} / {sgemm:.1f} GFLOP/s = {per_thread / sgemm:.2f}"
+        f" ({threads} thread(s))"
+    )
     fast_rate, auto_rate = best["fast batched"], best["autograd batched"]
     cold = best["bmm ceiling (cold)"]
     line = f"fast / autograd = {fast_rate / auto_rate:.2f}x   fast / cold ceiling = {fast_rate / cold:.2f}"

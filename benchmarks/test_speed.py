@@ -29,7 +29,7 @@ from genprobe.runs import RunSpec
 from genprobe.sweep import padding_waste, plan_groups, run_sweep
 from genprobe.train import EVAL_CHUNK, grid_coords, grid_predictions
 
-from .speed_probe import Batched, Ceiling, Naive, make_data
+from .speed_probe import Batched, Ceiling, Fourier, Naive, Sgemm, cpu_model, make_data
 
 NETS, BATCH, DEPTH, WIDTH = 16, 1024, 30, 30
 FLOP_PER_NET_STEP = 6 * param_count(DEPTH, WIDTH) * BATCH
@@ -103,6 +103,50 @@ def test_side_by_side_ratios(benchmark, data):
     benchmark.extra_info.update(gflop_per_s={k: round(v * FLOP_PER_NET_STEP / 1e9, 1) for k, v in best.items()})
     print(" ".join(f"{k}={v:.2f}" for k, v in ratios.items()))
     assert ratios["fast_over_naive"] >= 2.0, best
+
+
+def test_against_one_core_sgemm(benchmark, data):
+    """The training steps against one core's large sgemm, interleaved in one run (best round of each):
+    the post's net (C kernel and torch ops) and the Fourier-feature control (4 x 256 on 128 Fourier
+    features, 625 points a step), GFLOP/s per thread over ``torch.mm`` of 2048^2 on one thread.
+    ``benchmarks/speed_table.py`` writes the README's speed table from this benchmark's ``extra_info``."""
+    import time
+
+    threads = torch.get_num_threads()
+    methods = {
+        "post_net_c": Batched(ARGS, *data, fast=True),
+        "post_net_torch_ops": Batched(ARGS, *data, fast=True, backend="torch"),
+        "fourier_c": Fourier(NETS, "auto"),
+        "fourier_torch_ops": Fourier(NETS, "torch"),
+        "sgemm_one_thread": Sgemm(),
+    }
+    flop = {name: getattr(m, "flop", FLOP_PER_NET_STEP) for name, m in methods.items()}
+    units = {name: getattr(m, "units", NETS) for name, m in methods.items()}
+    best = dict.fromkeys(methods, 0.0)
+    for m in methods.values():
+        m.step()
+    for _ in range(3):
+        for name, m in methods.items():
+            reps = 6
+            t0 = time.perf_counter()
+            for _ in range(reps):
+                m.step()
+            best[name] = max(best[name], reps * units[name] * flop[name] / 1e9 / (time.perf_counter() - t0))
+    benchmark.pedantic(lambda: None, rounds=1)
+    sgemm = best["sgemm_one_thread"]
+    per_thread = {k: v / (1 if k == "sgemm_one_thread" else threads) for k, v in best.items()}
+    benchmark.extra_info.update(
+        cpu=cpu_model(),
+        threads=threads,
+        torch=torch.__version__,
+        backends={k: getattr(m, "backend", "") for k, m in methods.items()},
+        gflop_per_s={k: round(v, 1) for k, v in best.items()},
+        gflop_per_s_per_thread={k: round(v, 1) for k, v in per_thread.items()},
+        of_one_core_sgemm={k: round(v / sgemm, 3) for k, v in per_thread.items()},
+        fourier_c_over_torch_ops=round(best["fourier_c"] / best["fourier_torch_ops"], 3),
+    )
+    print(" ".join(f"{k}={v / sgemm:.2f}" for k, v in per_thread.items()), f"(of one core's sgemm, {cpu_model()})")
+    assert all(v > 0 for v in best.values())
 
 
 # A user model (RunSpec(model="pkg.module:factory"), genprobe.usermodel): an 8 x 32 MLP built with

@@ -268,7 +268,10 @@ def train_group(
     S, total_epochs, total_steps = s0.steps_per_epoch, s0.total_epochs, s0.total_steps
     arange_batch = torch.arange(s0.batch, device=device)
 
+    spent = {"checkpoints": 0.0}  # seconds in checkpoint evaluations (not training), for meta
+
     def record(epoch: int, step: int) -> None:
+        t_rec = time.perf_counter()
         with torch.no_grad(), _eval_mode(model):
             pred = curve.predict(model, forward=forward)
             pred_train = (forward or model)(X).float().cpu().numpy()
@@ -276,6 +279,7 @@ def train_group(
         ckpt_steps.append(step)
         for b in range(B):
             history[b].append(curve.metrics(pred[b], b, pred_train[b, : specs[b].n], targets_np[b]))
+        spent["checkpoints"] += time.perf_counter() - t_rec
 
     from tqdm.auto import tqdm
 
@@ -336,6 +340,7 @@ def train_group(
     finally:
         bar.close()
 
+    t_final = time.perf_counter()
     final = _Evaluator(truth.at_resolution(s0.eval_res), sets, device, s0.wedge)
     ids: np.ndarray | None = None
     with _eval_mode(model):
@@ -349,9 +354,19 @@ def train_group(
             pred = final.predict(model, forward=forward)
         with torch.no_grad():
             pred_train = (forward or model)(X).float().cpu().numpy()
+    finals, bounds = [], []
+    for b, spec in enumerate(specs):
+        fin = final.metrics(pred[b], b, pred_train[b, : spec.n], targets_np[b])
+        if ids is not None:
+            fin["linear_regions"] = float(metrics.linear_regions(ids[b]))
+        finals.append(fin)
+        bounds.append(metrics.region_boundaries(ids[b]) if ids is not None else None)
     seconds = time.perf_counter() - t0
     meta = provenance(device) | {
         "seconds": seconds,
+        # of which evaluation, not training: the checkpoints' curves, and the final prediction and metrics
+        "seconds_checkpoints": spent["checkpoints"],
+        "seconds_final": seconds - (t_final - t0),
         "group_size": B,
         "step": fast.backend if fast is not None else "autograd",
     }
@@ -359,9 +374,6 @@ def train_group(
         meta["batching"] = model.batching  # vmap, or the per-net loop it fell back to
     results = []
     for b, spec in enumerate(specs):
-        fin = final.metrics(pred[b], b, pred_train[b, : spec.n], targets_np[b])
-        if ids is not None:
-            fin["linear_regions"] = float(metrics.linear_regions(ids[b]))
         hist = {"epoch": np.array(ckpt_epochs), "step": np.array(ckpt_steps)}
         for name in history[b][0]:
             hist[name] = np.array([h[name] for h in history[b]], dtype=np.float64)
@@ -369,9 +381,9 @@ def train_group(
             RunResult(
                 spec=spec,
                 history=hist,
-                final=fin,
+                final=finals[b],
                 prediction=pred[b].astype(np.float32),
-                boundaries=metrics.region_boundaries(ids[b]) if ids is not None else None,
+                boundaries=bounds[b],
                 train_indices=sets[b].indices,
                 diverged_at=diverged_at[b],
                 meta=dict(meta),
