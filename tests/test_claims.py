@@ -109,24 +109,12 @@ def test_sequential_decision_stops_once_decided_and_uses_the_look_level():
 def test_a_claim_of_six_checks_refutes_only_at_its_share_of_the_error():
     """Refuting is error-controlled per claim: each of 6 checks refutes at 0.1 / 6, which 0 of 5 seeds
     (p = 1/32) does not reach; 10 seeds do. A claim of 1 check refutes at 0 of 5."""
-    from genprobe.verdicts import Verdict, decide_over_seeds
-
-    class Seeds:
-        def __init__(self, seeds=()):
-            self.seeds = tuple(seeds)
-
-        def on(self, seeds):
-            return Seeds(seeds)
-
-    def build(m):
-        return lambda g: Verdict(
-            "c", "s", "x", 1, list(g.seeds), [Check(f"m{i}", [0.0] * len(g.seeds), ">=", 1) for i in range(m)]
-        )
+    from genprobe.verdicts import decide_over_seeds
 
     plan = [tuple(range(5)), tuple(range(10)), tuple(range(15))]
-    six = decide_over_seeds(build(6), Seeds(), plan, alpha=0.1)
+    six = decide_over_seeds(_claim([0] * 6), _Seeds(), plan, alpha=0.1)
     assert six.status == REFUTED and six.look == 2
-    one = decide_over_seeds(build(1), Seeds(), plan, alpha=0.1)
+    one = decide_over_seeds(_claim([0]), _Seeds(), plan, alpha=0.1)
     assert one.status == REFUTED and one.look == 1
     assert six.checks[0].alpha_refuted == stats.design([5, 10, 15], 0.1, checks=6).refuted_level[1]
 
