@@ -586,6 +586,7 @@ def expectations(rows: list[Row]) -> dict[str, dict[str, Any]]:
             weakest = min(rel.values())[1]
             out[row.test] = {
                 "expect": "report",
+                "reliability": p,  # from the less sure set, with the longest plan
                 "why": f"{status} on both confirmation sets ({numbers}), "
                 f"but even with up to {PLAN_TOPS[-1]} seeds new seeds would decide it so only {p:.1%} of the time "
                 f"({weakest}); {share}",
@@ -760,13 +761,12 @@ def _nearest(exp: dict[str, Any], reported: list[str]) -> list[str]:
     rows = []
     for t in sorted(near, key=lambda t: exp[t]["limiting"]["seeds_needed"]):
         lim = exp[t]["limiting"]
-        found = re.search(
-            r"even with up to \d+ seeds new seeds would decide it so only [\d.]+% of the time", exp[t]["why"]
-        )
+        p = exp[t].get("reliability")
         why = (
-            found.group(0).replace("even with", "from the less sure set alone, even with")
-            if found
-            else "the sets differ"
+            "the confirmation sets do not both decide it"
+            if p is None
+            else f"from the less sure set alone, even with up to {PLAN_TOPS[-1]} seeds, new seeds would decide it "
+            f"so only {p:.1%} of the time"
         )
         rows.append(
             f"  - `{t}`: {lim['check']} met on {lim['met']} of {lim['seeds']} confirmation seeds; "
