@@ -29,7 +29,7 @@ from genprobe.runs import RunSpec
 from genprobe.sweep import padding_waste, plan_groups, run_sweep
 from genprobe.train import EVAL_CHUNK, grid_coords, grid_predictions
 
-from .speed_probe import Batched, Ceiling, Fourier, Naive, Sgemm, cpu_model, make_data
+from .speed_probe import Batched, Ceiling, Fourier, Naive, Sgemm, cpu_model, interleaved_best, make_data
 
 NETS, BATCH, DEPTH, WIDTH = 16, 1024, 30, 30
 FLOP_PER_NET_STEP = 6 * param_count(DEPTH, WIDTH) * BATCH
@@ -75,19 +75,9 @@ def test_train_step(benchmark, data, method):
 
 def test_side_by_side_ratios(benchmark, data):
     """The ratios, from interleaved rounds in one run (best round of each)."""
-    import time
-
     methods = {name: make(*data) for name, make in METHODS.items()}
-    best = dict.fromkeys(methods, 0.0)
-    for m in methods.values():
-        m.step()
-    for _ in range(3):
-        for name, m in methods.items():
-            reps = 2 if name == "naive_loop" else 8
-            t0 = time.perf_counter()
-            for _ in range(reps):
-                m.step()
-            best[name] = max(best[name], reps * NETS / (time.perf_counter() - t0))
+    steps = interleaved_best(methods, 3, lambda name: 2 if name == "naive_loop" else 8)
+    best = {name: NETS * rate for name, rate in steps.items()}
     benchmark.pedantic(lambda: None, rounds=1)
     ratios = {
         "fast_over_naive": best["batched_fast"] / best["naive_loop"],
@@ -110,7 +100,6 @@ def test_against_one_core_sgemm(benchmark, data):
     the post's net (C kernel and torch ops) and the Fourier-feature control (4 x 256 on 128 Fourier
     features, 625 points a step), GFLOP/s per thread over ``torch.mm`` of 2048^2 on one thread.
     ``benchmarks/speed_table.py`` writes the README's speed table from this benchmark's ``extra_info``."""
-    import time
 
     threads = torch.get_num_threads()
     methods = {
@@ -122,16 +111,8 @@ def test_against_one_core_sgemm(benchmark, data):
     }
     flop = {name: getattr(m, "flop", FLOP_PER_NET_STEP) for name, m in methods.items()}
     units = {name: getattr(m, "units", NETS) for name, m in methods.items()}
-    best = dict.fromkeys(methods, 0.0)
-    for m in methods.values():
-        m.step()
-    for _ in range(3):
-        for name, m in methods.items():
-            reps = 6
-            t0 = time.perf_counter()
-            for _ in range(reps):
-                m.step()
-            best[name] = max(best[name], reps * units[name] * flop[name] / 1e9 / (time.perf_counter() - t0))
+    steps = interleaved_best(methods, 3, lambda name: 6)
+    best = {name: rate * units[name] * flop[name] / 1e9 for name, rate in steps.items()}
     benchmark.pedantic(lambda: None, rounds=1)
     sgemm = best["sgemm_one_thread"]
     per_thread = {k: v / (1 if k == "sgemm_one_thread" else threads) for k, v in best.items()}
