@@ -9,11 +9,20 @@ Seeds: every C-kernel sweep of the smoke profile in ``benchmarks/evidence`` (at 
 calibration set the thresholds were set on, and 100-119), each seed once. The torch-ops copy of seeds
 100-109 is the same experiment on another CPU step and is not mixed in (``--torch`` uses the torch-ops
 sweeps instead). The smoke sweeps hold the post's 5 sizes only (5000, 2500, 1250, 625, 312;
-the Fourier control, which ring-not-points needs, at 625 and 312 only): fewer than the 8 sizes of
-issue 21, which need training (``genprobe frontier``).
+the Fourier control, which ring-not-points needs, at 625 and 312 only).
 
-    python benchmarks/frontier_study.py               # prints the table, writes reports/frontier/
+**The 10-size grid** (:data:`GRID`, N = 5000 / sqrt(2)^k, 221 to 5000, which holds the post's five
+sizes) on seeds 0-19: the post's sizes from the smoke sweeps above, the five sizes between them from
+``benchmarks/evidence/frontier-smoke-c-seeds0-19.json.gz`` (net, 1-NN and dot at every one, the
+Fourier control at 442 and 221 for ring-not-points), trained by ``genprobe frontier`` (see
+:data:`GRID_COMMAND`). From the same runs' histories, no training, **the data-versus-training map**
+(:func:`genprobe.frontier.training_map`): the median held-out IoU and the share of seeds holding
+concept-learnt and ring-not-points with the claim's window ending at each epoch, per epoch and per
+optimizer step.
+
+    python benchmarks/frontier_study.py               # prints the tables, writes reports/frontier/
     python benchmarks/frontier_study.py --out DIR --bootstrap 2000
+    python benchmarks/frontier_study.py --write       # and the README's sections and figures
 """
 
 from __future__ import annotations
@@ -28,7 +37,7 @@ sys.path.insert(0, str(ROOT))  # the checkout: genprobe, benchmarks.*
 
 from benchmarks.threshold_evidence import EVIDENCE, StandIn, load_set  # noqa: E402
 from genprobe.frontier import BOOTSTRAP, claim_holds, frontier_of  # noqa: E402
-from genprobe.frontier_report import Row, format_table, save_figure, save_json  # noqa: E402
+from genprobe.frontier_report import Row, format_table, save_figure, save_json, save_map_figure  # noqa: E402
 from genprobe.profiles import get_profile  # noqa: E402
 
 # each seed once: every smoke sweep of one CPU step in benchmarks/evidence (the C kernel's, or with --torch
@@ -71,6 +80,102 @@ def study(files: tuple[str, ...], bootstrap: int = BOOTSTRAP, protocol: str = "s
     return rows
 
 
+# -- the 10-size grid ------------------------------------------------------------------------------
+
+#: N = 5000 / sqrt(2)^k: evenly spaced in log N, 221 to 5000, the post's five sizes among them
+GRID = (221, 312, 442, 625, 884, 1250, 1768, 2500, 3536, 5000)
+GRID_SEEDS = tuple(range(20))
+#: the runs at the grid's sizes that the smoke sweeps lack (seeds 0-19, C kernel)
+GRID_FILE = "frontier-smoke-c-seeds0-19.json.gz"
+#: where ring-not-points can be asked: the sizes with the Fourier control
+GRID_RNP = (221, 312, 442, 625)
+#: how GRID_FILE was made (two commands, one cache; the second adds the Fourier control at 442 and 221)
+GRID_COMMAND = (
+    "genprobe frontier contiguous --sizes 221,312,442,625,884,1250,1768,2500,3536,5000 --seeds 0-19 "
+    "--export all.json.gz && genprobe frontier ring-not-points --sizes 221,312,442,625 --seeds 0-19 "
+    "--export rnp.json.gz  # then keep the runs at 221, 442, 884, 1768, 3536 (frontier_study.py --keep)"
+)
+#: window ends of the map (epochs): every 100 up to the longest budget (4000 at 625 and 312)
+MAP_EPOCHS = tuple(range(100, 4001, 100))
+MAP_CLAIMS = ("concept-learnt", "ring-not-points")
+
+
+def grid_probe() -> StandIn:
+    """Seeds 0-19 at every size of :data:`GRID`, from the committed smoke sweeps and :data:`GRID_FILE`."""
+    from benchmarks.threshold_evidence import load_export
+
+    profile = get_profile("smoke")
+    runs = {s: r for s, r in load_set(evidence_files(C_PATTERNS)).items() if s.seed in GRID_SEEDS}
+    extra = load_export(EVIDENCE / GRID_FILE)
+    both = set(runs) & set(extra)
+    if both:
+        raise ValueError(f"{GRID_FILE} repeats {len(both)} runs of the smoke sweeps")
+    runs.update(extra)
+    return StandIn(runs, profile, GRID_SEEDS, first=len(GRID_SEEDS))
+
+
+def grid_study(bootstrap: int = BOOTSTRAP, probe: StandIn | None = None) -> list[Row]:
+    """The frontier of every shape claim over :data:`GRID` (ring-not-points over :data:`GRID_RNP`)."""
+    probe = grid_probe() if probe is None else probe
+    rows = []
+    for claim in CLAIMS:
+        sizes = GRID_RNP if claim == "ring-not-points" else GRID
+        note = "" if sizes == GRID else f"sizes {list(sizes)} only: the Fourier control's"
+        for model in MODELS:
+            holds = claim_holds(claim, probe, sizes, model=model)
+            rows.append(Row(claim, model, frontier_of(holds, probe.seeds, bootstrap=bootstrap), probe.seeds, note))
+    return rows
+
+
+def grid_maps(probe: StandIn | None = None) -> list:
+    """The data-versus-training maps of :data:`MAP_CLAIMS` over the grid."""
+    from genprobe.frontier import training_map
+
+    probe = grid_probe() if probe is None else probe
+    return [training_map(c, probe, GRID_RNP if c == "ring-not-points" else GRID, MAP_EPOCHS) for c in MAP_CLAIMS]
+
+
+def keep_grid_runs(sources: list[Path], out: Path) -> int:
+    """Write the runs of ``sources`` (``genprobe frontier --export`` files) at the grid sizes the smoke
+    sweeps lack, each once, to ``out``; returns how many. A run that both sources hold must agree."""
+    import gzip
+    import json
+
+    keep: dict[str, dict] = {}
+    for src in sources:
+        for r in json.loads(gzip.decompress(src.read_bytes()))["runs"]:
+            if r["spec"]["n"] in GRID and r["spec"]["n"] not in SIZE_ORDER:
+                if r["key"] in keep and keep[r["key"]] != r:
+                    raise ValueError(f"{src} disagrees with an earlier export on run {r['key']}")
+                keep[r["key"]] = r
+    rows = sorted(keep.values(), key=lambda r: (r["spec"]["seed"], r["spec"]["n"], r["spec"]["model"]))
+    out.write_bytes(gzip.compress(json.dumps({"runs": rows}, allow_nan=False).encode(), mtime=0))
+    return len(rows)
+
+
+def compare_with_sweeps(sources: list[Path]) -> tuple[int, int]:
+    """How many runs of ``sources`` at the post's sizes equal the committed smoke sweeps' (final metrics
+    and history, exactly), and how many differ: the grid's cold retraining replays the evidence."""
+    import gzip
+    import json
+
+    committed = {}
+    for f in evidence_files(C_PATTERNS):
+        for r in json.loads(gzip.decompress((EVIDENCE / f).read_bytes()))["runs"]:
+            committed[r["key"]] = r
+    same = differ = 0
+    for src in sources:
+        for r in json.loads(gzip.decompress(src.read_bytes()))["runs"]:
+            old = committed.get(r["key"])
+            if old is None:
+                continue
+            if (old["final"], old["history"]) == (r["final"], r["history"]):
+                same += 1
+            else:
+                differ += 1
+    return same, differ
+
+
 README_BEGIN = "<!-- frontier:begin (generated by python benchmarks/frontier_study.py --write) -->"
 README_END = "<!-- frontier:end -->"
 SIZE_ORDER = (312, 625, 1250, 2500, 5000)
@@ -107,13 +212,99 @@ def readme_section(rows: list[Row], files: list[str]) -> str:
     return "\n".join(lines)
 
 
+GRID_BEGIN = "<!-- frontier-grid:begin (generated by python benchmarks/frontier_study.py --write) -->"
+GRID_END = "<!-- frontier-grid:end -->"
+FIGURES = EVIDENCE / "figures"
+
+
+def _fmt(x: float | None, digits: int = 2) -> str:
+    return "-" if x is None or x != x else f"{x:.{digits}f}"
+
+
+def grid_section(rows: list[Row], maps: list) -> str:
+    """The README's 10-size frontier table, the map's iso-line table and the follow-up's answer."""
+    from genprobe.frontier_report import first_half
+
+    seeds = rows[0].seeds
+    lines = [
+        GRID_BEGIN,
+        "",
+        f"Seeds {seeds[0]}-{seeds[-1]} ({len(seeds)}), C kernel, smoke profile (2000 epochs; 4000 at 625 and 312, "
+        f"judged at 2000), net standard protocol; the post's sizes from the smoke sweeps, the others from "
+        f"`benchmarks/evidence/{GRID_FILE}`. Seeds holding, of {len(seeds)}:",
+        "",
+        "| claim | model | " + " | ".join(map(str, GRID)) + " | frontier (95 % interval) |",
+        "|---|---|" + "---|" * len(GRID) + "---|",
+    ]
+    for r in rows:
+        k = {s.n: str(s.k) for s in r.frontier.shares}
+        label = {"net": "net", "knn": "1-NN", "dot": "dot"}.get(r.model, r.model)
+        lines.append(f"| {r.claim} | {label} | {' | '.join(k.get(n, '-') for n in GRID)} | {_short(r.frontier)} |")
+    lines += [
+        "",
+        "![share of seeds holding each claim against N](benchmarks/evidence/figures/frontier-grid.png)",
+        "",
+        "The data-versus-training map (`genprobe.frontier.training_map`, from the same runs' histories): the "
+        "claim judged with its window ending at each epoch. First window end (epochs) from which at least half "
+        "of the seeds hold at every later one trained (- : never within the budget):",
+        "",
+        "| claim | " + " | ".join(map(str, GRID)) + " |",
+        "|---|" + "---|" * len(GRID),
+    ]
+    for m in maps:
+        first = dict(zip(m.sizes, first_half(m)))
+        lines.append(
+            f"| {m.claim} | " + " | ".join(_fmt(first.get(n), 0) if n in first else "n/a" for n in GRID) + " |"
+        )
+    cl = next(m for m in maps if m.claim == "concept-learnt")
+    iou = {(n, e): cl.median_iou[i, j] for i, n in enumerate(cl.sizes) for j, e in enumerate(cl.epochs)}
+    share = {(n, e): cl.share[i, j] for i, n in enumerate(cl.sizes) for j, e in enumerate(cl.epochs)}
+    short, long_ = 2000, 4000
+    lines += [
+        "",
+        "**Does 312 catch up with more epochs?** Median held-out IoU (and the share of seeds holding "
+        "concept-learnt), at the post's budget and at twice it:",
+        "",
+        "| N | " + " | ".join(f"{e} epochs" for e in (1000, short, long_)) + " | steps per epoch |",
+        "|---|---|---|---|---|",
+    ]
+    for i, n in enumerate(cl.sizes):
+        cells = [
+            f"{_fmt(iou[n, e])} ({_fmt(share[n, e])})" if iou[n, e] == iou[n, e] else "-" for e in (1000, short, long_)
+        ]
+        lines.append(f"| {n} | " + " | ".join(cells) + f" | {cl.steps_per_epoch[i]:.0f} |")
+    lines += [
+        "",
+        "![the data-versus-training map](benchmarks/evidence/figures/frontier-map.png)",
+        "",
+        GRID_END,
+    ]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "frontier")
     parser.add_argument("--bootstrap", type=int, default=BOOTSTRAP)
     parser.add_argument("--torch", action="store_true", help="the torch-ops sweeps instead of the C kernel's")
     parser.add_argument("--write", action="store_true", help="regenerate the README's frontier table (C kernel)")
+    parser.add_argument(
+        "--keep",
+        nargs="+",
+        type=Path,
+        default=None,
+        help="genprobe frontier --export files: write their runs at the grid sizes the smoke sweeps lack to "
+        f"benchmarks/evidence/{GRID_FILE} (and compare their post-size runs with the smoke sweeps), then stop",
+    )
     args = parser.parse_args(argv)
+    if args.keep:
+        count = keep_grid_runs(args.keep, EVIDENCE / GRID_FILE)
+        same, differ = compare_with_sweeps(args.keep)
+        print(
+            f"wrote {count} runs to {EVIDENCE / GRID_FILE}; post-size runs: {same} equal to the smoke sweeps, "
+            f"{differ} differ"
+        )
+        return 0
     files = evidence_files(TORCH_PATTERNS if args.torch else C_PATTERNS)
     rows = study(files, args.bootstrap)
     seeds = rows[0].seeds
@@ -142,11 +333,36 @@ def main(argv: list[str] | None = None) -> int:
     )
     save_figure(args.out / f"{stem}.png", rows, title=title)
     print(f"wrote {args.out / (stem + '.json')} and {args.out / (stem + '.png')}")
-    if args.write and not args.torch:
+    if args.torch:
+        return 0
+    probe = grid_probe()
+    grid_rows, maps = grid_study(args.bootstrap, probe), grid_maps(probe)
+    print(f"\nThe {len(GRID)}-size grid, seeds 0-19:")
+    print(format_table(grid_rows))
+    grid_title = (
+        f"share of seeds on which each claim holds, 95 % Jeffreys band; fitted logistic in log N\nsmoke profile, "
+        f"net standard protocol, seeds 0-19 (C kernel), {len(GRID)} sizes"
+    )
+    map_title = "data versus training, smoke profile, net standard protocol, seeds 0-19 (C kernel)"
+    figures = [args.out] + ([FIGURES] if args.write else [])
+    for folder in figures:
+        save_figure(folder / "frontier-grid.png", grid_rows, title=grid_title)
+        save_map_figure(folder / "frontier-map.png", maps, title=map_title)
+    save_json(
+        args.out / "frontier-grid.json",
+        grid_rows,
+        profile="smoke",
+        protocol="standard",
+        evidence=[f"benchmarks/evidence/{f}" for f in (*files, GRID_FILE)],
+        maps=[m.to_dict() for m in maps],
+    )
+    print(f"wrote {args.out}/frontier-grid.json, frontier-grid.png, frontier-map.png")
+    if args.write:
         from benchmarks.threshold_evidence import replace_readme_section
 
         replace_readme_section(README_BEGIN, README_END, readme_section(rows, files))
-        print("wrote the README's frontier table")
+        replace_readme_section(GRID_BEGIN, GRID_END, grid_section(grid_rows, maps))
+        print(f"wrote the README's frontier tables and {FIGURES}/frontier-grid.png, frontier-map.png")
     return 0
 
 

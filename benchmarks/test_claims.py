@@ -21,8 +21,9 @@ from __future__ import annotations
 import pytest
 
 from genprobe import claims
+from genprobe.frontier import sparse_as
 from genprobe.profiles import POST_SIZES
-from genprobe.shapes import shape_claim
+from genprobe.shapes import SHAPE_CLAIMS, shape_claim
 
 from .conftest import by_n
 
@@ -114,6 +115,17 @@ def test_as_good_as_local_interpolator(genprobe, n):
     this geometry.
     """
     genprobe.check(shape_claim("as-good-as-1nn", n))
+
+
+@pytest.mark.claim("frontier")
+@pytest.mark.parametrize("claim", ["no-overfitting", "concept-learnt", "ring-not-points", "contiguous"])
+def test_keeps_the_shape_at_data_as_sparse_as_1nn(genprobe, claim):
+    """Claims 2-5 as a frontier: the net keeps each shape claim down to data at least as sparse as the
+    1-NN rule (a local interpolator) does, paired by seed. Per seed, the frontier is the smallest of the
+    claim's sizes from which the claim holds at every larger one (``genprobe.frontier.sparse_as``); the
+    question the post asks is where the net stops drawing the shape, and against what."""
+    sizes = SHAPE_CLAIMS[claim][0] if claim == "ring-not-points" else POST_SIZES
+    genprobe.check(lambda g: sparse_as(claim, g, sizes, reference="knn"))
 
 
 @pytest.mark.claim("closes-the-ring")

@@ -26,7 +26,9 @@ from __future__ import annotations
 import pytest
 
 from genprobe import claims
+from genprobe.frontier import sparse_as
 from genprobe.profiles import POST_SIZES
+from genprobe.shapes import SHAPE_CLAIMS
 
 
 @pytest.mark.claim("no-overfitting")
@@ -128,6 +130,14 @@ def test_contiguous_fails_on(genprobe, limits, control):
         return claims.contiguous_regions(subject, end_epoch=g.profile.epochs, **t)
 
     genprobe.check(verdict, "fails", refuted_by="pieces per black training point")
+
+
+@pytest.mark.claim("frontier")
+@pytest.mark.parametrize("claim", ["no-overfitting", "concept-learnt", "ring-not-points", "contiguous"])
+def test_frontier_fails_on_dot(genprobe, claim):
+    """The dot memoriser holds no shape claim at any size, so its frontier never reaches the 1-NN rule's."""
+    sizes = SHAPE_CLAIMS[claim][0] if claim == "ring-not-points" else POST_SIZES
+    genprobe.check(lambda g: sparse_as(claim, g, sizes, subject="dot", reference="knn"), "fails")
 
 
 @pytest.mark.claim("longer-helps")

@@ -199,6 +199,12 @@ def build_parser() -> argparse.ArgumentParser:
     fr.add_argument("--cache", default=None, help="cache folder (default: $GENPROBE_CACHE or ~/.cache/genprobe)")
     fr.add_argument("--json", type=Path, default=None, help="write the shares and frontiers here")
     fr.add_argument("--png", type=Path, default=None, help="write the figure (share against N, with its band) here")
+    fr.add_argument(
+        "--export",
+        type=Path,
+        default=None,
+        help="write every run the frontier read (spec, final metrics, history) here, as genprobe sweep --export does",
+    )
     fr.add_argument("--quiet", action="store_true", help="no progress bar")
     fr.add_argument(
         "--scheduler",
@@ -529,6 +535,7 @@ def _frontier(args: argparse.Namespace) -> int:
     profile = get_profile(args.profile)
     _check_output(args.json, "--json")
     _check_output(args.png, "--png")
+    _check_output(args.export, "--export")
 
     from .runs import Cache
     from .sweep import default_workers, run_sweep
@@ -583,6 +590,9 @@ def _frontier(args: argparse.Namespace) -> int:
     if args.png is not None:
         save_figure(args.png, rows, title=head)
         print(f"wrote {args.png}")
+    if args.export is not None:
+        _export(args.export, results)
+        print(f"wrote {args.export}")
     return 0
 
 

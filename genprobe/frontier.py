@@ -60,13 +60,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from .stats import meets
-from .verdicts import Verdict
+from .verdicts import Check, Verdict
 
 __all__ = [
     "LEVEL",
@@ -82,6 +82,10 @@ __all__ = [
     "FRONTIER_CLAIMS",
     "MODELS",
     "parse_sizes",
+    "TrainingMap",
+    "training_map",
+    "seed_frontiers",
+    "sparse_as",
 ]
 
 LEVEL = 0.95  # of every interval here
@@ -179,33 +183,122 @@ def claim_holds(
     sizes: Sequence[int],
     protocol: str = "standard",
     model: str = "net",
+    end_epoch: int | None = None,
 ) -> dict[int, list[bool]]:
     """Per size, per seed of ``probe`` (in its order): does ``claim`` hold for ``model``?
 
     The claim is built exactly as the suite builds it (:data:`genprobe.shapes.SHAPE_CLAIMS`, the
-    profile's thresholds, the window ending at the profile's ``epochs``) and each seed is read off its
+    profile's thresholds, the window ending at the profile's ``epochs``, or at ``end_epoch`` where
+    given: the same claim judged earlier in training, :func:`training_map`) and each seed is read off its
     checks by :func:`holds_per_seed`. ``probe``: a :class:`~genprobe.probe.ProfileRuns` (the
     ``genprobe`` fixture, ``benchmarks.threshold_evidence.StandIn``) or anything with ``profile``,
     ``seeds``, ``net``, ``baseline`` and ``fourier``. ``model`` ``knn`` or ``dot`` asks the claim of
     that baseline instead of the net, against the same comparison runs (so ``as-good-as-1nn`` asked of
     ``knn`` compares 1-NN with itself).
     """
-    builders = _builders()
-    if claim not in builders:
+    _check_names(claim, model)
+    return {n: holds_per_seed(v) for n, v in _verdicts(claim, probe, sizes, protocol, model, end_epoch).items()}
+
+
+def _check_names(claim: str, *models: str) -> None:
+    if claim not in FRONTIER_CLAIMS:
         raise ValueError(f"unknown claim {claim!r}; choose from {', '.join(FRONTIER_CLAIMS)}")
-    if model not in MODELS:
-        raise ValueError(f"unknown model {model!r}; choose from {', '.join(MODELS)}")
-    if model != "net" and claim == "longer-helps":
-        raise ValueError(f"claim {claim!r} compares two training budgets of a net; model {model!r} is not trained")
+    for model in models:
+        if model not in MODELS:
+            raise ValueError(f"unknown model {model!r}; choose from {', '.join(MODELS)}")
+        if model != "net" and claim == "longer-helps":
+            raise ValueError(f"claim {claim!r} compares two training budgets of a net; model {model!r} is not trained")
+
+
+def _verdicts(
+    claim: str, probe: Any, sizes: Sequence[int], protocol: str, model: str, end_epoch: int | None
+) -> dict[int, Verdict]:
+    """The claim's verdict at each size, built as :func:`claim_holds` says."""
+    builders = _builders()
     subject = probe if model == "net" else _AsNet(probe, model)
     build = builders[claim]
-    out: dict[int, list[bool]] = {}
+    profile = probe.profile if end_epoch is None else replace(probe.profile, epochs=int(end_epoch))
+    out: dict[int, Verdict] = {}
     for n in sizes:
-        verdict = build(subject, int(n), probe.profile, protocol)
+        verdict = build(subject, int(n), profile, protocol)
         if list(verdict.seeds) != list(probe.seeds):
             raise ValueError(f"{claim} at N={n} judged seeds {verdict.seeds}, the probe has {list(probe.seeds)}")
-        out[int(n)] = holds_per_seed(verdict)
+        out[int(n)] = verdict
     return out
+
+
+def seed_frontiers(holds: Mapping[int, Sequence[bool]]) -> list[float]:
+    """Per seed: the smallest size of the grid from which the claim holds at that size and every larger
+    one (``inf`` when it fails at the largest). The per-seed counterpart of N*.
+
+    >>> seed_frontiers({312: [True, False, True], 625: [True, True, False], 1250: [True, True, True]})
+    [312.0, 625.0, 1250.0]
+    """
+    sizes = sorted(holds)
+    seeds = {len(v) for v in holds.values()}
+    if len(seeds) != 1:
+        raise ValueError(f"every size needs one outcome per seed, got {sorted(seeds)} outcomes")
+    out = []
+    for i in range(seeds.pop()):
+        front = math.inf
+        for n in reversed(sizes):
+            if not holds[n][i]:
+                break
+            front = float(n)
+        out.append(front)
+    return out
+
+
+def sparse_as(
+    claim: str,
+    probe: Any,
+    sizes: Sequence[int],
+    subject: str = "net",
+    reference: str = "knn",
+    protocol: str = "standard",
+) -> Verdict:
+    """``subject`` keeps ``claim`` down to data as sparse as ``reference`` does, paired by seed: a frontier
+    verdict a test can gate (``genprobe.check(lambda g: sparse_as("contiguous", g, POST_SIZES))``).
+
+    Per seed, the value is how many halvings of N lower the subject's per-seed frontier lies than the
+    reference's (:func:`seed_frontiers`; ``log2(reference / subject)``), and the check is that it is at
+    least 0. A model that never holds the claim on the grid is put one halving beyond its largest size;
+    a seed on which neither model ever holds gives NaN (no evidence either way: it misses). Both models'
+    claims are built as the suite builds them, on the same runs.
+    """
+    _check_names(claim, subject, reference)
+    if len(set(sizes)) < 2:
+        raise ValueError(f"a frontier needs at least 2 sizes, got {list(sizes)}")
+    ours = _verdicts(claim, probe, sizes, protocol, subject, None)
+    theirs = _verdicts(claim, probe, sizes, protocol, reference, None)
+    beyond = 2.0 * max(sizes)
+    a = [min(f, beyond) for f in seed_frontiers({n: holds_per_seed(v) for n, v in ours.items()})]
+    b = [min(f, beyond) for f in seed_frontiers({n: holds_per_seed(v) for n, v in theirs.items()})]
+    values = [math.nan if x == y == beyond else math.log2(y / x) for x, y in zip(a, b)]
+    label = {"net": "the net", "knn": "the 1-NN rule", "dot": "the dot memoriser"}
+    some = next(iter(ours.values()))
+    runs = sorted({k for v in (*ours.values(), *theirs.values()) for k in v.runs})
+    notes = sorted({n for v in (*ours.values(), *theirs.values()) for n in v.notes})
+    return Verdict(
+        claim=f"{claim}-frontier",
+        statement=f"{label[subject]} keeps {claim} down to data as sparse as {label[reference]} does "
+        f"(per-seed frontiers over N = {', '.join(map(str, sorted(sizes)))}, paired by seed)",
+        subject=some.subject,
+        n=f"{max(sizes)}..{min(sizes)}",
+        seeds=list(some.seeds),
+        checks=[
+            Check(
+                f"halvings below {label[reference]}",
+                values,
+                ">=",
+                0.0,
+                f"log2 of {reference}'s per-seed frontier over {subject}'s",
+            )
+        ],
+        notes=notes,
+        runs=runs,
+        protocol=some.protocol,
+    )
 
 
 # -- the frontier ---------------------------------------------------------------------
@@ -586,3 +679,75 @@ def parse_sizes(text: str) -> tuple[int, ...]:
     if len(sizes) < 2:
         raise ValueError(f"bad sizes {text!r}: a frontier needs at least 2 sizes")
     return tuple(sizes)
+
+
+# -- the data-versus-training map -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrainingMap:
+    """A claim over (N, training), read off the runs' histories (no extra training).
+
+    ``share[i, j]``: the share of seeds on which ``claim`` holds for the net at ``sizes[i]`` with
+    its window ending at epoch ``epochs[j]`` (the claim as the suite builds it, judged that early);
+    ``median_iou[i, j]``: the median over seeds of the held-out IoU over the same window. NaN where
+    the net at that size was not trained that long. ``steps_per_epoch[i]``: optimizer steps per
+    epoch at ``sizes[i]`` (from the runs' histories), so ``epochs[j] * steps_per_epoch[i]`` is the
+    same cell per optimizer step.
+    """
+
+    claim: str
+    protocol: str
+    sizes: tuple[int, ...]
+    epochs: tuple[int, ...]
+    steps_per_epoch: tuple[float, ...]
+    seeds: tuple[int, ...]
+    share: np.ndarray
+    median_iou: np.ndarray
+
+    def at(self, n: int, epoch: int) -> float:
+        """The share of seeds holding at ``n`` points, window ending at ``epoch``."""
+        return float(self.share[self.sizes.index(n), self.epochs.index(epoch)])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "claim": self.claim,
+            "protocol": self.protocol,
+            "sizes": list(self.sizes),
+            "epochs": list(self.epochs),
+            "steps_per_epoch": list(self.steps_per_epoch),
+            "seeds": list(self.seeds),
+            "share": self.share.tolist(),
+            "median_iou": self.median_iou.tolist(),
+        }
+
+
+def training_map(
+    claim: str, probe: Any, sizes: Sequence[int], epochs: Sequence[int], protocol: str = "standard"
+) -> TrainingMap:
+    """:class:`TrainingMap` of ``claim`` for the net over ``sizes`` and window ends ``epochs``.
+
+    Each cell is :func:`claim_holds` with ``end_epoch`` at that epoch, on the runs ``probe`` already
+    has: a cell past the budget a size was trained for (``probe.profile.budget(n)``) is NaN, never
+    judged on a shorter run's last checkpoints.
+    """
+    from .claims import window
+
+    sizes, epochs = tuple(int(n) for n in sizes), tuple(int(e) for e in epochs)
+    if not sizes or not epochs or min(epochs) < 1:
+        raise ValueError(f"need sizes and epochs >= 1, got sizes {sizes}, epochs {epochs}")
+    share = np.full((len(sizes), len(epochs)), np.nan)
+    iou = np.full_like(share, np.nan)
+    per_epoch = []
+    for i, n in enumerate(sizes):
+        runs = probe.net(n, protocol)
+        h = runs[0].history
+        per_epoch.append(float(h["step"][-1]) / float(h["epoch"][-1]))
+        for j, e in enumerate(epochs):
+            if e > probe.profile.budget(n):
+                continue
+            holds = claim_holds(claim, probe, [n], protocol=protocol, end_epoch=e)[n]
+            share[i, j] = float(np.mean(holds))
+            vals = np.array([window(r, "held_out_iou", e) for r in runs])
+            iou[i, j] = float(np.nanmedian(vals)) if not np.isnan(vals).all() else math.nan
+    return TrainingMap(claim, protocol, sizes, epochs, tuple(per_epoch), tuple(probe.seeds), share, iou)

@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from .frontier import Frontier
+from .frontier import Frontier, TrainingMap
 from .jsonio import atomic_write, to_json_safe
 
-__all__ = ["Row", "format_table", "save_json", "save_figure"]
+__all__ = ["Row", "format_table", "save_json", "save_figure", "first_half", "save_map_figure"]
 
 COLOURS = {"net": "tab:blue", "knn": "tab:orange", "dot": "tab:green"}
 LABELS = {"net": "net", "knn": "1-NN rule", "dot": "dot memoriser"}
@@ -101,3 +101,78 @@ def save_figure(path: Path, rows: Sequence[Row], title: str = "") -> None:
         fig.suptitle(title, fontsize=9)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(Path(path), dpi=110)
+
+
+def first_half(m: TrainingMap, values: np.ndarray | None = None) -> list[float | None]:
+    """Per size of ``m``: the first window end (epoch) at which at least half of the seeds hold and
+    keep holding at every later one trained (the iso-line of share 1/2), or None where it never does."""
+    values = m.share if values is None else values
+    out: list[float | None] = []
+    for row in values:
+        trained = ~np.isnan(row)
+        ok = (row >= 0.5) & trained
+        first = None
+        for j in range(len(row)):
+            if ok[j] and ok[j:][trained[j:]].all():
+                first = float(m.epochs[j])
+                break
+        out.append(first)
+    return out
+
+
+def save_map_figure(path: Path, maps: Sequence[TrainingMap], title: str = "") -> None:
+    """The data-versus-training map: rows are the median held-out IoU (from the first map) and the
+    share of seeds holding each map's claim; columns per epoch and per optimizer step. Each size is
+    a band of cells (N on a log axis); white cells were not trained that long. The black line marks,
+    per size, the first window end from which at least half of the seeds hold (:func:`first_half`)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    panels = [("median held-out IoU", maps[0], maps[0].median_iou)] + [
+        (f"share of seeds holding {m.claim}", m, m.share) for m in maps
+    ]
+    fig = Figure(figsize=(11, 3.3 * len(panels)), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(len(panels), 2, squeeze=False)
+    for (label, m, values), row in zip(panels, axes):
+        ys = np.log(np.asarray(m.sizes, dtype=float))
+        order = np.argsort(ys)
+        mid = (ys[order][1:] + ys[order][:-1]) / 2
+        lo_edges = np.concatenate([[ys[order][0] - (mid[0] - ys[order][0] if len(mid) else 0.35)], mid])
+        hi_edges = np.concatenate([mid, [ys[order][-1] + (ys[order][-1] - mid[-1] if len(mid) else 0.35)]])
+        ep = np.asarray(m.epochs, dtype=float)
+        e_edges = np.concatenate(
+            [
+                [ep[0] - (ep[1] - ep[0] if len(ep) > 1 else ep[0]) / 2],
+                (ep[1:] + ep[:-1]) / 2,
+                [ep[-1] + (ep[-1] - ep[-2] if len(ep) > 1 else ep[0]) / 2],
+            ]
+        )
+        e_edges = np.maximum(e_edges, ep[0] / 2)
+        line = first_half(m, values) if values is not m.median_iou else [None] * len(m.sizes)
+        for ax, per_step in zip(row, (False, True)):
+            mesh = None
+            for rank, i in enumerate(order):
+                scale = m.steps_per_epoch[i] if per_step else 1.0
+                cells = np.ma.masked_invalid(values[i : i + 1])
+                mesh = ax.pcolormesh(
+                    e_edges * scale, np.exp([lo_edges[rank], hi_edges[rank]]), cells, vmin=0, vmax=1, cmap="viridis"
+                )
+            pts = [(x * (m.steps_per_epoch[i] if per_step else 1.0), m.sizes[i]) for i, x in enumerate(line) if x]
+            if pts:
+                pts.sort(key=lambda p: p[1])
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", color="black", ms=3, lw=1)
+            ax.set_yscale("log")
+            ax.set_yticks(sorted(m.sizes), [str(n) for n in sorted(m.sizes)], fontsize=7)
+            ax.minorticks_off()
+            if per_step:
+                ax.set_xscale("log")
+            ax.set_xlabel("optimizer steps" if per_step else "epochs (end of the claim's window)")
+            ax.set_ylabel("training points N")
+            ax.set_title(label, fontsize=9)
+            if mesh is not None:
+                fig.colorbar(mesh, ax=ax, shrink=0.8)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(Path(path), dpi=100)

@@ -287,3 +287,120 @@ def test_the_readme_frontier_table_is_what_the_committed_evidence_gives():
     assert stable(section) == stable(ours[: ours.index(fs.README_END)]), (
         "README frontier table is stale: run python benchmarks/frontier_study.py --write"
     )
+
+
+# -- per-seed frontiers, the frontier verdict and the data-versus-training map ---------------------
+
+
+def test_seed_frontiers_read_the_largest_sizes_first():
+    """A seed's frontier is the smallest size from which the claim holds at every larger one; failing at
+    the largest is inf; a hole above a size moves the frontier above the hole."""
+    from genprobe.frontier import seed_frontiers
+
+    holds = {312: [True, True, False, True], 625: [True, False, True, True], 1250: [True, True, True, False]}
+    assert seed_frontiers(holds) == [312.0, 1250.0, 625.0, math.inf]
+    with pytest.raises(ValueError, match="one outcome per seed"):
+        seed_frontiers({312: [True], 625: [True, False]})
+
+
+def test_sparse_as_pairs_the_two_frontiers_by_seed(evidence_probe):
+    """The frontier verdict's per-seed value is log2 of the reference's per-seed frontier over the
+    subject's, from the claim's own per-seed outcomes; the dot memoriser, which never holds a shape
+    claim, is put one halving beyond the grid and is refuted against 1-NN."""
+    from genprobe.frontier import seed_frontiers, sparse_as
+    from genprobe.profiles import POST_SIZES
+
+    v = sparse_as("concept-learnt", evidence_probe, POST_SIZES)
+    net = seed_frontiers(claim_holds("concept-learnt", evidence_probe, POST_SIZES))
+    knn = seed_frontiers(claim_holds("concept-learnt", evidence_probe, POST_SIZES, model="knn"))
+    beyond = 2.0 * max(POST_SIZES)
+    want = [
+        math.nan if min(a, beyond) == min(b, beyond) == beyond else math.log2(min(b, beyond) / min(a, beyond))
+        for a, b in zip(net, knn)
+    ]
+    np.testing.assert_array_equal(v.checks[0].values, want)
+    assert v.seeds == list(evidence_probe.seeds) and v.claim == "concept-learnt-frontier"
+    assert v.checks[0].op == ">=" and v.checks[0].threshold == 0.0
+    dot = sparse_as("contiguous", evidence_probe, POST_SIZES, subject="dot")
+    assert all(x < 0 for x in dot.checks[0].values) and dot.status == "refuted"
+
+
+@pytest.mark.parametrize(
+    "kwargs, named",
+    [
+        ({"claim": "nope"}, "unknown claim 'nope'"),
+        ({"claim": "contiguous", "reference": "svm"}, "unknown model 'svm'"),
+        ({"claim": "contiguous", "sizes": (312,)}, "at least 2 sizes"),
+    ],
+)
+def test_sparse_as_bad_input(evidence_probe, kwargs, named):
+    from genprobe.frontier import sparse_as
+
+    kwargs = {"probe": evidence_probe, "sizes": (312, 625), **kwargs}
+    with pytest.raises(ValueError, match=named):
+        sparse_as(**kwargs)
+
+
+def test_training_map_is_the_claim_judged_earlier(evidence_probe):
+    """Each cell is the claim with its window ending at that epoch: at the profile's own budget it is the
+    suite's claim; past the budget a size was trained for, the cell is NaN, not a shorter run's last value."""
+    from genprobe.frontier import training_map
+    from genprobe.frontier_report import first_half
+
+    p = evidence_probe.profile
+    m = training_map("concept-learnt", evidence_probe, (5000, 625), (500, p.epochs, p.long_epochs))
+    assert m.share.shape == (2, 3) and m.steps_per_epoch == (5.0, 1.0)
+    for n in (5000, 625):
+        assert m.at(n, p.epochs) == np.mean(claim_holds("concept-learnt", evidence_probe, [n])[n])
+    assert math.isnan(m.at(5000, p.long_epochs)) and not math.isnan(m.at(625, p.long_epochs))
+    assert math.isnan(m.median_iou[0, 2]) and 0 <= m.median_iou[1, 2] <= 1
+    early = claim_holds("concept-learnt", evidence_probe, [5000], end_epoch=500)[5000]
+    assert m.at(5000, 500) == np.mean(early)
+    assert m.to_dict()["share"][0][2] is None or math.isnan(m.to_dict()["share"][0][2])
+    assert len(first_half(m)) == 2
+
+
+def test_first_half_needs_the_share_to_stay_above_one_half():
+    from genprobe.frontier import TrainingMap
+    from genprobe.frontier_report import first_half
+
+    share = np.array([[0.2, 0.6, 0.4, 0.7], [0.6, 0.6, 0.8, np.nan], [0.0, 0.1, 0.2, 0.3]])
+    m = TrainingMap("c", "standard", (1, 2, 3), (10, 20, 30, 40), (1.0, 1.0, 1.0), (0,), share, share)
+    assert first_half(m) == [40.0, 10.0, None]
+
+
+def test_map_figure(tmp_path, evidence_probe):
+    from genprobe.frontier import training_map
+    from genprobe.frontier_report import save_map_figure
+
+    maps = [
+        training_map("concept-learnt", evidence_probe, (5000, 2500, 625), (500, 1000, 2000, 4000)),
+        training_map("ring-not-points", evidence_probe, (625, 312), (500, 1000, 2000, 4000)),
+    ]
+    save_map_figure(tmp_path / "m.png", maps, title="t")
+    assert (tmp_path / "m.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_grid_runs_are_kept_once_and_compared(tmp_path):
+    """frontier_study.py --keep: the runs at the grid's new sizes are kept, each once (two exports that
+    disagree on a run are an error); the post-size runs are compared with the committed sweeps."""
+    import gzip
+    import json
+
+    from benchmarks import frontier_study as fs
+    from benchmarks.threshold_evidence import EVIDENCE
+
+    committed = json.loads(gzip.decompress((EVIDENCE / "smoke-cpu-seeds0-9.json.gz").read_bytes()))["runs"]
+    post = [r for r in committed if r["spec"]["seed"] == 0][:3]
+    new = {**post[0], "key": "k442", "spec": {**post[0]["spec"], "n": 442}}
+    changed = {**post[1], "final": {**post[1]["final"], "held_out_iou": -1.0}}
+    a, b = tmp_path / "a.json.gz", tmp_path / "b.json.gz"
+    a.write_bytes(gzip.compress(json.dumps({"runs": [post[0], new, changed]}).encode()))
+    b.write_bytes(gzip.compress(json.dumps({"runs": [new]}).encode()))
+    out = tmp_path / "kept.json.gz"
+    assert fs.keep_grid_runs([a, b], out) == 1
+    assert [r["key"] for r in json.loads(gzip.decompress(out.read_bytes()))["runs"]] == ["k442"]
+    assert fs.compare_with_sweeps([a]) == (1, 1)
+    b.write_bytes(gzip.compress(json.dumps({"runs": [{**new, "final": {}}]}).encode()))
+    with pytest.raises(ValueError, match="disagrees"):
+        fs.keep_grid_runs([a, b], out)
