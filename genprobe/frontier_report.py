@@ -18,7 +18,17 @@ import numpy as np
 from .frontier import Frontier, TrainingMap
 from .jsonio import atomic_write, to_json_safe
 
-__all__ = ["Row", "format_table", "save_json", "save_figure", "first_half", "save_map_figure"]
+__all__ = [
+    "Row",
+    "format_table",
+    "markdown_table",
+    "save_json",
+    "save_figure",
+    "first_half",
+    "save_map_figure",
+    "SessionFrontiers",
+    "session_frontiers",
+]
 
 COLOURS = {"net": "tab:blue", "knn": "tab:orange", "dot": "tab:green"}
 LABELS = {"net": "net", "knn": "1-NN rule", "dot": "dot memoriser"}
@@ -176,3 +186,76 @@ def save_map_figure(path: Path, maps: Sequence[TrainingMap], title: str = "") ->
         fig.suptitle(title, fontsize=9)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(Path(path), dpi=100)
+
+
+def markdown_table(rows: Sequence[Row]) -> list[str]:
+    """Markdown lines: per row, the seeds holding at each size of the rows' grid, then the frontier."""
+    sizes = sorted({s.n for r in rows for s in r.frontier.shares})
+    lines = ["| claim | model | " + " | ".join(map(str, sizes)) + " | frontier (95 % interval) |"]
+    lines.append("|---|---|" + "---|" * len(sizes) + "---|")
+    for r in rows:
+        k = {s.n: f"{s.k}/{s.seeds}" for s in r.frontier.shares}
+        cells = " | ".join(k.get(n, "-") for n in sizes)
+        lines.append(f"| {r.claim} | {LABELS.get(r.model, r.model)} | {cells} | {r.frontier.text()} |")
+    return lines
+
+
+@dataclass(frozen=True)
+class SessionFrontiers:
+    """The frontiers and maps a session's runs allow (:func:`session_frontiers`)."""
+
+    rows: tuple[Row, ...]
+    maps: tuple[TrainingMap, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rows": [r.to_dict() for r in self.rows], "maps": [m.to_dict() for m in self.maps]}
+
+
+def session_frontiers(profile: Any, results: Sequence[Any], bootstrap: int = 200) -> SessionFrontiers | None:
+    """Frontiers of the shape claims over the profile's sizes, for the net (standard protocol), 1-NN and the
+    dot memoriser, from runs a session already holds (no training), and the data-versus-training maps of
+    concept-learnt and ring-not-points. Each claim uses the seeds that have every run it reads at every
+    size (at least 3 seeds and 2 sizes, or it is left out); None when no claim can be drawn."""
+    from .frontier import claim_holds, frontier_of, training_map
+    from .probe import ProfileRuns
+    from .shapes import SHAPE_CLAIMS
+
+    by_spec = {r.spec: r for r in results}
+
+    class Held(ProfileRuns):
+        def __init__(self, seeds: Sequence[int]):
+            self.profile, self._seeds = profile, tuple(seeds)
+
+        @property
+        def seeds(self) -> tuple[int, ...]:
+            return self._seeds
+
+        def on(self, seeds: Sequence[int]) -> Held:
+            return Held(seeds)
+
+        def runs(self, specs):
+            return [by_spec[s] for s in specs]
+
+    def needs(claim: str, n: int, s: int) -> list:
+        specs = [profile.net(n, s), profile.baseline("knn", n, s), profile.baseline("dot", n, s)]
+        return specs + ([profile.fourier(n, s)] if claim == "ring-not-points" else [])
+
+    rows: list[Row] = []
+    maps: list[TrainingMap] = []
+    candidates = sorted({r.spec.seed for r in results})
+    epochs = tuple(range(profile.epochs // 20, profile.long_epochs + 1, profile.epochs // 20))
+    for claim in ("no-overfitting", "concept-learnt", "ring-not-points", "contiguous"):
+        stated = SHAPE_CLAIMS[claim][0]
+        sizes = stated if claim == "ring-not-points" else tuple(profile.sizes)
+        seeds = [s for s in candidates if all(x in by_spec for n in sizes for x in needs(claim, n, s))]
+        if len(seeds) < 3 or len(sizes) < 2:
+            continue
+        probe = Held(seeds)
+        for model in ("net", "knn", "dot"):
+            holds = claim_holds(claim, probe, sizes, model=model)
+            rows.append(Row(claim, model, frontier_of(holds, seeds, bootstrap=bootstrap), tuple(seeds)))
+        if claim in ("concept-learnt", "ring-not-points"):
+            maps.append(training_map(claim, probe, sizes, epochs))
+    if not rows:
+        return None
+    return SessionFrontiers(tuple(rows), tuple(maps))

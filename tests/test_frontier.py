@@ -404,3 +404,28 @@ def test_grid_runs_are_kept_once_and_compared(tmp_path):
     b.write_bytes(gzip.compress(json.dumps({"runs": [{**new, "final": {}}]}).encode()))
     with pytest.raises(ValueError, match="disagrees"):
         fs.keep_grid_runs([a, b], out)
+
+
+def test_the_report_has_a_frontiers_section(tmp_path, evidence_probe):
+    """From a session's runs (here the committed runs of seeds 110-114): the shape claims' frontiers for
+    the net, 1-NN and the dot memoriser, the maps, a "Frontiers" section, two figures and results.json's
+    ``frontiers``; the dot memoriser holds none of them at any size. Too few seeds: no section."""
+    import json
+
+    from genprobe.frontier_report import session_frontiers
+    from genprobe.report import write_report
+
+    results = list(evidence_probe._runs.values())
+    f = session_frontiers(evidence_probe.profile, results, bootstrap=20)
+    assert {(r.claim, r.model) for r in f.rows} >= {("contiguous", "net"), ("ring-not-points", "dot")}
+    assert all(r.seeds == (110, 111, 112, 113, 114) for r in f.rows)
+    assert all(r.frontier.kind == "never" for r in f.rows if r.model == "dot")
+    assert [m.claim for m in f.maps] == ["concept-learnt", "ring-not-points"]
+    write_report(tmp_path, "smoke", [], results[:3], {}, frontiers=f)
+    summary = (tmp_path / "summary.md").read_text()
+    assert "## Frontiers" in summary and "| contiguous | net |" in summary and "frontier-map.png" in summary
+    assert (tmp_path / "frontier.png").exists() and (tmp_path / "frontier-map.png").exists()
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert len(data["frontiers"]["rows"]) == len(f.rows) and data["frontiers"]["maps"][0]["claim"] == "concept-learnt"
+    few = [r for r in results if r.spec.seed in (110, 111)]
+    assert session_frontiers(evidence_probe.profile, few) is None

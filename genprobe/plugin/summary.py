@@ -85,7 +85,22 @@ def _write_report(gs: GenprobeSession) -> Path:
     for v, expect in verdicts:
         v.role = roles[expect]
         labelled.append(v)
-    return write_report(out, gs.settings.profile, labelled, results, info, pictures, _gallery(gs, out))
+    return write_report(
+        out, gs.settings.profile, labelled, results, info, pictures, _gallery(gs, out), _frontiers(gs, results)
+    )
+
+
+def _frontiers(gs: GenprobeSession, results: list[RunResult]):
+    """The shape claims' frontiers from the session's runs; a failure is a line on stderr, not a lost report."""
+    import sys
+
+    from ..frontier_report import session_frontiers
+
+    try:
+        return session_frontiers(gs.profile, results)
+    except Exception as exc:  # the report must still be written
+        print(f"genprobe: no frontiers in the report: {exc.__class__.__name__}: {exc}", file=sys.stderr)
+        return None
 
 
 def _gallery(gs: GenprobeSession, out: Path) -> dict | None:

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..frontier_report import SessionFrontiers, markdown_table, save_figure, save_map_figure
 from ..jsonio import atomic_write as _atomic_write
 from ..jsonio import to_json_safe as _jsonable
 from ..verdicts import HOLDS, INCONCLUSIVE, REFUTED
@@ -119,6 +120,7 @@ def _summary_md(
     pictures: Mapping[str, str],
     out_dir: Path,
     gallery: Mapping[str, Any] | None = None,
+    frontiers: SessionFrontiers | None = None,
 ) -> str:
     lines = [f"# genprobe report: {profile}", ""]
 
@@ -186,6 +188,27 @@ def _summary_md(
                 f"| {_cell(r.spec.label())} | `{_key(r.spec)}` | {_fmt_num(r.final.get('held_out_iou', math.nan))} | "
                 f"{_fmt_num(r.final.get('components', math.nan))} | {div} |"
             )
+    if frontiers is not None:
+        section("## Frontiers")
+        lines += [
+            "Where each shape claim stops holding as N shrinks, from this session's runs (no extra training): "
+            "per size, the seeds on which every check of the claim holds; the frontier N* where the share "
+            "crosses 1/2, with its 95 % interval (README, 'Claim frontiers'). Each claim uses the seeds "
+            "that have all its runs at every size.",
+            "",
+            *markdown_table(frontiers.rows),
+            "",
+            "![share of seeds holding against N](frontier.png)",
+            "",
+        ]
+        if frontiers.maps:
+            lines += [
+                "The data-versus-training map: each claim judged with its window ending at each epoch, per "
+                "epoch and per optimizer step.",
+                "",
+                "![the data-versus-training map](frontier-map.png)",
+                "",
+            ]
     if gallery:
         section("## What the claims reject")
         lines += gallery_section(gallery, gallery.get("strip"))
@@ -211,9 +234,15 @@ def write_report(
     info: Mapping[str, Any],
     pictures: Mapping[str, str] | None = None,
     gallery: Mapping[str, Any] | None = None,
+    frontiers: SessionFrontiers | None = None,
 ) -> Path:
     """Write ``results.json`` and ``summary.md`` into ``out_dir`` (created with
     parents); returns the path of ``summary.md``.
+
+    ``frontiers``: the shape claims' frontiers and maps from the same runs
+    (:func:`genprobe.frontier_report.session_frontiers`): a "Frontiers"
+    section, ``frontier.png`` and ``frontier-map.png``, and ``frontiers`` in
+    ``results.json``.
 
     ``gallery``: the shape claims' verdicts on the gallery of wrong pictures
     (``genprobe/evidence/gallery-<profile>.json``, with ``"strip"``: the file
@@ -256,9 +285,14 @@ def write_report(
             for r in results
         ],
     }
+    if frontiers is not None:
+        payload["frontiers"] = frontiers.to_dict()
+        save_figure(out / "frontier.png", frontiers.rows, title=f"{profile}: share of seeds holding, 95 % band")
+        if frontiers.maps:
+            save_map_figure(out / "frontier-map.png", frontiers.maps, title=f"{profile}: data versus training")
     text = json.dumps(_jsonable(payload), indent=2, allow_nan=False)
     _atomic_write(out / "results.json", (text + "\n").encode())
-    summary = _summary_md(profile, verdicts, results, info, created, pictures, out, gallery)
+    summary = _summary_md(profile, verdicts, results, info, created, pictures, out, gallery, frontiers)
     path = _atomic_write(out / "summary.md", summary.encode())
     headline = _headline(verdicts, results).replace("**", "")
     write_index(out, profile, verdicts, results, info, created, headline, pictures, gallery)
