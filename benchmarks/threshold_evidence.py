@@ -4,10 +4,10 @@ Committed sets of run histories of the smoke profile
 (``genprobe sweep --profile smoke --seeds ... --export ...``), on disjoint
 seeds, so that each is an independent draw of the experiment:
 
-* **calibration** (seeds 0-9, C kernel): the thresholds in
-  ``genprobe/profiles.py`` were set looking at these (and only these) seeds;
-* **confirm-c** (seeds 110-134, fused C kernel) and **confirm-torch** (seeds
-  100-109 and 140-154, ``GENPROBE_CKERNEL=off``: torch ops, other float
+* **calibration** (seeds 0-29, C kernel): the thresholds in
+  ``genprobe/profiles.py`` were set looking at seeds 0-9 only (10-29 were trained after);
+* **confirm-c** (seeds 110-139, fused C kernel) and **confirm-torch** (seeds
+  100-109 and 140-159, ``GENPROBE_CKERNEL=off``: torch ops, other float
   rounding, a stand-in for another machine and for the GPU path). Nothing
   was tuned on them.
 
@@ -117,8 +117,8 @@ Q_CONFIDENCE = 0.95  # how sure we want to be of each check's chance q on new se
 MAX_PLAN_SEEDS, STEP_ALPHA = 60, 0.05
 # The plans a claim test may gate with (most seeds in all): the profile's default first; a claim that only a
 # longer plan decides reliably gates with the shortest such plan (its extra looks cost training only where
-# the first looks leave it undecided). The confirmation sets hold 25 seeds, so they replay each plan's looks
-# up to 25 seeds (each at that plan's levels).
+# the first looks leave it undecided). The confirmation sets hold 30 seeds, so they replay each plan's looks
+# up to 30 seeds (each at that plan's levels).
 PLAN_TOPS = (15, 20, 25, 30)
 MODULES = ("benchmarks.test_claims", "benchmarks.test_controls", "benchmarks.test_example_hypothesis")
 EXAMPLE_TEST = "test_net_draws_a_ring_of_the_right_size"  # the worked example, not a claim of the post

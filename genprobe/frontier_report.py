@@ -28,6 +28,7 @@ __all__ = [
     "save_map_figure",
     "SessionFrontiers",
     "session_frontiers",
+    "frontier_thumbnail",
 ]
 
 COLOURS = {"net": "tab:blue", "knn": "tab:orange", "dot": "tab:green"}
@@ -200,6 +201,11 @@ def markdown_table(rows: Sequence[Row]) -> list[str]:
     return lines
 
 
+#: the shape claims a session's report draws frontiers of, and those it also maps over training
+SESSION_CLAIMS = ("no-overfitting", "concept-learnt", "ring-not-points", "contiguous")
+MAP_CLAIMS = ("concept-learnt", "ring-not-points")
+
+
 @dataclass(frozen=True)
 class SessionFrontiers:
     """The frontiers and maps a session's runs allow (:func:`session_frontiers`)."""
@@ -211,7 +217,13 @@ class SessionFrontiers:
         return {"rows": [r.to_dict() for r in self.rows], "maps": [m.to_dict() for m in self.maps]}
 
 
-def session_frontiers(profile: Any, results: Sequence[Any], bootstrap: int = 200) -> SessionFrontiers | None:
+def session_frontiers(
+    profile: Any,
+    results: Sequence[Any],
+    bootstrap: int = 200,
+    claims: Sequence[str] = SESSION_CLAIMS,
+    maps: bool = True,
+) -> SessionFrontiers | None:
     """Frontiers of the shape claims over the profile's sizes, for the net (standard protocol), 1-NN and the
     dot memoriser, from runs a session already holds (no training), and the data-versus-training maps of
     concept-learnt and ring-not-points. Each claim uses the seeds that have every run it reads at every
@@ -241,10 +253,10 @@ def session_frontiers(profile: Any, results: Sequence[Any], bootstrap: int = 200
         return specs + ([profile.fourier(n, s)] if claim == "ring-not-points" else [])
 
     rows: list[Row] = []
-    maps: list[TrainingMap] = []
+    drawn: list[TrainingMap] = []
     candidates = sorted({r.spec.seed for r in results})
     epochs = tuple(range(profile.epochs // 20, profile.long_epochs + 1, profile.epochs // 20))
-    for claim in ("no-overfitting", "concept-learnt", "ring-not-points", "contiguous"):
+    for claim in claims:
         stated = SHAPE_CLAIMS[claim][0]
         sizes = stated if claim == "ring-not-points" else tuple(profile.sizes)
         seeds = [s for s in candidates if all(x in by_spec for n in sizes for x in needs(claim, n, s))]
@@ -254,8 +266,31 @@ def session_frontiers(profile: Any, results: Sequence[Any], bootstrap: int = 200
         for model in ("net", "knn", "dot"):
             holds = claim_holds(claim, probe, sizes, model=model)
             rows.append(Row(claim, model, frontier_of(holds, seeds, bootstrap=bootstrap), tuple(seeds)))
-        if claim in ("concept-learnt", "ring-not-points"):
-            maps.append(training_map(claim, probe, sizes, epochs))
+        if maps and claim in MAP_CLAIMS:
+            drawn.append(training_map(claim, probe, sizes, epochs))
     if not rows:
         return None
-    return SessionFrontiers(tuple(rows), tuple(maps))
+    return SessionFrontiers(tuple(rows), tuple(drawn))
+
+
+def frontier_thumbnail(profile: Any, claim: str, results: Sequence[Any], width: int = 384) -> bytes | None:
+    """A JPEG (at most ``width`` px wide) of ``claim``'s share of seeds holding against N for the net, 1-NN
+    and the dot memoriser, from ``results`` (a frontier test's runs: pytest-html's row); None when they
+    cannot draw it."""
+    import io
+    import tempfile
+
+    from PIL import Image
+
+    found = session_frontiers(profile, results, bootstrap=100, claims=(claim,), maps=False)
+    if found is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="genprobe-frontier-") as tmp:
+        path = Path(tmp) / "f.png"
+        save_figure(path, found.rows, title=f"{claim}: share of seeds holding against N")
+        with Image.open(path) as img:
+            img = img.convert("RGB")
+            img.thumbnail((width, width * 10))
+            buf = io.BytesIO()
+            img.save(buf, format="JPEG", quality=85)
+    return buf.getvalue()

@@ -429,3 +429,45 @@ def test_the_report_has_a_frontiers_section(tmp_path, evidence_probe):
     assert len(data["frontiers"]["rows"]) == len(f.rows) and data["frontiers"]["maps"][0]["claim"] == "concept-learnt"
     few = [r for r in results if r.spec.seed in (110, 111)]
     assert session_frontiers(evidence_probe.profile, few) is None
+
+
+def test_frontier_thumbnail_for_the_html_row(evidence_probe):
+    """pytest-html's row of a frontier test shows the claim's share of seeds holding against N (a JPEG
+    from the test's own runs); runs that cannot draw it give None, not an error."""
+    from genprobe.frontier_report import frontier_thumbnail
+
+    results = list(evidence_probe._runs.values())
+    jpg = frontier_thumbnail(evidence_probe.profile, "contiguous", results, width=300)
+    assert jpg is not None and jpg[:3] == b"\xff\xd8\xff"
+    import io
+
+    from PIL import Image
+
+    assert Image.open(io.BytesIO(jpg)).width <= 300
+    assert frontier_thumbnail(evidence_probe.profile, "contiguous", results[:4]) is None
+
+
+@pytest.mark.slow
+def test_the_readme_grid_and_map_are_what_the_committed_evidence_gives():
+    """The README's 10-size frontier table, the map's iso-line table and the follow-up's table are
+    generated (``python benchmarks/frontier_study.py --write``) from the smoke sweeps and
+    ``benchmarks/evidence/frontier-smoke-c-seeds0-19.json.gz``: recomputed here (every cell but the
+    bootstrap's interval ends); the dot memoriser has no frontier for any shape claim."""
+    import re
+
+    from benchmarks import frontier_study as fs
+
+    probe = fs.grid_probe()
+    rows, maps = fs.grid_study(20, probe), fs.grid_maps(probe)
+    assert all(r.frontier.kind == "never" for r in rows if r.model == "dot")
+    assert all(len(r.frontier.sizes) == (4 if r.claim == "ring-not-points" else 10) for r in rows)
+    readme = (fs.ROOT / "README.md").read_text()
+    section = readme[readme.index(fs.GRID_BEGIN) : readme.index(fs.GRID_END)]
+    ours = fs.grid_section(rows, maps)
+
+    def stable(text: str) -> list[str]:
+        return [re.sub(r"\(\d[^)]*\)|\((N\* )?(above|below) [^)]*\)", "(...)", line) for line in text.splitlines()]
+
+    assert stable(section) == stable(ours[: ours.index(fs.GRID_END)]), (
+        "README frontier grid is stale: run python benchmarks/frontier_study.py --write"
+    )

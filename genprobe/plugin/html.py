@@ -43,6 +43,7 @@ THUMB = 384  # px: the widest a panel thumbnail gets (genprobe.report.page.THUMB
 CURVES_WIDTH = 384  # px: the widest the curves thumbnail gets
 
 _PLUGIN_NAME = "genprobe-html"
+FRONTIER_SUFFIX = "-frontier"  # the claim id genprobe.frontier.sparse_as gives its verdicts
 
 
 def register(config: pytest.Config) -> None:
@@ -105,6 +106,13 @@ class HtmlExtras:
                 curves = curves_png(verdict, results, mark_epochs=marks)
                 if curves is not None:
                     out.append(extras.jpg(_b64(curves[1]), name=curves[0]))
+                claim = str(verdict.get("claim", ""))
+                if claim.endswith(FRONTIER_SUFFIX):  # a frontier test: the share of seeds holding against N
+                    from ..frontier_report import frontier_thumbnail
+
+                    png = frontier_thumbnail(gs.profile, claim[: -len(FRONTIER_SUFFIX)], results, CURVES_WIDTH)
+                    if png is not None:
+                        out.append(extras.jpg(_b64(png), name=f"{claim}: share of seeds holding against N"))
         except Exception as exc:  # pictures must never turn a test red
             note = f"genprobe: no pictures for this claim ({exc.__class__.__name__}: {exc})"
             out.append(extras.html(f"<p>{html.escape(note)}</p>"))
