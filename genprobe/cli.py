@@ -188,7 +188,16 @@ def build_parser() -> argparse.ArgumentParser:
     fr.add_argument(
         "--model",
         default="net,knn,dot",
-        help="whom to ask the claim of: net, knn, dot, comma-separated (default: net,knn,dot)",
+        help="whom to ask the claim of, comma-separated: net, knn, dot, fourier (the Fourier-feature control), "
+        "or a user model's factory module:function, trained like the post's net (default: net,knn,dot)",
+    )
+    fr.add_argument(
+        "--model-arg",
+        dest="model_args",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a keyword argument of a user model's factory; VALUE is a JSON literal, else a string (repeatable)",
     )
     fr.add_argument(
         "--protocol", default="standard", choices=("standard", "blog"), help="the net's (default: standard)"
@@ -511,7 +520,16 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _frontier(args: argparse.Namespace) -> int:
-    from .frontier import BOOTSTRAP, FRONTIER_CLAIMS, MODELS, claim_holds, frontier_of, parse_sizes
+    from .frontier import (
+        BOOTSTRAP,
+        FRONTIER_CLAIMS,
+        MODELS,
+        claim_holds,
+        frontier_of,
+        is_user_model,
+        parse_sizes,
+        subject_spec,
+    )
     from .frontier_report import Row, format_table, save_figure, save_json
     from .probe import ProfileRuns
     from .profiles import get_profile
@@ -524,9 +542,19 @@ def _frontier(args: argparse.Namespace) -> int:
         raise GenprobeError(f"--sizes: {exc}") from None
     seeds = _parse_seeds(args.seeds)
     models = [m.strip() for m in args.model.split(",") if m.strip()]
-    bad = [m for m in models if m not in MODELS]
+    bad = [m for m in models if m not in MODELS and not is_user_model(m)]
     if bad or not models:
-        raise GenprobeError(f"--model {args.model!r}: choose from {', '.join(MODELS)}, comma-separated")
+        raise GenprobeError(
+            f"--model {args.model!r}: choose from {', '.join(MODELS)} or a factory module:function, comma-separated"
+        )
+    kwargs = _parse_model_args(args.model_args)
+    users = [m for m in models if is_user_model(m)]
+    if kwargs and not users:
+        raise GenprobeError("--model-arg is for a user model's factory: give one in --model, e.g. mymodel:make")
+    for m in users:  # a bad factory fails here, before any training
+        from .usermodel import check
+
+        check(m, kwargs, 0)
     if args.claim == "longer-helps" and models != ["net"]:
         raise GenprobeError("longer-helps compares two training budgets of a net: use --model net")
     bootstrap = BOOTSTRAP if args.bootstrap is None else args.bootstrap
@@ -546,8 +574,10 @@ def _frontier(args: argparse.Namespace) -> int:
     for n in sizes:
         for s in seeds:
             specs += [profile.net(n, s, args.protocol), profile.baseline("knn", n, s), profile.baseline("dot", n, s)]
-            if args.claim == "ring-not-points":
+            if args.claim == "ring-not-points" or "fourier" in models:
                 specs.append(profile.fourier(n, s))
+            specs += [subject_spec(profile, m, n, s, args.protocol, kwargs) for m in users]
+    specs = list(dict.fromkeys(specs))  # a run two models read is trained once
     device = resolve_device(args.device)
     results = run_sweep(
         specs,
@@ -576,7 +606,7 @@ def _frontier(args: argparse.Namespace) -> int:
     probe = Runs(seeds)
     rows = []
     for model in models:
-        holds = claim_holds(args.claim, probe, sizes, protocol=args.protocol, model=model)
+        holds = claim_holds(args.claim, probe, sizes, protocol=args.protocol, model=model, model_kwargs=kwargs)
         rows.append(Row(args.claim, model, frontier_of(holds, seeds, bootstrap=bootstrap), seeds))
     head = (
         f"{args.claim}: share of seeds holding [95 % Jeffreys interval] and N*, {profile.name} profile, "

@@ -81,6 +81,8 @@ __all__ = [
     "fit_logistic",
     "FRONTIER_CLAIMS",
     "MODELS",
+    "is_user_model",
+    "subject_spec",
     "parse_sizes",
     "TrainingMap",
     "training_map",
@@ -129,15 +131,22 @@ def holds_per_seed(verdict: Verdict) -> list[bool]:
 
 # -- per-seed outcomes of a named claim, from runs ------------------------------------
 
-#: the subjects a claim can be asked of: the post's net, or a baseline drawn in its place
-MODELS = ("net", "knn", "dot")
+#: the subjects a claim can be asked of: the post's net, a baseline or the Fourier-feature control drawn
+#: in its place; a user model is named by its factory, ``module:function`` (``genprobe.usermodel``)
+MODELS = ("net", "knn", "dot", "fourier")
+
+
+def is_user_model(model: str) -> bool:
+    """``module:function``: a user model's factory (:mod:`genprobe.usermodel`), not one of :data:`MODELS`."""
+    return ":" in model
 
 
 class _AsNet:
-    """A probe whose ``net`` is a baseline (``knn`` or ``dot``): the claim is asked of that model."""
+    """A probe whose ``net`` is another model: the claim is asked of ``knn``, ``dot``, the ``fourier``
+    control, or a user model (``module:function`` with ``model_kwargs``, trained with the post's budget)."""
 
-    def __init__(self, probe: Any, model: str):
-        self._probe, self._model = probe, model
+    def __init__(self, probe: Any, model: str, model_kwargs: Mapping[str, Any] | None = None):
+        self._probe, self._model, self._kwargs = probe, model, dict(model_kwargs or {})
         self.profile = probe.profile
 
     @property
@@ -145,10 +154,25 @@ class _AsNet:
         return tuple(self._probe.seeds)
 
     def net(self, n: int, protocol: str = "standard", **_: Any) -> list:
+        if is_user_model(self._model):
+            return self._probe.net(n, protocol, model=self._model, model_kwargs=self._kwargs)
+        if self._model == "fourier":
+            return self._probe.fourier(n)
         return self._probe.baseline(self._model, n)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._probe, name)
+
+
+def subject_spec(profile: Any, model: str, n: int, seed: int, protocol: str = "standard", model_kwargs=None):
+    """The run :func:`claim_holds` reads for ``model`` at ``n`` points and ``seed`` (what to train)."""
+    if model == "net":
+        return profile.net(n, seed, protocol)
+    if model == "fourier":
+        return profile.fourier(n, seed)
+    if is_user_model(model):
+        return profile.net(n, seed, protocol, model=model, model_kwargs=dict(model_kwargs or {}))
+    return profile.baseline(model, n, seed)
 
 
 def _longer_helps(g: Any, n: int, p: Any, protocol: str = "standard") -> Verdict:
@@ -184,6 +208,7 @@ def claim_holds(
     protocol: str = "standard",
     model: str = "net",
     end_epoch: int | None = None,
+    model_kwargs: Mapping[str, Any] | None = None,
 ) -> dict[int, list[bool]]:
     """Per size, per seed of ``probe`` (in its order): does ``claim`` hold for ``model``?
 
@@ -194,28 +219,36 @@ def claim_holds(
     ``genprobe`` fixture, ``benchmarks.threshold_evidence.StandIn``) or anything with ``profile``,
     ``seeds``, ``net``, ``baseline`` and ``fourier``. ``model`` ``knn`` or ``dot`` asks the claim of
     that baseline instead of the net, against the same comparison runs (so ``as-good-as-1nn`` asked of
-    ``knn`` compares 1-NN with itself).
+    ``knn`` compares 1-NN with itself); ``fourier`` the Fourier-feature control; ``module:function`` a user
+    model with ``model_kwargs``, trained like the post's net (:func:`subject_spec` says which run).
     """
     _check_names(claim, model)
-    return {n: holds_per_seed(v) for n, v in _verdicts(claim, probe, sizes, protocol, model, end_epoch).items()}
+    found = _verdicts(claim, probe, sizes, protocol, model, end_epoch, model_kwargs)
+    return {n: holds_per_seed(v) for n, v in found.items()}
 
 
 def _check_names(claim: str, *models: str) -> None:
     if claim not in FRONTIER_CLAIMS:
         raise ValueError(f"unknown claim {claim!r}; choose from {', '.join(FRONTIER_CLAIMS)}")
     for model in models:
-        if model not in MODELS:
-            raise ValueError(f"unknown model {model!r}; choose from {', '.join(MODELS)}")
+        if model not in MODELS and not is_user_model(model):
+            raise ValueError(f"unknown model {model!r}; choose from {', '.join(MODELS)} or a factory module:function")
         if model != "net" and claim == "longer-helps":
             raise ValueError(f"claim {claim!r} compares two training budgets of a net; model {model!r} is not trained")
 
 
 def _verdicts(
-    claim: str, probe: Any, sizes: Sequence[int], protocol: str, model: str, end_epoch: int | None
+    claim: str,
+    probe: Any,
+    sizes: Sequence[int],
+    protocol: str,
+    model: str,
+    end_epoch: int | None,
+    model_kwargs: Mapping[str, Any] | None = None,
 ) -> dict[int, Verdict]:
     """The claim's verdict at each size, built as :func:`claim_holds` says."""
     builders = _builders()
-    subject = probe if model == "net" else _AsNet(probe, model)
+    subject = probe if model == "net" else _AsNet(probe, model, model_kwargs)
     build = builders[claim]
     profile = probe.profile if end_epoch is None else replace(probe.profile, epochs=int(end_epoch))
     out: dict[int, Verdict] = {}
@@ -275,7 +308,8 @@ def sparse_as(
     a = [min(f, beyond) for f in seed_frontiers({n: holds_per_seed(v) for n, v in ours.items()})]
     b = [min(f, beyond) for f in seed_frontiers({n: holds_per_seed(v) for n, v in theirs.items()})]
     values = [math.nan if x == y == beyond else math.log2(y / x) for x, y in zip(a, b)]
-    label = {"net": "the net", "knn": "the 1-NN rule", "dot": "the dot memoriser"}
+    names = {"net": "the net", "knn": "the 1-NN rule", "dot": "the dot memoriser", "fourier": "the Fourier net"}
+    label = {m: names.get(m, m) for m in (subject, reference)}
     some = next(iter(ours.values()))
     runs = sorted({k for v in (*ours.values(), *theirs.values()) for k in v.runs})
     notes = sorted({n for v in (*ours.values(), *theirs.values()) for n in v.notes})

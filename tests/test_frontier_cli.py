@@ -95,3 +95,43 @@ def test_bad_input_is_one_line_and_exit_2(args, named, capsys, monkeypatch):
     assert run(["frontier", *args]) == 2
     err = capsys.readouterr().err
     assert named in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+USER_MODULE = """
+from torch import nn
+
+
+def make(width=8):
+    return nn.Sequential(nn.Linear(2, width), nn.Tanh(), nn.Linear(width, 1))
+"""
+
+
+def test_frontier_of_a_user_model_and_the_fourier_control(tiny, tmp_path, capsys, monkeypatch):
+    """``--model`` takes the Fourier-feature control and a user model's factory (with ``--model-arg``),
+    trained like the post's net; each is a row of its own."""
+    name = "frontier_user_model_mod"
+    (tmp_path / f"{name}.py").write_text(USER_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    out = tmp_path / "f.json"
+    argv = ["frontier", "contiguous", "--profile", "tiny", "--sizes", "100,200", "--seeds", "0-2", "--quiet"]
+    argv += ["--bootstrap", "10", "--model", f"net,fourier,{name}:make", "--model-arg", "width=6"]
+    assert run([*argv, "--json", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert [r["model"] for r in data["rows"]] == ["net", "fourier", f"{name}:make"]
+    assert f"{name}:make" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "args, named",
+    [
+        (["--model", "net", "--model-arg", "width=6"], "--model-arg is for a user model"),
+        (["--model", "no_such_module_xyz:make"], "no_such_module_xyz"),
+    ],
+)
+def test_bad_user_model_input_is_one_line(args, named, capsys, monkeypatch):
+    import genprobe.sweep
+
+    monkeypatch.setattr(genprobe.sweep, "run_sweep", lambda *a, **k: pytest.fail("trained on bad input"))
+    assert run(["frontier", "contiguous", *args]) == 2
+    err = capsys.readouterr().err
+    assert named in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
