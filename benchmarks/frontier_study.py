@@ -12,10 +12,12 @@ sweeps instead). The smoke sweeps hold the post's 5 sizes only (5000, 2500, 1250
 the Fourier control, which ring-not-points needs, at 625 and 312 only).
 
 **The 10-size grid** (:data:`GRID`, N = 5000 / sqrt(2)^k, 221 to 5000, which holds the post's five
-sizes) on seeds 0-19: the post's sizes from the smoke sweeps above, the five sizes between them from
-``benchmarks/evidence/frontier-smoke-c-seeds0-19.json.gz`` (net, 1-NN and dot at every one, the
-Fourier control at 442 and 221 for ring-not-points), trained by ``genprobe frontier`` (see
-:data:`GRID_COMMAND`). From the same runs' histories, no training, **the data-versus-training map**
+sizes) on seeds 0-19, all from ``benchmarks/evidence/frontier-smoke-c-seeds0-19.json.gz``: net, 1-NN
+and dot at every size, the Fourier control at 625, 442, 312 and 221 for ring-not-points, trained cold
+by ``genprobe frontier`` (see :data:`GRID_COMMAND`) with one version of the code. (Its post-size runs of
+seeds 10-19 equal the committed smoke sweeps bitwise; seeds 0-9 of the smoke sweeps were trained by an
+earlier kernel, and float rounding alone moves a run as much as a new seed does, so the grid does not
+mix them in.) From the same runs' histories, no training, **the data-versus-training map**
 (:func:`genprobe.frontier.training_map`): the median held-out IoU and the share of seeds holding
 concept-learnt and ring-not-points with the claim's window ending at each epoch, per epoch and per
 optimizer step.
@@ -85,7 +87,7 @@ def study(files: tuple[str, ...], bootstrap: int = BOOTSTRAP, protocol: str = "s
 #: N = 5000 / sqrt(2)^k: evenly spaced in log N, 221 to 5000, the post's five sizes among them
 GRID = (221, 312, 442, 625, 884, 1250, 1768, 2500, 3536, 5000)
 GRID_SEEDS = tuple(range(20))
-#: the runs at the grid's sizes that the smoke sweeps lack (seeds 0-19, C kernel)
+#: every run of the grid (seeds 0-19, C kernel, trained cold with one version of the code)
 GRID_FILE = "frontier-smoke-c-seeds0-19.json.gz"
 #: where ring-not-points can be asked: the sizes with the Fourier control
 GRID_RNP = (221, 312, 442, 625)
@@ -93,7 +95,7 @@ GRID_RNP = (221, 312, 442, 625)
 GRID_COMMAND = (
     "genprobe frontier contiguous --sizes 221,312,442,625,884,1250,1768,2500,3536,5000 --seeds 0-19 "
     "--export all.json.gz && genprobe frontier ring-not-points --sizes 221,312,442,625 --seeds 0-19 "
-    "--export rnp.json.gz  # then keep the runs at 221, 442, 884, 1768, 3536 (frontier_study.py --keep)"
+    "--export rnp.json.gz  # then python benchmarks/frontier_study.py --keep all.json.gz rnp.json.gz"
 )
 #: window ends of the map (epochs): every 100 up to the longest budget (4000 at 625 and 312)
 MAP_EPOCHS = tuple(range(100, 4001, 100))
@@ -101,17 +103,11 @@ MAP_CLAIMS = ("concept-learnt", "ring-not-points")
 
 
 def grid_probe() -> StandIn:
-    """Seeds 0-19 at every size of :data:`GRID`, from the committed smoke sweeps and :data:`GRID_FILE`."""
+    """Seeds 0-19 at every size of :data:`GRID`, from :data:`GRID_FILE`."""
     from benchmarks.threshold_evidence import load_export
 
-    profile = get_profile("smoke")
-    runs = {s: r for s, r in load_set(evidence_files(C_PATTERNS)).items() if s.seed in GRID_SEEDS}
-    extra = load_export(EVIDENCE / GRID_FILE)
-    both = set(runs) & set(extra)
-    if both:
-        raise ValueError(f"{GRID_FILE} repeats {len(both)} runs of the smoke sweeps")
-    runs.update(extra)
-    return StandIn(runs, profile, GRID_SEEDS, first=len(GRID_SEEDS))
+    runs = load_export(EVIDENCE / GRID_FILE)
+    return StandIn(runs, get_profile("smoke"), GRID_SEEDS, first=len(GRID_SEEDS))
 
 
 def grid_study(bootstrap: int = BOOTSTRAP, probe: StandIn | None = None) -> list[Row]:
@@ -136,44 +132,54 @@ def grid_maps(probe: StandIn | None = None) -> list:
 
 
 def keep_grid_runs(sources: list[Path], out: Path) -> int:
-    """Write the runs of ``sources`` (``genprobe frontier --export`` files) at the grid sizes the smoke
-    sweeps lack, each once, to ``out``; returns how many. A run that both sources hold must agree."""
+    """Write the runs of ``sources`` (``genprobe frontier --export`` files) at the grid's sizes, each once,
+    to ``out``; returns how many. A run that both sources hold must agree."""
     import gzip
     import json
 
     keep: dict[str, dict] = {}
     for src in sources:
         for r in json.loads(gzip.decompress(src.read_bytes()))["runs"]:
-            if r["spec"]["n"] in GRID and r["spec"]["n"] not in SIZE_ORDER:
+            if r["spec"]["n"] in GRID:
                 if r["key"] in keep and keep[r["key"]] != r:
                     raise ValueError(f"{src} disagrees with an earlier export on run {r['key']}")
                 keep[r["key"]] = r
-    rows = sorted(keep.values(), key=lambda r: (r["spec"]["seed"], r["spec"]["n"], r["spec"]["model"]))
+    rows = sorted(keep.values(), key=lambda r: (r["spec"]["seed"], r["spec"]["n"], r["key"]))
     out.write_bytes(gzip.compress(json.dumps({"runs": rows}, allow_nan=False).encode(), mtime=0))
     return len(rows)
 
 
 def compare_with_sweeps(sources: list[Path]) -> tuple[int, int]:
-    """How many runs of ``sources`` at the post's sizes equal the committed smoke sweeps' (final metrics
-    and history, exactly), and how many differ: the grid's cold retraining replays the evidence."""
+    """How many runs of ``sources`` that the committed smoke sweeps also hold equal theirs (final metrics
+    and history, exactly), and how many differ (by evidence file: :func:`compare_by_file`)."""
+    counts = compare_by_file(sources)
+    return sum(s for s, _ in counts.values()), sum(d for _, d in counts.values())
+
+
+def compare_by_file(sources: list[Path]) -> dict[str, tuple[int, int]]:
+    """Per committed smoke sweep: (runs of ``sources`` equal to its runs, runs that differ)."""
     import gzip
     import json
 
-    committed = {}
+    from genprobe.runs import RunSpec
+
+    # by spec, not by key: the older exports' specs lack fields added since (with their defaults)
+    committed: dict[RunSpec, tuple[str, dict]] = {}
     for f in evidence_files(C_PATTERNS):
         for r in json.loads(gzip.decompress((EVIDENCE / f).read_bytes()))["runs"]:
-            committed[r["key"]] = r
-    same = differ = 0
+            committed[RunSpec.from_dict(r["spec"])] = (f, r)
+    out: dict[str, list[int]] = {}
+    seen: set[str] = set()
     for src in sources:
         for r in json.loads(gzip.decompress(src.read_bytes()))["runs"]:
-            old = committed.get(r["key"])
-            if old is None:
+            found = committed.get(RunSpec.from_dict(r["spec"]))
+            if found is None or r["key"] in seen:
                 continue
-            if (old["final"], old["history"]) == (r["final"], r["history"]):
-                same += 1
-            else:
-                differ += 1
-    return same, differ
+            seen.add(r["key"])
+            f, old = found
+            counts = out.setdefault(f, [0, 0])
+            counts[0 if (old["final"], old["history"]) == (r["final"], r["history"]) else 1] += 1
+    return {f: (s, d) for f, (s, d) in sorted(out.items())}
 
 
 README_BEGIN = "<!-- frontier:begin (generated by python benchmarks/frontier_study.py --write) -->"
@@ -221,6 +227,41 @@ def _fmt(x: float | None, digits: int = 2) -> str:
     return "-" if x is None or x != x else f"{x:.{digits}f}"
 
 
+def answers(rows: list[Row], cl, iou: dict, share: dict) -> list[str]:
+    """The post's two questions, answered from the grid's frontiers and the map (README bullets)."""
+    front = {(r.claim, r.model): r.frontier for r in rows}
+    out = []
+    for claim in ("concept-learnt", "no-overfitting", "contiguous", "ring-not-points"):
+        net, knn = front[(claim, "net")], front[(claim, "knn")]
+        if net.n_star is not None and knn.n_star is not None:
+            ratio = knn.n_star / net.n_star
+            how = f"{ratio:.1f}x less data than 1-NN needs" if ratio > 1 else f"{1 / ratio:.1f}x more data than 1-NN"
+        elif knn.kind == "always" and net.kind != "always":
+            how = "its N* only, while 1-NN holds it on more than half of the seeds over the whole grid"
+        else:
+            how = "(no comparison: one of them has no crossing in the grid)"
+        out.append(
+            f"- **How sparse before it stops**, {claim}: the net's frontier {_short(net)}, 1-NN's "
+            f"{_short(knn)}: the net holds it on half the seeds down to {how}."
+        )
+    small, big = (312, 4000), (2500, 2000)
+    steps = {n: cl.steps_per_epoch[i] for i, n in enumerate(cl.sizes)}
+    # the map's window end nearest to 2500 points having taken as many optimizer steps as 312 points in 4000 epochs
+    same_steps = min(cl.epochs, key=lambda e: abs(e * steps[2500] - small[1] * steps[312]))
+    caught = iou[small] >= iou[big]
+    caught_steps = iou[small] >= iou[2500, same_steps]
+    out.append(
+        f"- **Does less data just need longer training?** At 312 points, twice the post's budget moves the median "
+        f"held-out IoU from {_fmt(iou[312, 2000])} to {_fmt(iou[small])} (concept-learnt on "
+        f"{_fmt(share[small])} of the seeds); 2500 points reach {_fmt(iou[big])} in the post's budget, and "
+        f"{_fmt(iou[2500, same_steps])} after as many optimizer steps as 312 points took in 4000 epochs "
+        f"(epoch {same_steps}). "
+        + ("312 catches up per epoch" if caught else "Per epoch, 312 does not catch up within 4000 epochs")
+        + ("; per optimizer step it does." if caught_steps else "; nor per optimizer step.")
+    )
+    return out
+
+
 def grid_section(rows: list[Row], maps: list) -> str:
     """The README's 10-size frontier table, the map's iso-line table and the follow-up's answer."""
     from genprobe.frontier_report import first_half
@@ -230,8 +271,8 @@ def grid_section(rows: list[Row], maps: list) -> str:
         GRID_BEGIN,
         "",
         f"Seeds {seeds[0]}-{seeds[-1]} ({len(seeds)}), C kernel, smoke profile (2000 epochs; 4000 at 625 and 312, "
-        f"judged at 2000), net standard protocol; the post's sizes from the smoke sweeps, the others from "
-        f"`benchmarks/evidence/{GRID_FILE}`. Seeds holding, of {len(seeds)}:",
+        f"judged at 2000), net standard protocol; every run from `benchmarks/evidence/{GRID_FILE}` (trained "
+        f"cold by one version of the code). Seeds holding, of {len(seeds)}:",
         "",
         "| claim | model | " + " | ".join(map(str, GRID)) + " | frontier (95 % interval) |",
         "|---|---|" + "---|" * len(GRID) + "---|",
@@ -273,6 +314,8 @@ def grid_section(rows: list[Row], maps: list) -> str:
             f"{_fmt(iou[n, e])} ({_fmt(share[n, e])})" if iou[n, e] == iou[n, e] else "-" for e in (1000, short, long_)
         ]
         lines.append(f"| {n} | " + " | ".join(cells) + f" | {cl.steps_per_epoch[i]:.0f} |")
+    lines += ["", "What this answers of the post's two questions (generated from the tables above):", ""]
+    lines += answers(rows, cl, iou, share)
     lines += [
         "",
         "![the data-versus-training map](benchmarks/evidence/figures/frontier-map.png)",
@@ -299,11 +342,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.keep:
         count = keep_grid_runs(args.keep, EVIDENCE / GRID_FILE)
-        same, differ = compare_with_sweeps(args.keep)
-        print(
-            f"wrote {count} runs to {EVIDENCE / GRID_FILE}; post-size runs: {same} equal to the smoke sweeps, "
-            f"{differ} differ"
-        )
+        print(f"wrote {count} runs to {EVIDENCE / GRID_FILE}; runs the smoke sweeps also hold (equal, differ):")
+        for f, (same, differ) in compare_by_file(args.keep).items():
+            print(f"  {f}: {same} equal, {differ} differ")
         return 0
     files = evidence_files(TORCH_PATTERNS if args.torch else C_PATTERNS)
     rows = study(files, args.bootstrap)

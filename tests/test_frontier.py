@@ -382,8 +382,8 @@ def test_map_figure(tmp_path, evidence_probe):
 
 
 def test_grid_runs_are_kept_once_and_compared(tmp_path):
-    """frontier_study.py --keep: the runs at the grid's new sizes are kept, each once (two exports that
-    disagree on a run are an error); the post-size runs are compared with the committed sweeps."""
+    """frontier_study.py --keep: the runs at the grid's sizes are kept, each once (two exports that
+    disagree on a run are an error); runs the committed sweeps also hold are compared with theirs."""
     import gzip
     import json
 
@@ -398,9 +398,11 @@ def test_grid_runs_are_kept_once_and_compared(tmp_path):
     a.write_bytes(gzip.compress(json.dumps({"runs": [post[0], new, changed]}).encode()))
     b.write_bytes(gzip.compress(json.dumps({"runs": [new]}).encode()))
     out = tmp_path / "kept.json.gz"
-    assert fs.keep_grid_runs([a, b], out) == 1
-    assert [r["key"] for r in json.loads(gzip.decompress(out.read_bytes()))["runs"]] == ["k442"]
+    post = [r for r in post if r["spec"]["n"] in fs.GRID]
+    assert fs.keep_grid_runs([a, b], out) == 3
+    assert "k442" in [r["key"] for r in json.loads(gzip.decompress(out.read_bytes()))["runs"]]
     assert fs.compare_with_sweeps([a]) == (1, 1)
+    assert fs.compare_by_file([a]) == {"smoke-cpu-seeds0-9.json.gz": (1, 1)}
     b.write_bytes(gzip.compress(json.dumps({"runs": [{**new, "final": {}}]}).encode()))
     with pytest.raises(ValueError, match="disagrees"):
         fs.keep_grid_runs([a, b], out)
