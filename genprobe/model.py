@@ -104,9 +104,11 @@ class BatchedMLP(torch.nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B, M, 2) points -> (B, M) predicted grey values."""
         h = self.features(x)
-        for w, b in zip(self.weights[:-1], self.biases[:-1]):
+        # plain lists: slicing a ParameterList builds a new module each call (a tenth of a 1024^2 evaluation)
+        ws, bs = list(self.weights), list(self.biases)
+        for w, b in zip(ws[:-1], bs[:-1]):
             h = F.leaky_relu(torch.baddbmm(b, h, w), self.negative_slope)
-        return torch.baddbmm(self.biases[-1], h, self.weights[-1]).squeeze(-1)
+        return torch.baddbmm(bs[-1], h, ws[-1]).squeeze(-1)
 
     @torch.no_grad()
     def predict_and_patterns(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -118,7 +120,8 @@ class BatchedMLP(torch.nn.Module):
         """
         h = self.features(x)
         ids = torch.zeros(x.shape[:2], dtype=torch.int64, device=x.device)
-        for w, b in zip(self.weights[:-1], self.biases[:-1]):
+        ws, bs = list(self.weights), list(self.biases)
+        for w, b in zip(ws[:-1], bs[:-1]):
             pre = torch.baddbmm(b, h, w)
             # pack the on/off states into integers with one float matmul:
             # 15 bits per column keep every sum exact in float32 (< 2^24)
@@ -127,5 +130,5 @@ class BatchedMLP(torch.nn.Module):
             for c in range(codes.shape[-1]):
                 ids = ids * _HASH_PRIME + codes[..., c]
             h = F.leaky_relu(pre, self.negative_slope)
-        out = torch.baddbmm(self.biases[-1], h, self.weights[-1]).squeeze(-1)
+        out = torch.baddbmm(bs[-1], h, ws[-1]).squeeze(-1)
         return out, ids
