@@ -2,7 +2,8 @@
 
 ``smoke`` runs the whole of ``pytest benchmarks`` on a 2-core CPU in minutes;
 ``paper`` is the post's scale (6000 epochs, the 20000-epoch follow-up, 5 seeds,
-1024^2 evaluation) and is meant for a GPU. Thresholds live next to the numbers
+1024^2 evaluation): a GPU, or minutes a seed on a CPU with the C kernel (README,
+"The post at its own scale"). Thresholds live next to the numbers
 they were set from (see ``THRESHOLD_EVIDENCE`` in each profile).
 """
 
@@ -279,7 +280,7 @@ PROFILES: Mapping[str, Profile] = MappingProxyType(
         ),
         "paper": Profile(
             name="paper",
-            description="the post's scale for a GPU: 6000 epochs (20000 at N <= 625), 5 seeds, 1024^2 evaluation",
+            description="the post's scale: 6000 epochs (20000 at N <= 625), 5 seeds, 1024^2 evaluation",
             seeds=(1000, 1001, 1002, 1003, 1004),
             epochs=6000,
             long_epochs=20000,

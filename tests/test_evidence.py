@@ -216,3 +216,58 @@ def test_the_readme_speed_table_is_generated_from_the_committed_benchmark_run():
     section = st.section(data)
     assert section in (Path(__file__).resolve().parents[1] / "README.md").read_text()
     assert "**" in section.splitlines()[1] and "sgemm" in section
+
+
+def test_the_readme_overhead_table_is_generated_from_the_committed_exports():
+    """Where a sweep's time goes (``benchmarks/overhead.py --write``), from the committed exports' meta."""
+    from pathlib import Path
+
+    from benchmarks import overhead as oh
+
+    rows = [(n, w, oh.shares(oh.EVIDENCE / n)) for n, w in oh.EXPORTS]
+    assert oh.section(rows) in (Path(__file__).resolve().parents[1] / "README.md").read_text(), (
+        "stale: run `python benchmarks/overhead.py --write`"
+    )
+
+
+def test_overhead_counts_a_group_once_and_baselines_apart(tmp_path):
+    import gzip
+
+    from benchmarks import overhead as oh
+
+    group = {"seconds": 10.0, "seconds_checkpoints": 1.0, "seconds_final": 2.0, "group_size": 2, "git_commit": "x"}
+    runs = [
+        {"spec": {"model": "mlp"}, "meta": group},
+        {"spec": {"model": "mlp"}, "meta": dict(group)},  # the same group: counted once
+        {"spec": {"model": "knn"}, "meta": {"seconds": 0.5}},
+    ]
+    path = tmp_path / "e.json.gz"
+    path.write_bytes(gzip.compress(json.dumps({"runs": runs}).encode()))
+    assert oh.shares(path) == {"training": 7.0, "checkpoints": 1.0, "final": 2.0, "baselines": 0.5}
+    old = [{"spec": {"model": "mlp"}, "meta": {"seconds": 3.0}}]
+    path.write_bytes(gzip.compress(json.dumps({"runs": old}).encode()))
+    with pytest.raises(ValueError, match="older export"):
+        oh.shares(path)
+
+
+@pytest.mark.slow
+def test_the_readme_paper_section_is_generated_from_the_committed_paper_seeds():
+    """The paper profile's first seeds, judged by every test of the suite (``benchmarks/paper_study.py
+    --write``): reported, never gated; every paper seed file holds the seeds it is named for."""
+    import re
+    from pathlib import Path
+
+    from benchmarks import paper_study as ps
+    from benchmarks.threshold_evidence import EVIDENCE, load_export, load_set
+
+    for f in ps.PAPER_FILES:
+        first, last = map(int, re.search(r"seeds(\d+)-(\d+)", f).groups())
+        runs = load_export(EVIDENCE / f)
+        assert {s.seed for s in runs} == set(range(first, last + 1)), f
+        assert {s.epochs for s in runs if s.model == "mlp" and s.steps is None} <= {6000, 20000}
+    runs = load_set(ps.PAPER_FILES)
+    section = ps.section(ps.judge_all(runs), runs)
+    assert section in (Path(__file__).resolve().parents[1] / "README.md").read_text(), (
+        "stale: run `python benchmarks/paper_study.py --write`"
+    )
+    assert get_profile("paper").gated_tests() == []  # no paper evidence sets expectations yet
