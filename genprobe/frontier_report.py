@@ -288,9 +288,9 @@ def frontier_thumbnail(profile: Any, claim: str, results: Sequence[Any], width: 
     with tempfile.TemporaryDirectory(prefix="genprobe-frontier-") as tmp:
         path = Path(tmp) / "f.png"
         save_figure(path, found.rows, title=f"{claim}: share of seeds holding against N")
-        with Image.open(path) as img:
-            img = img.convert("RGB")
-            img.thumbnail((width, width * 10))
-            buf = io.BytesIO()
-            img.save(buf, format="JPEG", quality=85)
+        with Image.open(path) as opened:
+            rgb = opened.convert("RGB")
+        rgb.thumbnail((width, width * 10))
+        buf = io.BytesIO()
+        rgb.save(buf, format="JPEG", quality=85)
     return buf.getvalue()

@@ -110,9 +110,9 @@ class HtmlExtras:
                 if claim.endswith(FRONTIER_SUFFIX):  # a frontier test: the share of seeds holding against N
                     from ..frontier_report import frontier_thumbnail
 
-                    png = frontier_thumbnail(gs.profile, claim[: -len(FRONTIER_SUFFIX)], results, CURVES_WIDTH)
-                    if png is not None:
-                        out.append(extras.jpg(_b64(png), name=f"{claim}: share of seeds holding against N"))
+                    jpg = frontier_thumbnail(gs.profile, claim[: -len(FRONTIER_SUFFIX)], results, CURVES_WIDTH)
+                    if jpg is not None:
+                        out.append(extras.jpg(_b64(jpg), name=f"{claim}: share of seeds holding against N"))
         except Exception as exc:  # pictures must never turn a test red
             note = f"genprobe: no pictures for this claim ({exc.__class__.__name__}: {exc})"
             out.append(extras.html(f"<p>{html.escape(note)}</p>"))
