@@ -197,6 +197,19 @@ def _short(f) -> str:
     return f.kind + bad
 
 
+def count_table(rows: list[Row], sizes: tuple[int, ...]) -> list[str]:
+    """Markdown lines: per claim and model, the seeds holding at each size (- where not asked), and N*."""
+    lines = [
+        "| claim | model | " + " | ".join(map(str, sizes)) + " | frontier (95 % interval) |",
+        "|---|---|" + "---|" * len(sizes) + "---|",
+    ]
+    for r in rows:
+        k = {s.n: str(s.k) for s in r.frontier.shares}
+        label = {"net": "net", "knn": "1-NN", "dot": "dot"}.get(r.model, r.model)
+        lines.append(f"| {r.claim} | {label} | {' | '.join(k.get(n, '-') for n in sizes)} | {_short(r.frontier)} |")
+    return lines
+
+
 def readme_section(rows: list[Row], files: list[str]) -> str:
     """The README's frontier table (between its markers): seeds holding per size, and the frontier."""
     seeds = rows[0].seeds
@@ -206,14 +219,8 @@ def readme_section(rows: list[Row], files: list[str]) -> str:
         f"{len(seeds)} seeds, each once ({', '.join(files)}; seeds 0-9 are the calibration set). Seeds holding, "
         f"of {len(seeds)}:",
         "",
-        "| claim | model | " + " | ".join(map(str, SIZE_ORDER)) + " | frontier (95 % interval) |",
-        "|---|---|" + "---|" * len(SIZE_ORDER) + "---|",
+        *count_table(rows, SIZE_ORDER),
     ]
-    for r in rows:
-        k = {s.n: str(s.k) for s in r.frontier.shares}
-        label = {"net": "net", "knn": "1-NN", "dot": "dot"}.get(r.model, r.model)
-        cells = " | ".join(k.get(n, "-") for n in SIZE_ORDER)
-        lines.append(f"| {r.claim} | {label} | {cells} | {_short(r.frontier)} |")
     lines += ["", README_END]
     return "\n".join(lines)
 
@@ -274,13 +281,8 @@ def grid_section(rows: list[Row], maps: list) -> str:
         f"judged at 2000), net standard protocol; every run from `benchmarks/evidence/{GRID_FILE}` (trained "
         f"cold by one version of the code). Seeds holding, of {len(seeds)}:",
         "",
-        "| claim | model | " + " | ".join(map(str, GRID)) + " | frontier (95 % interval) |",
-        "|---|---|" + "---|" * len(GRID) + "---|",
+        *count_table(rows, GRID),
     ]
-    for r in rows:
-        k = {s.n: str(s.k) for s in r.frontier.shares}
-        label = {"net": "net", "knn": "1-NN", "dot": "dot"}.get(r.model, r.model)
-        lines.append(f"| {r.claim} | {label} | {' | '.join(k.get(n, '-') for n in GRID)} | {_short(r.frontier)} |")
     lines += [
         "",
         "![share of seeds holding each claim against N](benchmarks/evidence/figures/frontier-grid.png)",
