@@ -204,6 +204,8 @@ def markdown_table(rows: Sequence[Row]) -> list[str]:
 #: the shape claims a session's report draws frontiers of, and those it also maps over training
 SESSION_CLAIMS = ("no-overfitting", "concept-learnt", "ring-not-points", "contiguous")
 MAP_CLAIMS = ("concept-learnt", "ring-not-points")
+#: the runs each shape claim compares its subject with (genprobe.shapes), besides the subject's own
+COMPARES_WITH = {"no-overfitting": ("dot", "knn"), "ring-not-points": ("dot", "fourier")}
 
 
 @dataclass(frozen=True)
@@ -226,9 +228,9 @@ def session_frontiers(
 ) -> SessionFrontiers | None:
     """Frontiers of the shape claims over the profile's sizes, for the net (standard protocol), 1-NN and the
     dot memoriser, from runs a session already holds (no training), and the data-versus-training maps of
-    concept-learnt and ring-not-points. Each claim uses the seeds that have every run it reads at every
-    size (at least 3 seeds and 2 sizes, or it is left out); None when no claim can be drawn."""
-    from .frontier import claim_holds, frontier_of, training_map
+    concept-learnt and ring-not-points. Each claim and model uses the seeds that have every run it reads
+    at every size (at least 3 seeds and 2 sizes, or that row is left out); None when nothing can be drawn."""
+    from .frontier import claim_holds, frontier_of, subject_spec, training_map
     from .probe import ProfileRuns
     from .shapes import SHAPE_CLAIMS
 
@@ -248,9 +250,11 @@ def session_frontiers(
         def runs(self, specs):
             return [by_spec[s] for s in specs]
 
-    def needs(claim: str, n: int, s: int) -> list:
-        specs = [profile.net(n, s), profile.baseline("knn", n, s), profile.baseline("dot", n, s)]
-        return specs + ([profile.fourier(n, s)] if claim == "ring-not-points" else [])
+    def needs(claim: str, model: str, n: int, s: int) -> list:
+        """The runs ``claim`` reads when asked of ``model``: the subject's, and the claim's comparison runs."""
+        return [subject_spec(profile, model, n, s)] + [
+            subject_spec(profile, other, n, s) for other in COMPARES_WITH.get(claim, ())
+        ]
 
     rows: list[Row] = []
     drawn: list[TrainingMap] = []
@@ -259,15 +263,16 @@ def session_frontiers(
     for claim in claims:
         stated = SHAPE_CLAIMS[claim][0]
         sizes = stated if claim == "ring-not-points" else tuple(profile.sizes)
-        seeds = [s for s in candidates if all(x in by_spec for n in sizes for x in needs(claim, n, s))]
-        if len(seeds) < 3 or len(sizes) < 2:
+        if len(sizes) < 2:
             continue
-        probe = Held(seeds)
-        for model in ("net", "knn", "dot"):
-            holds = claim_holds(claim, probe, sizes, model=model)
+        for model in ("net", "knn", "dot"):  # each on the seeds that have every run it reads at every size
+            seeds = [s for s in candidates if all(x in by_spec for n in sizes for x in needs(claim, model, n, s))]
+            if len(seeds) < 3:
+                continue
+            holds = claim_holds(claim, Held(seeds), sizes, model=model)
             rows.append(Row(claim, model, frontier_of(holds, seeds, bootstrap=bootstrap), tuple(seeds)))
-        if maps and claim in MAP_CLAIMS:
-            drawn.append(training_map(claim, probe, sizes, epochs))
+            if maps and model == "net" and claim in MAP_CLAIMS:
+                drawn.append(training_map(claim, Held(seeds), sizes, epochs))
     if not rows:
         return None
     return SessionFrontiers(tuple(rows), tuple(drawn))
