@@ -525,13 +525,13 @@ def _frontier(args: argparse.Namespace) -> int:
         FRONTIER_CLAIMS,
         MODELS,
         claim_holds,
+        claim_reads,
         frontier_of,
         is_user_model,
         parse_sizes,
-        subject_spec,
     )
     from .frontier_report import Row, format_table, save_figure, save_json
-    from .probe import ProfileRuns
+    from .probe import RunsFrom
     from .profiles import get_profile
 
     if args.claim not in FRONTIER_CLAIMS:
@@ -574,9 +574,8 @@ def _frontier(args: argparse.Namespace) -> int:
     for n in sizes:
         for s in seeds:
             specs += [profile.net(n, s, args.protocol), profile.baseline("knn", n, s), profile.baseline("dot", n, s)]
-            if args.claim == "ring-not-points" or "fourier" in models:
-                specs.append(profile.fourier(n, s))
-            specs += [subject_spec(profile, m, n, s, args.protocol, kwargs) for m in users]
+            for m in models:
+                specs += claim_reads(args.claim, m, profile, n, s, args.protocol, kwargs)
     specs = list(dict.fromkeys(specs))  # a run two models read is trained once
     device = resolve_device(args.device)
     results = run_sweep(
@@ -587,23 +586,7 @@ def _frontier(args: argparse.Namespace) -> int:
         workers=default_workers(device),
         scheduler=args.scheduler,
     )
-    found = dict(zip(specs, results))
-
-    class Runs(ProfileRuns):
-        def __init__(self, on_seeds):
-            self.profile, self._seeds = profile, tuple(on_seeds)
-
-        @property
-        def seeds(self):
-            return self._seeds
-
-        def on(self, on_seeds):
-            return Runs(on_seeds)
-
-        def runs(self, wanted):
-            return [found[w] for w in wanted]
-
-    probe = Runs(seeds)
+    probe = RunsFrom(profile, seeds, dict(zip(specs, results)))
     rows = []
     for model in models:
         holds = claim_holds(args.claim, probe, sizes, protocol=args.protocol, model=model, model_kwargs=kwargs)

@@ -83,6 +83,9 @@ __all__ = [
     "MODELS",
     "is_user_model",
     "subject_spec",
+    "claim_reads",
+    "COMPARES_WITH",
+    "FRONTIER_SUFFIX",
     "parse_sizes",
     "TrainingMap",
     "training_map",
@@ -91,6 +94,7 @@ __all__ = [
 ]
 
 LEVEL = 0.95  # of every interval here
+FRONTIER_SUFFIX = "-frontier"  # a frontier verdict's claim id: the claim's, then this (sparse_as)
 BOOTSTRAP = 2000  # bootstrap replicates of the frontier's interval
 CROSSES, ALWAYS, NEVER = "crosses", "always", "never"
 
@@ -173,6 +177,24 @@ def subject_spec(profile: Any, model: str, n: int, seed: int, protocol: str = "s
     if is_user_model(model):
         return profile.net(n, seed, protocol, model=model, model_kwargs=dict(model_kwargs or {}))
     return profile.baseline(model, n, seed)
+
+
+#: the runs each claim compares its subject with (genprobe.shapes), besides the subject's own
+COMPARES_WITH: dict[str, tuple[str, ...]] = {
+    "no-overfitting": ("dot", "knn"),
+    "ring-not-points": ("dot", "fourier"),
+    "as-good-as-1nn": ("knn",),
+}
+
+
+def claim_reads(
+    claim: str, model: str, profile: Any, n: int, seed: int, protocol: str = "standard", model_kwargs=None
+) -> list:
+    """The runs :func:`claim_holds` reads for ``claim`` asked of ``model`` at ``n`` points and ``seed``: the
+    subject's (:func:`subject_spec`) and the claim's comparison runs (:data:`COMPARES_WITH`)."""
+    return [subject_spec(profile, model, n, seed, protocol, model_kwargs)] + [
+        subject_spec(profile, other, n, seed) for other in COMPARES_WITH.get(claim, ())
+    ]
 
 
 def _longer_helps(g: Any, n: int, p: Any, protocol: str = "standard") -> Verdict:
@@ -314,7 +336,7 @@ def sparse_as(
     runs = sorted({k for v in (*ours.values(), *theirs.values()) for k in v.runs})
     notes = sorted({n for v in (*ours.values(), *theirs.values()) for n in v.notes})
     return Verdict(
-        claim=f"{claim}-frontier",
+        claim=f"{claim}{FRONTIER_SUFFIX}",
         statement=f"{label[subject]} keeps {claim} down to data as sparse as {label[reference]} does "
         f"(per-seed frontiers over N = {', '.join(map(str, sorted(sizes)))}, paired by seed)",
         subject=some.subject,

@@ -204,8 +204,6 @@ def markdown_table(rows: Sequence[Row]) -> list[str]:
 #: the shape claims a session's report draws frontiers of, and those it also maps over training
 SESSION_CLAIMS = ("no-overfitting", "concept-learnt", "ring-not-points", "contiguous")
 MAP_CLAIMS = ("concept-learnt", "ring-not-points")
-#: the runs each shape claim compares its subject with (genprobe.shapes), besides the subject's own
-COMPARES_WITH = {"no-overfitting": ("dot", "knn"), "ring-not-points": ("dot", "fourier")}
 
 
 @dataclass(frozen=True)
@@ -230,31 +228,11 @@ def session_frontiers(
     dot memoriser, from runs a session already holds (no training), and the data-versus-training maps of
     concept-learnt and ring-not-points. Each claim and model uses the seeds that have every run it reads
     at every size (at least 3 seeds and 2 sizes, or that row is left out); None when nothing can be drawn."""
-    from .frontier import claim_holds, frontier_of, subject_spec, training_map
-    from .probe import ProfileRuns
+    from .frontier import claim_holds, claim_reads, frontier_of, training_map
+    from .probe import RunsFrom
     from .shapes import SHAPE_CLAIMS
 
     by_spec = {r.spec: r for r in results}
-
-    class Held(ProfileRuns):
-        def __init__(self, seeds: Sequence[int]):
-            self.profile, self._seeds = profile, tuple(seeds)
-
-        @property
-        def seeds(self) -> tuple[int, ...]:
-            return self._seeds
-
-        def on(self, seeds: Sequence[int]) -> Held:
-            return Held(seeds)
-
-        def runs(self, specs):
-            return [by_spec[s] for s in specs]
-
-    def needs(claim: str, model: str, n: int, s: int) -> list:
-        """The runs ``claim`` reads when asked of ``model``: the subject's, and the claim's comparison runs."""
-        return [subject_spec(profile, model, n, s)] + [
-            subject_spec(profile, other, n, s) for other in COMPARES_WITH.get(claim, ())
-        ]
 
     rows: list[Row] = []
     drawn: list[TrainingMap] = []
@@ -266,13 +244,18 @@ def session_frontiers(
         if len(sizes) < 2:
             continue
         for model in ("net", "knn", "dot"):  # each on the seeds that have every run it reads at every size
-            seeds = [s for s in candidates if all(x in by_spec for n in sizes for x in needs(claim, model, n, s))]
+            seeds = [
+                s
+                for s in candidates
+                if all(x in by_spec for n in sizes for x in claim_reads(claim, model, profile, n, s))
+            ]
             if len(seeds) < 3:
                 continue
-            holds = claim_holds(claim, Held(seeds), sizes, model=model)
+            probe = RunsFrom(profile, seeds, by_spec)
+            holds = claim_holds(claim, probe, sizes, model=model)
             rows.append(Row(claim, model, frontier_of(holds, seeds, bootstrap=bootstrap), tuple(seeds)))
             if maps and model == "net" and claim in MAP_CLAIMS:
-                drawn.append(training_map(claim, Held(seeds), sizes, epochs))
+                drawn.append(training_map(claim, probe, sizes, epochs))
     if not rows:
         return None
     return SessionFrontiers(tuple(rows), tuple(drawn))

@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .profiles import Profile
     from .runs import RunResult, RunSpec
 
-__all__ = ["ProfileRuns"]
+__all__ = ["ProfileRuns", "RunsFrom"]
 
 
 class ProfileRuns:
@@ -62,3 +62,21 @@ class ProfileRuns:
     def completion(self, model: str, n: int) -> list[RunResult]:
         """Ring completion: ``net``, ``knn``, ``dot``, ``fourier`` or ``shuffled``, points outside the wedge."""
         return self.runs([self.profile.completion(model, n, s) for s in self.seeds])
+
+
+class RunsFrom(ProfileRuns):
+    """The runs of ``profile`` over ``seeds`` from a mapping of spec to result (runs already trained or
+    loaded); a spec the mapping lacks is a ``KeyError``."""
+
+    def __init__(self, profile: Profile, seeds: Sequence[int], found: Mapping[RunSpec, RunResult]):
+        self.profile, self._seeds, self._found = profile, tuple(seeds), found
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        return self._seeds
+
+    def on(self, seeds: Sequence[int]) -> RunsFrom:
+        return RunsFrom(self.profile, seeds, self._found)
+
+    def runs(self, specs: list[RunSpec]) -> list[RunResult]:
+        return [self._found[s] for s in specs]

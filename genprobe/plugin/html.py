@@ -43,7 +43,6 @@ THUMB = 384  # px: the widest a panel thumbnail gets (genprobe.report.page.THUMB
 CURVES_WIDTH = 384  # px: the widest the curves thumbnail gets
 
 _PLUGIN_NAME = "genprobe-html"
-FRONTIER_SUFFIX = "-frontier"  # the claim id genprobe.frontier.sparse_as gives its verdicts
 
 
 def register(config: pytest.Config) -> None:
@@ -106,6 +105,8 @@ class HtmlExtras:
                 curves = curves_png(verdict, results, mark_epochs=marks)
                 if curves is not None:
                     out.append(extras.jpg(_b64(curves[1]), name=curves[0]))
+                from ..frontier import FRONTIER_SUFFIX
+
                 claim = str(verdict.get("claim", ""))
                 if claim.endswith(FRONTIER_SUFFIX):  # a frontier test: the share of seeds holding against N
                     from ..frontier_report import frontier_thumbnail

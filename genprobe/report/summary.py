@@ -193,8 +193,8 @@ def _summary_md(
         lines += [
             "Where each shape claim stops holding as N shrinks, from this session's runs (no extra training): "
             "per size, the seeds on which every check of the claim holds; the frontier N* where the share "
-            "crosses 1/2, with its 95 % interval (README, 'Claim frontiers'). Each claim uses the seeds "
-            "that have all its runs at every size.",
+            "crosses 1/2, with its 95 % interval (README, 'Claim frontiers'). Each claim and model uses the "
+            "seeds that have every run it reads at every size.",
             "",
             *markdown_table(frontiers.rows),
             "",
