@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,7 +40,14 @@ sys.path.insert(0, str(ROOT))  # the checkout: genprobe, benchmarks.*
 
 from benchmarks.threshold_evidence import EVIDENCE, StandIn, load_set  # noqa: E402
 from genprobe.frontier import BOOTSTRAP, claim_holds, frontier_of  # noqa: E402
-from genprobe.frontier_report import Row, format_table, save_figure, save_json, save_map_figure  # noqa: E402
+from genprobe.frontier_report import (  # noqa: E402
+    MAP_CLAIMS,
+    Row,
+    format_table,
+    save_figure,
+    save_json,
+    save_map_figure,
+)
 from genprobe.profiles import get_profile  # noqa: E402
 
 # each seed once: every smoke sweep of one CPU step in benchmarks/evidence (the C kernel's, or with --torch
@@ -71,14 +79,22 @@ def study(files: tuple[str, ...], bootstrap: int = BOOTSTRAP, protocol: str = "s
     runs = load_set(files)  # each seed once: a file that repeats one is an error
     seeds = tuple(sorted({s.seed for s in runs}))
     probe = StandIn(runs, profile, seeds, first=len(seeds))
+    with_fourier = [n for n in profile.sizes if n in profile.fourier_sizes]
+    return rows_of(probe, profile.sizes, with_fourier, bootstrap, protocol)
+
+
+def rows_of(
+    probe: StandIn, sizes: Sequence[int], with_fourier: Sequence[int], bootstrap: int, protocol: str = "standard"
+) -> list[Row]:
+    """Every claim of :data:`CLAIMS` asked of every model of :data:`MODELS` over ``sizes``; a claim applies
+    where every run it reads was trained (ring-not-points: the sizes ``with_fourier``, the Fourier control's)."""
     rows = []
     for claim in CLAIMS:
-        # a claim applies where every run it reads was trained (ring-not-points: where the Fourier control is)
-        sizes = [n for n in profile.sizes if claim != "ring-not-points" or n in profile.fourier_sizes]
-        note = "" if len(sizes) == len(profile.sizes) else f"sizes {sizes} only: the Fourier control's"
+        asked = list(with_fourier) if claim == "ring-not-points" else list(sizes)
+        note = "" if len(asked) == len(sizes) else f"sizes {asked} only: the Fourier control's"
         for model in MODELS:
-            holds = claim_holds(claim, probe, sizes, protocol=protocol, model=model)
-            rows.append(Row(claim, model, frontier_of(holds, seeds, bootstrap=bootstrap), seeds, note))
+            holds = claim_holds(claim, probe, asked, protocol=protocol, model=model)
+            rows.append(Row(claim, model, frontier_of(holds, probe.seeds, bootstrap=bootstrap), probe.seeds, note))
     return rows
 
 
@@ -99,7 +115,6 @@ GRID_COMMAND = (
 )
 #: window ends of the map (epochs): every 100 up to the longest budget (4000 at 625 and 312)
 MAP_EPOCHS = tuple(range(100, 4001, 100))
-MAP_CLAIMS = ("concept-learnt", "ring-not-points")
 
 
 def grid_probe() -> StandIn:
@@ -112,15 +127,7 @@ def grid_probe() -> StandIn:
 
 def grid_study(bootstrap: int = BOOTSTRAP, probe: StandIn | None = None) -> list[Row]:
     """The frontier of every shape claim over :data:`GRID` (ring-not-points over :data:`GRID_RNP`)."""
-    probe = grid_probe() if probe is None else probe
-    rows = []
-    for claim in CLAIMS:
-        sizes = GRID_RNP if claim == "ring-not-points" else GRID
-        note = "" if sizes == GRID else f"sizes {list(sizes)} only: the Fourier control's"
-        for model in MODELS:
-            holds = claim_holds(claim, probe, sizes, model=model)
-            rows.append(Row(claim, model, frontier_of(holds, probe.seeds, bootstrap=bootstrap), probe.seeds, note))
-    return rows
+    return rows_of(grid_probe() if probe is None else probe, GRID, GRID_RNP, bootstrap)
 
 
 def grid_maps(probe: StandIn | None = None) -> list:
@@ -338,8 +345,8 @@ def main(argv: list[str] | None = None) -> int:
         nargs="+",
         type=Path,
         default=None,
-        help="genprobe frontier --export files: write their runs at the grid sizes the smoke sweeps lack to "
-        f"benchmarks/evidence/{GRID_FILE} (and compare their post-size runs with the smoke sweeps), then stop",
+        help="genprobe frontier --export files: write their runs at the grid's sizes to "
+        f"benchmarks/evidence/{GRID_FILE} (and compare the runs the smoke sweeps also hold with theirs), then stop",
     )
     args = parser.parse_args(argv)
     if args.keep:
