@@ -105,6 +105,25 @@ def test_longer_training_helps_sparse_data(genprobe, limits, n, protocol):
     )
 
 
+@pytest.mark.claim("catches-up")
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+@pytest.mark.parametrize("n", [625, 312])
+def test_sparse_data_catches_up_with_longer_training(genprobe, limits, n, protocol):
+    """Claim 6, the post's question: after the longer budget (paper: 20000 epochs) the sparse net draws
+    the ring as well as the 5000-point net does at the post's budget (6000), paired by seed."""
+    t = limits("catches-up")
+    dense, p = t.pop("dense"), genprobe.profile
+    genprobe.check(
+        lambda g: claims.catches_up(
+            g.net(n, protocol),
+            g.net(dense, protocol),
+            short_epoch=p.epochs,
+            long_epoch=p.long_epochs,
+            **t,
+        )
+    )
+
+
 @pytest.mark.claim("as-good-as-1nn")
 @pytest.mark.parametrize("n", POST_SIZES)
 def test_as_good_as_local_interpolator(genprobe, n):

@@ -155,6 +155,19 @@ def test_longer_helps_fails_on_dot(genprobe, limits):
     )
 
 
+@pytest.mark.claim("catches-up")
+def test_catches_up_fails_on_dot(genprobe, limits):
+    """A model that does not train never catches up with a net that had more data."""
+    t = limits("catches-up")
+    dense, p = t.pop("dense"), genprobe.profile
+    genprobe.check(
+        lambda g: claims.catches_up(
+            g.baseline("dot", 312), g.net(dense), short_epoch=p.epochs, long_epoch=p.long_epochs, **t
+        ),
+        "fails",
+    )
+
+
 @pytest.mark.claim("as-good-as-1nn")
 @pytest.mark.parametrize("control", ["dot", "shuffled"])
 def test_as_good_as_1nn_fails_on(genprobe, limits, control):

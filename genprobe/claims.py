@@ -583,6 +583,47 @@ def longer_training_helps(
     )
 
 
+def catches_up(
+    sparse: Sequence[RunResult],
+    dense: Sequence[RunResult],
+    *,
+    short_epoch: int,
+    long_epoch: int,
+    tolerance: float,
+    frac: float = DEFAULT_WINDOW,
+) -> Verdict:
+    """Claim 6, the post's question: does sparse data catch up with longer training?
+
+    Per seed, the sparse net's late-window held-out IoU at ``long_epoch``
+    minus the dense net's at the post's budget ``short_epoch`` (paired by
+    seed); catching up is reaching it within ``tolerance``. Gaining from the
+    longer budget (:func:`longer_training_helps`) is not catching up.
+    """
+    if _seeds(sparse) != _seeds(dense):
+        raise ValueError(f"paired comparison needs the same seeds, got {_seeds(sparse)} and {_seeds(dense)}")
+    gaps = [
+        window(s, "held_out_iou", long_epoch, frac) - window(d, "held_out_iou", short_epoch, frac)
+        for s, d in zip(sparse, dense)
+    ]
+    n_dense = dense[0].spec.n
+    return _verdict(
+        "catches-up",
+        f"after {long_epoch} epochs the sparse net draws the ring as well as the net with {n_dense} points "
+        f"does after {short_epoch}",
+        sparse,
+        [
+            Check(
+                f"IoU@{long_epoch} - IoU(N={n_dense})@{short_epoch}",
+                gaps,
+                ">=",
+                -tolerance,
+                f"late-window medians, {frac:.0%} windows, paired by seed",
+            )
+        ],
+        runs=(sparse, dense),
+    )
+
+
 def matches_local_interpolator(
     net: Sequence[RunResult],
     knn: Sequence[RunResult],

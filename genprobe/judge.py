@@ -40,6 +40,7 @@ CURVE_CLAIMS = {
     "slower": "needs the time a net takes to learn (a training curve)",
     "less-stable": "needs how much a net's output moves late in training (a training curve)",
     "longer-helps": "needs a net at two training budgets (a training curve)",
+    "catches-up": "needs a net's training curve past the post's budget, against a net with more data",
 }
 
 

@@ -258,6 +258,9 @@ _SMOKE_THRESHOLDS: dict[str, Any] = {
     "contiguous": {"max_pieces_per_point": 0.35, "min_area_ratio": 0.3, **_ON_SHAPE},
     # IoU gain from the post's budget to the longer one, per seed
     "longer-helps": {"min_gain": 0.01},
+    # the sparse net after the longer budget against the 5000-point net at the post's budget, paired by
+    # seed: level with it (the 1-NN tolerance) counts as caught up
+    "catches-up": {"dense": 5000, "tolerance": 0.05},
     # net - 1-NN held-out IoU, paired by seed
     "as-good-as-1nn": {"tolerance": 0.05},
     # ring completion: inside the empty wedge, black on at least half of the

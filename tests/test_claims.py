@@ -196,6 +196,22 @@ def test_longer_training_compares_two_windows_of_one_run():
     assert v.checks[0].values[0] == pytest.approx(0.3) and v.passed
 
 
+def test_catching_up_compares_the_long_window_of_the_sparse_net_with_the_dense_net_at_the_short_one():
+    """The sparse net's IoU at the long budget against the dense net's at the short budget, paired by seed:
+    a sparse net that gains but stays below is not caught up; one that reaches the dense level is."""
+    dense = [fake(s, [0.8] * 10, n=5000) for s in range(5)]  # 0.8 up to epoch 900
+    gains = [fake(s, [0.1] * 10 + [0.4] * 10) for s in range(5)]  # gains 0.3, stays 0.4 below
+    caught = [fake(s, [0.1] * 10 + [0.78] * 10) for s in range(5)]  # reaches 0.78: within 0.05
+    args = {"short_epoch": 900, "long_epoch": 1900, "tolerance": 0.05}
+    v = claims.catches_up(gains, dense, **args)
+    assert v.checks[0].values[0] == pytest.approx(-0.4) and not v.passed
+    assert claims.longer_training_helps(gains, short_epoch=900, long_epoch=1900, min_gain=0.1).passed
+    w = claims.catches_up(caught, dense, **args)
+    assert w.checks[0].values[0] == pytest.approx(-0.02) and w.passed
+    with pytest.raises(ValueError, match="same seeds"):
+        claims.catches_up(caught, dense[:4], **args)
+
+
 def test_instability_is_zero_for_a_constant_model_and_positive_for_a_flickering_one():
     assert claims.late_instability(fake(0, [0.5] * 10)) == 0.0
     assert claims.late_instability(fake(0, [0.8, 0.0] * 5)) == pytest.approx(0.8)

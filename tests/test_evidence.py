@@ -40,7 +40,7 @@ def test_every_case_was_judged_on_every_set(evidence):
     assert skipped == ["test_ring_not_points_fails_on[625-shuffled]"]  # the profile has no shuffled net at 625
     for r in rows:
         if not r.skipped:
-            assert set(r.outcomes) == set(te.SETS), r.test
+            assert set(r.outcomes) == set(te.SMOKE.sets), r.test
 
 
 def test_generated_expectations_are_current(evidence):
@@ -96,26 +96,27 @@ def test_the_generated_rule_is_the_exact_design(evidence):
 
 def test_expectations_come_from_both_confirmation_sets_only(evidence):
     te, rows, data, _ = evidence
+    conf, tops = te.SMOKE.confirmation, te.SMOKE.plan_tops
     for row in rows:
         exp = data["expectations"].get(row.test)
         if exp is None:
             continue
-        statuses = {row.default_checks[s][0].status for s in te.CONFIRMATION}
+        statuses = {row.default_checks[s][0].status for s in conf}
         if exp["expect"] in ("holds", "refuted"):
             # decided so by both sets under the plan it gates with, and reliable on each set alone
             top = exp.get("max_seeds", get_profile("smoke").max_seeds)
-            assert top in te.PLAN_TOPS, row.test
-            outs = {s: [o for o in row.outcomes[s] if o.expect is None][0] for s in te.CONFIRMATION}
+            assert top in tops, row.test
+            outs = {s: [o for o in row.outcomes[s] if o.expect is None][0] for s in conf}
             assert {o.by_top[top].status for o in outs.values()} == {exp["expect"]}, row.test
-            for name in te.CONFIRMATION:
+            for name in conf:
                 assert te.reliability(row, exp["expect"], name, top=top)[0] >= te.GATE_RELIABILITY, row.test
         else:
             assert exp["expect"] == "report", row.test
             decided = len(statuses) == 1 and statuses <= {"holds", "refuted"}
             if decided:  # not reliable under any plan the suite may take
-                for top in te.PLAN_TOPS:
-                    least = min(te.reliability(row, next(iter(statuses)), s, top=top)[0] for s in te.CONFIRMATION)
-                    outs = [[o for o in row.outcomes[s] if o.expect is None][0].by_top[top] for s in te.CONFIRMATION]
+                for top in tops:
+                    least = min(te.reliability(row, next(iter(statuses)), s, top=top)[0] for s in conf)
+                    outs = [[o for o in row.outcomes[s] if o.expect is None][0].by_top[top] for s in conf]
                     assert least < te.GATE_RELIABILITY or {v.status for v in outs} != statuses, (row.test, top)
             # every report test says how often its limiting bound is met, and what a gate would need
             lim = exp["limiting"]
@@ -152,9 +153,9 @@ def test_seed_sets_are_disjoint_and_the_suite_gates_on_none():
     """Independent evidence: calibration and each confirmation set are other seeds (other points, inits
     and untrained baselines), and the suite's default seeds, with those it adds while undecided, are none."""
     smoke = get_profile("smoke")
-    from benchmarks.threshold_evidence import PLAN_TOPS
+    from benchmarks.threshold_evidence import SMOKE
 
-    gate = set(smoke.plan(smoke.seeds, PLAN_TOPS[-1])[-1])  # the longest plan a gated test may take
+    gate = set(smoke.plan(smoke.seeds, SMOKE.plan_tops[-1])[-1])  # the longest plan a gated test may take
     assert gate == set(range(1000, 1030))
     names = list(SEEDS)
     for i, a in enumerate(names):
@@ -170,11 +171,11 @@ def test_the_evidence_files_hold_the_seeds_they_are_named_for(evidence):
     te, *_, sets = evidence
     for name, runs in sets.items():
         assert {s.seed for s in runs} == SEEDS[name], name
-    for files, _, _ in te.SETS.values():
+    for files, _, _ in te.SMOKE.sets.values():
         for f in files:
             first, last = map(int, re.search(r"seeds(\d+)-(\d+)", f).groups())
             assert {s.seed for s in te.load_export(te.EVIDENCE / f)} == set(range(first, last + 1)), f
-    for f in te.STEP_PAIR:
+    for f in te.SMOKE.step_pair:
         assert {s.seed for s in te.load_export(te.EVIDENCE / f)} == set(range(100, 110)), f
 
 
@@ -183,11 +184,11 @@ def test_each_set_was_trained_with_the_step_it_is_named_for():
     from benchmarks import threshold_evidence as te
 
     want = {"calibration": "c", "confirm-c": "c", "confirm-torch": "torch"}
-    for name, (files, _, _) in te.SETS.items():
+    for name, (files, _, _) in te.SMOKE.sets.items():
         for f in files:
             steps = {r.meta.get("step") for s, r in te.load_export(te.EVIDENCE / f).items() if s.model == "mlp"}
             assert steps == {want[name]}, (name, f, steps)
-    for f, step in zip(te.STEP_PAIR, ("c", "torch")):
+    for f, step in zip(te.SMOKE.step_pair, ("c", "torch")):
         assert {r.meta.get("step") for s, r in te.load_export(te.EVIDENCE / f).items() if s.model == "mlp"} == {step}
 
 
