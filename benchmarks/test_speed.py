@@ -15,7 +15,9 @@ beats the naive loop by 2x). The figures we measured are in the README
 
 from __future__ import annotations
 
+import math
 import resource
+import time
 import types
 
 import numpy as np
@@ -243,6 +245,33 @@ def test_eval_grid(benchmark, res, patterns, backend):
         peak_rss_rise_mib=round(peak_rise_mib, 1),
         bound_mib=round((EVAL_CHUNK * NETS * WIDTH * 4 * 4 + out_bytes) / 2**20, 1),
     )
+
+
+def test_pattern_ids_c_kernel_over_torch_ops(benchmark):
+    """The final evaluation's activation-pattern ids (linear regions): the C kernel's one pass (predictions
+    and ids, each net alone) against torch ops' batched pass, 16 nets at 256^2, interleaved, best of 3
+    rounds each, so the ratio is side by side on one machine."""
+    model = BatchedMLP(list(range(NETS)))
+    fast = FastMLPStep(model)
+    if fast.backend != "c":
+        pytest.skip("C kernel unavailable")
+    res = 256
+    best = {"c": math.inf, "torch": math.inf}
+    for _ in range(3):
+        for name, patterns in (("c", fast.predict_and_patterns), ("torch", None)):
+            t0 = time.perf_counter()
+            grid_predictions(model, torch.from_numpy(grid_coords(res)), True, patterns=patterns)
+            best[name] = min(best[name], time.perf_counter() - t0)
+    benchmark.pedantic(lambda: None, rounds=1)
+    ratio = best["torch"] / best["c"]
+    benchmark.extra_info.update({f"{k}_points_per_s": round(NETS * res * res / v) for k, v in best.items()})
+    benchmark.extra_info["c_over_torch"] = round(ratio, 2)
+    print(
+        f"pattern ids, {NETS} nets at {res}^2: "
+        + " ".join(f"{k}={v:.2f}s" for k, v in best.items())
+        + f" ratio={ratio:.1f}"
+    )
+    assert ratio >= 2.0, best
 
 
 def test_mixed_sweep_padding_waste_and_wall_time(benchmark, tmp_path):

@@ -248,7 +248,23 @@ class FastMLPStep:
         """
         if self._c is None:
             return self.model(x)
-        return self._c.forward(x)
+        return self._c.forward(x)[0]
+
+    @torch.no_grad()
+    def predict_and_patterns(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, M, 2) points -> predictions (B, M) and activation-pattern ids (B, M) int64, as
+        :meth:`genprobe.model.BatchedMLP.predict_and_patterns` gives them (the same hash of the same
+        on/off states; a point within float rounding of a neuron's switch may fall on the other side).
+
+        On the C kernel both come from one pass in cache-sized tiles, each net alone (so, unlike torch's
+        batched matmuls, the ids do not depend on which nets share a group); on torch ops it is the
+        model's own pass.
+        """
+        if self._c is None:
+            return self.model.predict_and_patterns(x)
+        pred, ids = self._c.forward(x, patterns=True)
+        assert ids is not None
+        return pred, ids
 
     def solo(self):
         """Context for the torch ops of a training step around :meth:`loss_and_grads`.
@@ -451,11 +467,12 @@ class _CStep:
                 f"expected {what} {shape} with {self.step.dims[0]} features per point, got {tuple(feats.shape)}"
             )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, patterns: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Predictions (B, M), and activation-pattern ids (B, M) int64 with ``patterns`` (else None)."""
         with self._lock:
-            return self._forward(x)
+            return self._forward(x, patterns)
 
-    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+    def _forward(self, x: torch.Tensor, patterns: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
         model = self.step.model
         if x.dim() != 3 or x.shape[0] != self.step.n_nets or x.shape[-1] != 2:
             raise ValueError(f"expected x (B={self.step.n_nets}, M, 2), got {tuple(x.shape)}")
@@ -467,8 +484,10 @@ class _CStep:
             net_stride = M * feats.shape[-1]
         self._check_features(feats, "x", (B, M, 2))
         out = torch.empty(B, M, dtype=torch.float32)
+        # the kernel writes uint64 ids, which wrap like torch's int64 arithmetic: the same bits
+        ids = torch.empty(B, M, dtype=torch.int64) if patterns else None
         if M == 0:
-            return out
+            return out, ids
         W, b = self._pointer_args()[:2]
         threads = max(1, min(self.threads, M))
         spaces = self._workspaces(threads)
@@ -490,13 +509,14 @@ class _CStep:
                 x_net_stride=net_stride,
                 negative_slope=slope,
                 out=out.data_ptr(),
+                ids=ids.data_ptr() if ids is not None else None,
                 ws=spaces[t].data_ptr(),
                 tile=self.tile,
             )
 
         if any(self._run(run, threads)):
             raise ValueError(f"the C kernel rejected x of shape {tuple(x.shape)}")
-        return out
+        return out, ids
 
     @staticmethod
     def _run(fn, threads: int) -> list[int]:

@@ -88,17 +88,21 @@ def grid_predictions(
     coords: torch.Tensor,
     with_patterns: bool = False,
     forward: Callable | None = None,
+    patterns: Callable | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Every net at the points ``coords`` (M, 2): predictions (B, M), and pattern ids (B, M) or None.
 
     ``forward``: computes predictions for all points at once in bounded memory
-    (:meth:`FastMLPStep.predict` on the C kernel; not for pattern ids);
-    otherwise ``model`` runs on chunks of ``EVAL_CHUNK`` points. Pattern ids
-    need a :class:`BatchedMLP`.
+    (:meth:`FastMLPStep.predict` on the C kernel; not for pattern ids), and
+    ``patterns`` predictions and pattern ids in the same way
+    (:meth:`FastMLPStep.predict_and_patterns`); otherwise ``model`` runs on
+    chunks of ``EVAL_CHUNK`` points. Pattern ids need a :class:`BatchedMLP`.
     """
     B = model.n_nets
     if forward is not None and not with_patterns:
         return forward(coords.unsqueeze(0).expand(B, -1, -1)), None
+    if patterns is not None and with_patterns:
+        return patterns(coords.unsqueeze(0).expand(B, -1, -1))
     if with_patterns and not isinstance(model, BatchedMLP):
         raise GenprobeError("activation pattern ids need the built-in MLP (model='mlp')")
     preds, ids = [], []
@@ -126,11 +130,15 @@ class _Evaluator:
         self.wedge = wedge
 
     def predict(
-        self, model: BatchedMLP | BatchedUserModel, with_patterns: bool = False, forward: Callable | None = None
+        self,
+        model: BatchedMLP | BatchedUserModel,
+        with_patterns: bool = False,
+        forward: Callable | None = None,
+        patterns: Callable | None = None,
     ):
         """Predictions (B, res, res), and pattern ids with ``with_patterns`` (see :func:`grid_predictions`)."""
         shape = (model.n_nets, self.res, self.res)
-        pred, ids = grid_predictions(model, self.coords, with_patterns, forward)
+        pred, ids = grid_predictions(model, self.coords, with_patterns, forward, patterns)
         out = pred.float().cpu().numpy().reshape(shape)
         if not with_patterns:
             return out
@@ -344,13 +352,14 @@ def train_group(
     final = _Evaluator(truth.at_resolution(s0.eval_res), sets, device, s0.wedge)
     ids: np.ndarray | None = None
     with _eval_mode(model):
-        if isinstance(model, BatchedMLP):
+        if isinstance(model, BatchedMLP) and forward is not None:
+            # the C kernel: predictions and pattern ids in one pass, each net alone (torch's bmm rounds
+            # differently for other group sizes, so neither depends on which nets share the group)
+            assert fast is not None
+            pred, ids = final.predict(model, with_patterns=True, patterns=fast.predict_and_patterns)
+        elif isinstance(model, BatchedMLP):
             pred, ids = final.predict(model, with_patterns=True)
-        else:
-            pred = final.predict(model)  # no pattern ids: no linear regions nor their boundaries
-        if forward is not None:
-            # the C kernel's forward computes each net alone; torch's bmm rounds
-            # differently for other group sizes, so only the pattern ids come from it
+        else:  # no pattern ids: no linear regions nor their boundaries
             pred = final.predict(model, forward=forward)
         with torch.no_grad():
             pred_train = (forward or model)(X).float().cpu().numpy()

@@ -129,7 +129,8 @@ LOSS_AND_GRADS = _fn(
 FORWARD = _fn(
     "gp_forward",
     "int",
-    "Predictions of networks lo..hi-1 at rows r_lo..r_hi-1; 0, or -1 if the arguments are out of range.",
+    "Predictions (and, unless ids is NULL, activation-pattern ids) of networks lo..hi-1 at rows r_lo..r_hi-1; "
+    "0, or -1 if the arguments are out of range.",
     ("L", "int"),
     ("dims", "const int *"),
     ("lo", "int"),
@@ -143,6 +144,7 @@ FORWARD = _fn(
     ("x_net_stride", "long"),
     ("negative_slope", "float"),
     ("out", "float *"),
+    ("ids", "uint64_t *"),
     ("ws", "float *"),
     ("tile", "int"),
 )

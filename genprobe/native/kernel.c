@@ -21,6 +21,7 @@
  * the number of networks or threads.
  */
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 /*
@@ -277,21 +278,48 @@ static void pack_net(Work *w, const int *dims, const float *const *W, const floa
     }
 }
 
+/* Activation-pattern hash, as genprobe.model.BatchedMLP.predict_and_patterns computes it: per hidden
+ * layer in order, its on/off states packed 15 neurons to a code, id = id * 1000003 + code (mod 2^64). */
+#define PATTERN_PRIME 1000003u
+#define PATTERN_BITS 15
+
+/* Folds hidden layer l's on/off states (activation > 0, i.e. pre-activation > 0: the slope is >= 0) of
+ * rows 0..rows-1 of the tile into ids[r]. */
+static void fold_patterns(const Work *w, int l, int width, int rows, uint64_t *ids) {
+    const float *h = w->act[l];
+    for (int r = 0; r < rows; r++) {
+        uint64_t id = ids[r];
+        const float *row = h + (size_t)r * w->P[l];
+        for (int c0 = 0; c0 < width; c0 += PATTERN_BITS) {
+            uint64_t code = 0;
+            int c1 = c0 + PATTERN_BITS < width ? c0 + PATTERN_BITS : width;
+            for (int k = c0; k < c1; k++) code |= (uint64_t)(row[k] > 0.0f) << (k - c0);
+            id = id * PATTERN_PRIME + code;
+        }
+        ids[r] = id;
+    }
+}
+
 /*
  * Forward pass of one tile: rows r0..r0+rows-1 of xn (row stride dims[0])
  * through the packed network. The hidden activations stay in w->act (rows
- * padded to RB with zero inputs); pred[r] gets the output of row r < rows.
+ * padded to RB with zero inputs); pred[r] gets the output of row r < rows,
+ * and ids[r] (unless ids is NULL) its activation-pattern id.
  */
-static void forward_tile(Work *w, const int *dims, const float *xn, long r0, int rows, vf slope, float *pred) {
+static void forward_tile(Work *w, const int *dims, const float *xn, long r0, int rows, vf slope, float *pred,
+                         uint64_t *ids) {
     int L = w->L, rp = round_up(rows, RB);
     const int *P = w->P;
     float *a0 = w->act[0]; /* layer 0's input: the tile of x, zero-padded (columns and rows) */
     memset(a0, 0, sizeof(float) * (size_t)rp * P[0]);
     for (int r = 0; r < rows; r++)
         memcpy(a0 + (size_t)r * P[0], xn + (size_t)(r0 + r) * dims[0], sizeof(float) * dims[0]);
-    for (int l = 0; l < L - 1; l++)
+    if (ids) memset(ids, 0, sizeof(uint64_t) * (size_t)rows);
+    for (int l = 0; l < L - 1; l++) {
         gemm(w->act[l], P[l], dims[l], w->Wp[l], P[l + 1], w->bp[l], w->act[l + 1], P[l + 1], rp, P[l + 1], 1, NULL,
              0, slope);
+        if (ids) fold_patterns(w, l + 1, dims[l + 1], rows, ids);
+    }
     const float *h = w->act[L - 1], *wout = w->Wp[L - 1]; /* output layer: one unit, column 0 of Wp */
     float bout = w->bp[L - 1][0];
     for (int r = 0; r < rows; r++) {
@@ -339,7 +367,7 @@ int gp_loss_and_grads(int L, const int *dims, int lo, int hi, int m, const float
         for (int r0 = 0; r0 < cnt; r0 += tile) {
             int rows = cnt - r0 < tile ? cnt - r0 : tile; /* rows >= count: zero loss and gradient */
             int rp = round_up(rows, RB);
-            forward_tile(&w, dims, xn, r0, rows, slope, w.pred);
+            forward_tile(&w, dims, xn, r0, rows, slope, w.pred, NULL);
             /* loss and its gradient; the padding rows (rows..rp) get zero gradient */
             for (int r = 0; r < rp; r++) {
                 float d = r < rows ? w.pred[r] - yn[r0 + r] : 0.0f;
@@ -393,12 +421,13 @@ int gp_loss_and_grads(int L, const int *dims, int lo, int hi, int m, const float
  *   x   : network b's rows start at x + b * x_net_stride (0: all networks share
  *         one (m, dims[0]) input, e.g. the evaluation grid), row stride dims[0]
  *   out : (B, m), out[b, r] written for r in [r_lo, r_hi)
+ *   ids : NULL, or (B, m) 64-bit activation-pattern ids, written like out
  * Rows are independent, so any split of rows and networks over threads gives
  * the same numbers. Returns 0, or -1 if the arguments are out of range.
  */
 int gp_forward(int L, const int *dims, int lo, int hi, int r_lo, int r_hi, long m, const float *const *W,
-               const float *const *b, const float *x, long x_net_stride, float negative_slope, float *out, float *ws,
-               int tile) {
+               const float *const *b, const float *x, long x_net_stride, float negative_slope, float *out,
+               uint64_t *ids, float *ws, int tile) {
     Work w;
     if (r_lo < 0 || r_hi > m || carve(&w, L, dims, tile, ws) < 0) return -1;
     vf slope = vsplat(negative_slope);
@@ -406,8 +435,10 @@ int gp_forward(int L, const int *dims, int lo, int hi, int r_lo, int r_hi, long 
         pack_net(&w, dims, W, b, net, 0);
         const float *xn = x + (size_t)net * x_net_stride;
         float *on = out + (size_t)net * m;
+        uint64_t *in = ids ? ids + (size_t)net * m : NULL;
         for (long r0 = r_lo; r0 < r_hi; r0 += tile)
-            forward_tile(&w, dims, xn, r0, r_hi - r0 < tile ? (int)(r_hi - r0) : tile, slope, on + r0);
+            forward_tile(&w, dims, xn, r0, r_hi - r0 < tile ? (int)(r_hi - r0) : tile, slope, on + r0,
+                         in ? in + r0 : NULL);
     }
     return 0;
 }
