@@ -349,6 +349,7 @@ def sparse_as(
                 ">=",
                 0.0,
                 f"log2 of {reference}'s per-seed frontier over {subject}'s",
+                missing="with no frontier for either model",
             )
         ],
         notes=notes,

@@ -48,6 +48,8 @@ class Check:
         note: how a value was formed (window, comparison), for the report.
         alpha: the sign test's nominal level for "holds" at this look.
         alpha_refuted: its nominal level for "refuted" (None: ``alpha``).
+        missing: what a NaN value means, for the report (a diverged run; for a frontier, a seed on
+            which neither model holds the claim).
     """
 
     metric: str
@@ -57,6 +59,7 @@ class Check:
     note: str = ""
     alpha: float = 0.05  # a single look's level, until a design judges it (Verdict.judged)
     alpha_refuted: float | None = None
+    missing: str = "diverged"
 
     def __post_init__(self) -> None:
         if self.op not in (">=", "<="):
@@ -97,7 +100,7 @@ class Check:
     def measured(self) -> str:
         vals = [v for v in self.values if not math.isnan(v)]
         spread = f" [{_fmt(min(vals))}..{_fmt(max(vals))}]" if len(vals) > 1 else ""
-        nan = f" ({len(self.values) - len(vals)} diverged)" if len(vals) < len(self.values) else ""
+        nan = f" ({len(self.values) - len(vals)} {self.missing})" if len(vals) < len(self.values) else ""
         return f"median {_fmt(self.median)}{spread}{nan}"
 
 
@@ -236,7 +239,7 @@ class Verdict:
                 **{
                     k: v
                     for k, v in c.items()
-                    if k in ("metric", "values", "op", "threshold", "note", "alpha", "alpha_refuted")
+                    if k in ("metric", "values", "op", "threshold", "note", "alpha", "alpha_refuted", "missing")
                 }
             )
             for c in d["checks"]

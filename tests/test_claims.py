@@ -239,3 +239,16 @@ def test_paired_comparisons_read_both_runs_at_the_same_late_window():
     refs = [fake(s, [0.9, 0.2, 0.2, 0.2, 0.2]) for s in range(5)]
     v = claims.compare(nets, refs, "held_out_iou", ">=", 0.25)
     assert v.checks[0].values == pytest.approx([0.3] * 5) and v.passed
+
+
+def test_a_missing_value_is_reported_as_what_it_means():
+    """NaN is a diverged run for a metric, but a seed with no frontier for a frontier check: the report
+    says which, and the label survives the verdict's round trip."""
+    from genprobe.verdicts import Check, Verdict
+
+    assert "(1 diverged)" in Check("held_out_iou", [0.8, math.nan, 0.7], ">=", 0.5).measured
+    c = Check("halvings", [1.0, math.nan, 0.0], ">=", 0.0, missing="with no frontier for either model")
+    assert "(1 with no frontier for either model)" in c.measured and "diverged" not in c.measured
+    v = claims.threshold([fake(s, [0.8] * 5) for s in range(3)], "held_out_iou", ">=", 0.7)
+    v.checks = [c]
+    assert Verdict.from_dict(v.to_dict()).checks[0].missing == c.missing
