@@ -25,8 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the checkout: genprobe, benchmarks.*
 
-from benchmarks.threshold_evidence import load_export, replace_readme_section  # noqa: E402
+from benchmarks.threshold_evidence import replace_readme_section  # noqa: E402
 from genprobe import claims  # noqa: E402
+from genprobe.calibration import load_export  # noqa: E402
 from genprobe.profiles import get_profile  # noqa: E402
 from genprobe.verdicts import decide_over_seeds  # noqa: E402
 

@@ -38,7 +38,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the checkout: genprobe, benchmarks.*
 
-from benchmarks.threshold_evidence import EVIDENCE, StandIn, load_set  # noqa: E402
+from benchmarks.threshold_evidence import EVIDENCE, load_set  # noqa: E402
+from genprobe.calibration import StandIn  # noqa: E402
 from genprobe.frontier import BOOTSTRAP, claim_holds, frontier_of  # noqa: E402
 from genprobe.frontier_report import (  # noqa: E402
     MAP_CLAIMS,
@@ -119,7 +120,7 @@ MAP_EPOCHS = tuple(range(100, 4001, 100))
 
 def grid_probe() -> StandIn:
     """Seeds 0-19 at every size of :data:`GRID`, from :data:`GRID_FILE`."""
-    from benchmarks.threshold_evidence import load_export
+    from genprobe.calibration import load_export
 
     runs = load_export(EVIDENCE / GRID_FILE)
     return StandIn(runs, get_profile("smoke"), GRID_SEEDS, first=len(GRID_SEEDS))

@@ -293,9 +293,13 @@ def _fmt(v: float) -> str:
 
 
 def _table(results) -> str:
-    head = ["seed", *TABLE_METRICS, "diverged"]
+    from . import metrics
+
+    # the usual columns, then every metric of your own (genprobe.metrics.register)
+    columns = [*TABLE_METRICS, *(m.name for m in metrics.METRICS.values() if m.fn is not None)]
+    head = ["seed", *columns, "diverged"]
     rows = [
-        [str(r.spec.seed), *(_fmt(r.final.get(m, math.nan)) for m in TABLE_METRICS), str(r.diverged_at or "-")]
+        [str(r.spec.seed), *(_fmt(r.final.get(m, math.nan)) for m in columns), str(r.diverged_at or "-")]
         for r in results
     ]
     widths = [max(len(x) for x in col) for col in zip(head, *rows)]

@@ -41,7 +41,7 @@ import math
 import os
 import re
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -211,14 +211,17 @@ def _test_record(nodeid: str, verdict: Mapping[str, Any], expect: str) -> dict[s
 
 
 def _test_key(nodeid: str, d: Mapping[str, Any]) -> str:
-    """``nodeid::claim[subject,N=n]``: stable when a test gains another verdict (the claim marker names it)."""
-    return f"{nodeid}::{d.get('claim')}[{d.get('subject')},N={d.get('n')}]"
+    """``nodeid::claim[N=n]``: stable when a test gains another verdict (the claim marker names it) and when
+    the model under test changes (its subject label names the model: a pull request that changes a
+    keyword argument is compared with the run before it, and the comparison says what changed)."""
+    return f"{nodeid}::{d.get('claim')}[N={d.get('n')}]"
 
 
-def _test_keys(rows: Sequence[Row]) -> list[str]:
-    """One key per row (:func:`_test_key`); ``#2``, ... for a second verdict of the same claim, subject and N."""
+def _test_keys(pairs: Iterable[tuple[str, Mapping[str, Any]]]) -> list[str]:
+    """One key per (nodeid, verdict) (:func:`_test_key`); ``#2``, ... for a second verdict of the same claim
+    and N in one test, in order."""
     keys: list[str] = []
-    for nodeid, d, _ in rows:
+    for nodeid, d in pairs:
         key = base = _test_key(nodeid, d)
         i = 1
         while key in keys:
@@ -226,6 +229,13 @@ def _test_keys(rows: Sequence[Row]) -> list[str]:
             key = f"{base}#{i}"
         keys.append(key)
     return keys
+
+
+def _keyed(tests: Mapping[str, Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    """A save's tests under today's keys, rebuilt from each record (a save from a version whose keys held
+    the subject pairs with one from today)."""
+    records = list(tests.values())
+    return dict(zip(_test_keys((str(t["nodeid"]), t) for t in records), records))
 
 
 def _distinct(rows: Iterable[Row]) -> list[Row]:
@@ -255,7 +265,8 @@ def snapshot(rows: Iterable[Row], meta: Mapping[str, Any] | None = None) -> dict
     """
     rows = list(rows)
     rows = _distinct(rows)
-    tests = {key: _test_record(nodeid, d, expect) for key, (nodeid, d, expect) in zip(_test_keys(rows), rows)}
+    keys = _test_keys((nodeid, d) for nodeid, d, _ in rows)
+    tests = {key: _test_record(nodeid, d, expect) for key, (nodeid, d, expect) in zip(keys, rows)}
     return {"format": FORMAT, "meta": default_meta() | dict(meta or {}), "tests": tests}
 
 
@@ -421,7 +432,7 @@ class Comparison:
 
 
 def _short(test: str) -> str:
-    """A test's key without its file: ``test_x[standard] no-overfitting[mlp/standard,N=5000]``."""
+    """A test's key without its file: ``test_x[standard] no-overfitting[N=5000]``."""
     return (test.split("::", 1)[1] if "::" in test else test).replace("::", " ")
 
 
@@ -461,11 +472,15 @@ def compare(base: Mapping[str, Any] | Iterable[Row], new: Mapping[str, Any] | It
     """
     b, n = _as_snapshot(base), _as_snapshot(new)
     out = Comparison(base=_label(b, "base"), new=_label(n, "new"))
-    bt, nt = b["tests"], n["tests"]
+    bt, nt = _keyed(b["tests"]), _keyed(n["tests"])
     out.metrics = {m for tests in (bt, nt) for t in tests.values() for m in _checks_by_metric(t)}
     out.added = [t for t in nt if t not in bt]
     out.removed = [t for t in bt if t not in nt]
     for test in (t for t in nt if t in bt):
+        if bt[test].get("subject") != nt[test].get("subject"):
+            out.notes.append(
+                f"{_short(test)}: the model changed, from {bt[test].get('subject')} to {nt[test].get('subject')}"
+            )
         bc, nc = _checks_by_metric(bt[test]), _checks_by_metric(nt[test])
         out.added_checks += [(test, m) for m in nc if m not in bc]
         out.removed_checks += [(test, m) for m in bc if m not in nc]

@@ -33,6 +33,7 @@ __all__ = [
     "RunResult",
     "Cache",
     "MODELS",
+    "BUILTIN_NETS",
     "PROTOCOLS",
     "LABELS",
     "FEATURES",
@@ -48,6 +49,21 @@ CACHE_VERSION = 3
 MODEL_VERSIONS = {"dot": 2}
 
 MODELS = ("mlp", "knn", "dot")
+# The built-in nets' architecture and optimiser, as labels name them where a run differs: the post's net
+# (RunSpec's defaults) and the Fourier-feature control (protocol.md: 4 x 256 ReLU on 128 random Fourier
+# features of scale 10; genprobe.profiles.Profile.fourier builds it from this).
+BUILTIN_NETS: dict[str, dict[str, Any]] = {
+    "mlp": {"depth": 30, "width": 30, "negative_slope": 0.01, "lr": 1e-3, "batch": 1024},
+    "fourier": {
+        "depth": 4,
+        "width": 256,
+        "negative_slope": 0.0,
+        "fourier_dim": 128,
+        "fourier_scale": 10.0,
+        "lr": 1e-3,
+        "batch": 1024,
+    },
+}
 PROTOCOLS = ("standard", "blog")
 LABELS = ("true", "shuffled")
 FEATURES = ("none", "fourier")
@@ -289,10 +305,14 @@ class RunSpec:
 
     def what(self) -> str:
         """The model part of a label: ``mlp/standard``, ``fourier-shuffled/blog``, ``1-nn``, ``dot``,
-        ``mymod:make(width=64)/standard``."""
+        ``mymod:make(width=64)/standard``; a built-in net that is not the post's (or the Fourier control's)
+        names what differs, e.g. ``mlp(depth=8,width=60)/standard``."""
         what = f"{self.k}-nn" if self.model == "knn" else self.model
         if self.model == "mlp":
             what = "fourier" if self.features == "fourier" else "mlp"
+            differ = [(k, getattr(self, k)) for k, v in BUILTIN_NETS[what].items() if getattr(self, k) != v]
+            if differ:
+                what += "(" + ",".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in differ) + ")"
         elif self.user_model and self.model_kwargs:
             what += "(" + ",".join(f"{k}={v}" for k, v in self.model_kwargs) + ")"
         if self.labels == "shuffled":

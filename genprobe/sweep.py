@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from itertools import groupby
 from typing import Any
 
+from . import metrics
 from .baselines import run_baseline
 from .errors import GenprobeError
 from .runs import Cache, RunResult, RunSpec
@@ -206,7 +207,8 @@ def run_sweep(
                 compute([s])
             else:
                 done[s] = r
-    return [done[s] for s in specs]
+    # metrics registered after a run was cached: their final values from its stored prediction, no training
+    return [metrics.complete(done[s]) for s in specs]
 
 
 def _parallel(

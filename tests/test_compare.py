@@ -20,7 +20,7 @@ from genprobe.verdicts import Check, Verdict
 
 NODE = "benchmarks/test_claims.py::test_no_overfitting_at_5000_points[standard]"
 OTHER = "benchmarks/test_claims.py::test_contiguous_regions[312]"
-SUFFIX = "::no-overfitting[mlp/standard,N=5000]"  # a test's key: nodeid::claim[subject,N=n]
+SUFFIX = "::no-overfitting[N=5000]"  # a test's key: nodeid::claim[N=n]
 
 
 def K(nodeid: str) -> str:
@@ -31,12 +31,12 @@ BASE_IOU = [0.80, 0.82, 0.78, 0.85, 0.81]
 BASE_TOPO = [0.0, 1.0, 0.0, 0.0, 2.0]
 
 
-def row(iou=BASE_IOU, topo=BASE_TOPO, seeds=(0, 1, 2, 3, 4), nodeid=NODE, expect="holds"):
+def row(iou=BASE_IOU, topo=BASE_TOPO, seeds=(0, 1, 2, 3, 4), nodeid=NODE, expect="holds", subject="mlp/standard"):
     """One plugin row, serialised as the plugin does (to_dict, then to_json_safe)."""
     v = Verdict(
         claim="no-overfitting",
         statement="held-out IoU stays high",
-        subject="mlp/standard",
+        subject=subject,
         n=5000,
         seeds=list(seeds),
         checks=[
@@ -185,7 +185,7 @@ def test_uniformly_worse_model_regresses_beyond_delta_only(tmp_path):
     assert all(j.level == pytest.approx(0.1) and j.test.k == 5 for j in found)
     line = found[0].explanation
     assert line == (
-        "test_no_overfitting_at_5000_points[standard] no-overfitting[mlp/standard,N=5000] held_out_iou: "
+        "test_no_overfitting_at_5000_points[standard] no-overfitting[N=5000] held_out_iou: "
         "5 of 5 seeds worse by > 0.05 (median -0.2), error <= 0.031"
     )
     assert cmp.regressions(c, ["held_out_iou:0.3"]) == []
@@ -299,7 +299,7 @@ def test_added_and_removed_tests_and_checks_are_listed(tmp_path):
     assert "only in the base save (removed): test_contiguous_regions[312] no-overfitting" in table
     assert (
         "checks only in the base save (removed): "
-        "test_no_overfitting_at_5000_points[standard] no-overfitting[mlp/standard,N=5000] topology_error" in table
+        "test_no_overfitting_at_5000_points[standard] no-overfitting[N=5000] topology_error" in table
     )
     # a gated check the new save no longer measures fails its rule
     assert {j.decision for j in cmp.judge(c, ["topology_error:0"])} == {"missing"}
@@ -414,3 +414,24 @@ def test_compare_imports_neither_torch_nor_pytest():
     code = "import sys, genprobe.compare; print(sorted(m for m in ('torch', 'pytest') if m in sys.modules))"
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert p.stdout.strip() == "[]"
+
+
+def test_a_changed_model_is_compared_with_the_run_before_it_and_named():
+    """A pull request that changes the model's arguments (its label names them) pairs by test and claim,
+    seed by seed, and the comparison says what the model was and is."""
+    from genprobe.runs import RunSpec
+
+    wide = RunSpec(width=64).what()
+    assert wide == "mlp(width=64)/standard" and RunSpec().what() == "mlp/standard"
+    c = cmp.compare([row()], [row(iou=[v - 0.1 for v in BASE_IOU], subject=wide)])
+    assert not c.added and not c.removed and len(c.pairs) == 2
+    assert any(f"from mlp/standard to {wide}" in n for n in c.notes)
+
+
+def test_a_save_keyed_by_subject_pairs_with_one_keyed_by_claim():
+    """Saves from the version whose keys held the subject (``claim[subject,N=n]``) still pair."""
+    old = cmp.snapshot([row()])
+    old["tests"] = {k.replace("[N=", "[mlp/standard,N="): t for k, t in old["tests"].items()}
+    assert list(old["tests"]) == [NODE + "::no-overfitting[mlp/standard,N=5000]"]
+    c = cmp.compare(old, [row()])
+    assert not c.added and not c.removed and len(c.pairs) == 2

@@ -191,7 +191,8 @@ def test_a_seed_holds_when_every_check_meets_its_bound():
 @pytest.fixture(scope="module")
 def evidence_probe():
     """Committed smoke-profile runs of seeds 110-114 (C kernel), as the claim suite sees them; no training."""
-    from benchmarks.threshold_evidence import EVIDENCE, StandIn, load_export
+    from benchmarks.threshold_evidence import EVIDENCE
+    from genprobe.calibration import StandIn, load_export
     from genprobe.profiles import get_profile
 
     runs = load_export(EVIDENCE / "smoke-cpu-c-seeds110-114.json.gz")
@@ -417,7 +418,7 @@ def test_the_report_has_a_frontiers_section(tmp_path, evidence_probe):
     from genprobe.frontier_report import session_frontiers
     from genprobe.report import write_report
 
-    results = list(evidence_probe._runs.values())
+    results = list(evidence_probe._found.values())
     f = session_frontiers(evidence_probe.profile, results, bootstrap=20)
     assert {(r.claim, r.model) for r in f.rows} >= {("contiguous", "net"), ("ring-not-points", "dot")}
     assert all(r.seeds == (110, 111, 112, 113, 114) for r in f.rows)
@@ -438,7 +439,7 @@ def test_frontier_thumbnail_for_the_html_row(evidence_probe):
     from the test's own runs); runs that cannot draw it give None, not an error."""
     from genprobe.frontier_report import frontier_thumbnail
 
-    results = list(evidence_probe._runs.values())
+    results = list(evidence_probe._found.values())
     jpg = frontier_thumbnail(evidence_probe.profile, "contiguous", results, width=300)
     assert jpg is not None and jpg[:3] == b"\xff\xd8\xff"
     import io

@@ -49,7 +49,8 @@ def test_lower_layers_never_import_higher_ones_and_only_the_plugin_imports_pytes
                         wrong.append(f"{m} imports {dep}")
                 names = [a.name for a in node.names] if isinstance(node, (ast.Import, ast.ImportFrom)) else []
                 mod = node.module if isinstance(node, ast.ImportFrom) else None
-                if m != "plugin" and ("pytest" in names or mod == "pytest") and m != "cli":
+                # the plugin is pytest's; the CLI's `genprobe report` and the calibration replay run it
+                if m not in ("plugin", "cli", "calibration") and ("pytest" in names or mod == "pytest"):
                     wrong.append(f"{m} imports pytest")
     assert not wrong, wrong
 

@@ -24,8 +24,10 @@ recomputing the distance transform, the dilations and the angle bins.
 
 Modules, lower first: ``_core`` (validation, helpers), ``geometry``
 (:class:`TruthGeometry`), ``masks`` (IoU, Dice, train fit), ``shape``
-(pieces, coverage, circle, contrast), ``regions`` (linear regions) and
-``evaluate`` (all of them at once). Import from ``genprobe.metrics``.
+(pieces, coverage, circle, contrast), ``regions`` (linear regions),
+``registry`` (every metric by name, title and direction; add your own with
+:func:`register`) and ``evaluate`` (all of them at once). Import from
+``genprobe.metrics``.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from .evaluate import evaluate
 from .geometry import TruthGeometry
 from .masks import black, black_train_recall, dice, held_out_iou, iou, train_mse
 from .regions import linear_regions, region_boundaries
+from .registry import METRICS, Metric, Scored, complete, register, title, unregister
 from .shape import (
     angular_coverage,
     annulus_share,
@@ -68,4 +71,11 @@ __all__ = [
     "region_boundaries",
     "TruthGeometry",
     "evaluate",
+    "METRICS",
+    "Metric",
+    "Scored",
+    "register",
+    "unregister",
+    "title",
+    "complete",
 ]

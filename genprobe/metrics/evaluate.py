@@ -22,6 +22,7 @@ from ._core import (
 )
 from .geometry import TruthGeometry
 from .masks import black_train_recall, train_mse
+from .registry import Scored, extras
 from .shape import _contrast_summary
 
 __all__ = ["evaluate"]
@@ -153,6 +154,7 @@ def evaluate(
         out["black_train_recall"] = black_train_recall(pred_train, train_targets, t)
     if wedge:
         out.update(_in_wedge(g, pb, grey, float(wedge)))
+    out.update(extras(Scored(grey=grey, black=pb, geometry=g, train_mask=train_mask)))  # metrics of your own
     return out
 
 

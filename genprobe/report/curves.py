@@ -17,19 +17,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..jsonio import atomic_write as _atomic_write
+from ..metrics.registry import title as metric_title
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..runs import RunResult
 
 __all__ = ["save_curves"]
-
-_METRIC_TITLES = {
-    "held_out_iou": "held-out IoU",
-    "components": "black components",
-    "angular_coverage": "angular coverage",
-    "contrast": "ring contrast",
-    "train_mse": "train MSE",
-}
 
 
 def _series(runs: Sequence[RunResult], x: str, metric: str) -> tuple[np.ndarray, np.ndarray] | None:
@@ -127,7 +120,7 @@ def save_curves(
                 ax.set_yscale("symlog", linthresh=1.0)
                 if drawn:
                     ax.set_ylim(bottom=0)
-            ax.set_title(_METRIC_TITLES.get(metric, metric), fontsize=10)
+            ax.set_title(metric_title(metric), fontsize=10)
             ax.set_xlabel(x)
             ax.grid(alpha=0.3)
             if not drawn:
