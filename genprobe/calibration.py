@@ -554,12 +554,14 @@ def _longest_needed(row: Row) -> dict[str, Any] | None:
 
 
 def expectations(rows: list[Row]) -> dict[str, dict[str, Any]]:
-    """What each claim test is expected to do: decided by every confirmation set, and reliably so on each."""
+    """What each claim test is expected to do: decided by every confirmation set, and reliably so on each.
+    A layout with no confirmation set yet (calibration seeds only) sets no expectation: its profile's tests
+    take ``Profile.unmeasured``."""
     out: dict[str, dict[str, Any]] = {}
     for row in rows:
         per_set, layout = row.default_checks, row._layout
         confirmation, tops = layout.confirmation, layout.plan_tops
-        if row.skipped or not all(per_set.get(s) for s in confirmation):
+        if row.skipped or not confirmation or not all(per_set.get(s) for s in confirmation):
             continue
         if any(len(per_set[s]) != 1 for s in confirmation):
             raise ValueError(

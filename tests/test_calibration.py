@@ -31,3 +31,14 @@ def test_a_pessimistic_chance_gates_less_than_the_point_estimate():
     assert calibration._claim_probability([q], counts, 0.1, "holds") < calibration._claim_probability(
         [0.99], counts, 0.1, "holds"
     )
+
+
+def test_a_layout_without_confirmation_seeds_sets_no_expectation():
+    """Calibration seeds alone never decide what a test is expected to do (the paper profile until its
+    confirmation seeds are in): every test then takes the profile's unmeasured expectation."""
+    from genprobe.verdicts import Check, Verdict
+
+    layout = calibration.Layout("smoke", {"calibration": ((), "calibration", "")}, (), (15,), ("a", "b"), ("c", "d"))
+    v = Verdict("c", "s", "mlp/standard", 5000, [0, 1, 2, 3, 4], [Check("x", [1.0] * 5, ">=", 0.5)])
+    row = calibration.Row("test_x", {"calibration": [calibration.Outcome(v, None, v, {15: v})]}, layout=layout)
+    assert calibration.expectations([row]) == {}

@@ -284,16 +284,18 @@ def test_float64():
     _assert_same(model, xb.double(), yb.double(), rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize(
-    "kw",
-    [
-        dict(depth=5, width=8),
-        dict(),
-        dict(depth=3, width=16, fourier_dim=8, negative_slope=0.0),
-        dict(depth=0, width=8),
-        dict(depth=2, width=40, negative_slope=0.5),
-    ],
-)
+# architectures the kernel's forward is checked on: small, the post's, ReLU on Fourier features, no hidden
+# layer, a wide leaky one
+FORWARD_ARCHS = [
+    dict(depth=5, width=8),
+    dict(),
+    dict(depth=3, width=16, fourier_dim=8, negative_slope=0.0),
+    dict(depth=0, width=8),
+    dict(depth=2, width=40, negative_slope=0.5),
+]
+
+
+@pytest.mark.parametrize("kw", FORWARD_ARCHS)
 def test_c_kernel_predictions_match_the_model(kw):
     """The kernel's forward: per-net points and a grid shared by every net (read once)."""
     _kernel_or_skip()
@@ -306,15 +308,7 @@ def test_c_kernel_predictions_match_the_model(kw):
             torch.testing.assert_close(fast.predict(pts), model(pts), rtol=1e-5, atol=3e-5)
 
 
-@pytest.mark.parametrize(
-    "kw",
-    [
-        dict(depth=5, width=8),
-        dict(),
-        dict(depth=3, width=16, fourier_dim=8, negative_slope=0.0),
-        dict(depth=0, width=8),
-    ],
-)
+@pytest.mark.parametrize("kw", FORWARD_ARCHS)
 def test_c_kernel_pattern_ids_are_the_models_hash(kw):
     """The kernel's activation-pattern ids are BatchedMLP.predict_and_patterns' hash of the same on/off
     states: equal wherever no neuron sits within float rounding of its switch (all but a few points in
