@@ -31,7 +31,8 @@ EVIDENCE = ROOT / "benchmarks" / "evidence"
 #: (export, what it is): one smoke-scale sweep and the paper-scale seeds, each trained alone on the machine
 EXPORTS = (
     ("frontier-smoke-c-seeds0-19.json.gz", "smoke scale: the 10-size grid, 20 seeds"),
-    ("paper-cpu-c-seeds0-3.json.gz", "paper scale: 4 whole paper-profile seeds"),
+    ("paper-cpu-c-seeds0-4.json.gz", "paper scale: whole paper-profile seeds 0-4"),
+    ("paper-cpu-c-seeds5-9.json.gz", "paper scale: seeds 5-9 (6-9 with the kernel's pattern ids)"),
 )
 #: a 2-worker LocalCluster over ``genprobe sweep --jobs 2`` on this machine, measured side by side by
 #: ``python benchmarks/cluster_overhead.py --seeds 0`` (176.3 s / 147.1 s; README, "Sweeps on a Dask cluster")

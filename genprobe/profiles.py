@@ -268,6 +268,18 @@ _SMOKE_THRESHOLDS: dict[str, Any] = {
     "closes-the-ring": {"coverage_min": 0.5, "contrast_min": 0.2, "above_knn": 0.1},
 }
 
+# The paper scale's bounds, calibrated on the paper calibration seeds 0-9 (6000 and 20000 epochs, 1024^2
+# evaluation, C kernel; benchmarks/evidence/paper-cpu-c-seeds0-4 and 5-9), looking at those seeds only:
+# every bound above states what its claim means in terms that do not depend on the budget or the grid (a
+# share of the image, of the angles, of the black points; a difference from 1-NN, the dot memoriser or
+# the Fourier net on the same points; the 5000-point net's own instability and learning time), and on
+# seeds 0-9 each one still separates the nets that draw the ring from the controls that do not, with
+# margin on both sides (the README's paper margins table, generated from genprobe/evidence/paper.json,
+# holds the numbers). None is moved: where a paper net misses a bound on some seeds (312 points drawing
+# too little black, the blog protocol at 5000 points short of 1-NN), that is the claim measured at the
+# post's scale, which the confirmation seeds then decide; moving the bound to pass it would be tuning.
+_PAPER_THRESHOLDS: dict[str, Any] = {claim: dict(bounds) for claim, bounds in _SMOKE_THRESHOLDS.items()}
+
 PROFILES: Mapping[str, Profile] = MappingProxyType(
     {
         "smoke": Profile(
@@ -290,7 +302,7 @@ PROFILES: Mapping[str, Profile] = MappingProxyType(
             eval_res=1024,
             curve_res=256,
             checkpoints=100,
-            thresholds=MappingProxyType(_SMOKE_THRESHOLDS),
+            thresholds=MappingProxyType(_PAPER_THRESHOLDS),
             unmeasured="report",
         ),
     }
