@@ -55,9 +55,7 @@ def test_less_data_learns_slower(genprobe, limits, protocol, x):
     optimizer steps per epoch, N <= 1024 only one.
     """
     t = limits("slower")
-    genprobe.check(
-        lambda g: claims.slower_with_less_data(by_n(g, POST_SIZES, protocol), x=x, end_epoch=g.profile.epochs, **t)
-    )
+    genprobe.check(lambda g: claims.slower(by_n(g, POST_SIZES, protocol), x=x, end_epoch=g.profile.epochs, **t))
 
 
 @pytest.mark.claim("less-stable")
@@ -67,9 +65,7 @@ def test_less_data_is_less_stable(genprobe, limits, n, protocol):
     """Claim 3: with less data, late training is less stable (IoU jumps more) than at 5000."""
     t = limits("less-stable")
     genprobe.check(
-        lambda g: claims.less_stable_with_less_data(
-            by_n(g, (5000, n), protocol), small=(n,), end_epoch=g.profile.epochs, **t
-        )
+        lambda g: claims.less_stable(by_n(g, (5000, n), protocol), small=(n,), end_epoch=g.profile.epochs, **t)
     )
 
 
@@ -101,7 +97,7 @@ def test_longer_training_helps_sparse_data(genprobe, limits, n, protocol):
     t = limits("longer-helps")
     p = genprobe.profile
     genprobe.check(
-        lambda g: claims.longer_training_helps(g.net(n, protocol), short_epoch=p.epochs, long_epoch=p.long_epochs, **t)
+        lambda g: claims.longer_helps(g.net(n, protocol), short_epoch=p.epochs, long_epoch=p.long_epochs, **t)
     )
 
 

@@ -69,7 +69,7 @@ def test_slower_fails_on(genprobe, limits, control):
             runs = {n: g.baseline("dot", n) for n in POST_SIZES}
         else:
             runs = {n: g.shuffled(n) for n in g.profile.shuffled_sizes}
-        return claims.slower_with_less_data(runs, end_epoch=g.profile.epochs, **t)
+        return claims.slower(runs, end_epoch=g.profile.epochs, **t)
 
     genprobe.check(verdict, "fails", refuted_by=f"epochs N={min(POST_SIZES)} / N={max(POST_SIZES)}")
 
@@ -81,7 +81,7 @@ def test_less_stable_fails_on_dot(genprobe, limits, n):
 
     def verdict(g):
         runs = {m: g.baseline("dot", m) for m in (5000, n)}
-        return claims.less_stable_with_less_data(runs, small=(n,), end_epoch=g.profile.epochs, **t)
+        return claims.less_stable(runs, small=(n,), end_epoch=g.profile.epochs, **t)
 
     genprobe.check(verdict, "fails")
 
@@ -127,7 +127,7 @@ def test_contiguous_fails_on(genprobe, limits, control):
 
     def verdict(g):
         subject = g.baseline("dot", n) if control == "dot" else g.fourier(n)
-        return claims.contiguous_regions(subject, end_epoch=g.profile.epochs, **t)
+        return claims.contiguous(subject, end_epoch=g.profile.epochs, **t)
 
     genprobe.check(verdict, "fails", refuted_by="pieces per black training point")
 
@@ -148,9 +148,7 @@ def test_longer_helps_fails_on_dot(genprobe, limits):
     t = limits("longer-helps")
     p = genprobe.profile
     genprobe.check(
-        lambda g: claims.longer_training_helps(
-            g.baseline("dot", 312), short_epoch=p.epochs, long_epoch=p.long_epochs, **t
-        ),
+        lambda g: claims.longer_helps(g.baseline("dot", 312), short_epoch=p.epochs, long_epoch=p.long_epochs, **t),
         "fails",
     )
 
@@ -176,7 +174,7 @@ def test_as_good_as_1nn_fails_on(genprobe, limits, control):
 
     def verdict(g):
         subject = g.baseline("dot", n) if control == "dot" else g.shuffled(n)
-        return claims.matches_local_interpolator(subject, g.baseline("knn", n), end_epoch=g.profile.epochs, **t)
+        return claims.as_good_as_1nn(subject, g.baseline("knn", n), end_epoch=g.profile.epochs, **t)
 
     genprobe.check(verdict, "fails")
 

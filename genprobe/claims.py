@@ -33,12 +33,12 @@ __all__ = [
     "compare",
     "no_overfitting",
     "concept_learnt",
-    "slower_with_less_data",
-    "less_stable_with_less_data",
+    "slower",
+    "less_stable",
     "ring_not_points",
-    "contiguous_regions",
-    "longer_training_helps",
-    "matches_local_interpolator",
+    "contiguous",
+    "longer_helps",
+    "as_good_as_1nn",
     "closes_the_ring",
 ]
 
@@ -373,7 +373,7 @@ def _median(vals: Sequence[float]) -> float:
     return float(np.median(arr))
 
 
-def slower_with_less_data(
+def slower(
     runs_by_n: Mapping[int, Sequence[RunResult]],
     *,
     level: float,
@@ -421,7 +421,7 @@ def slower_with_less_data(
     )
     subj = next(iter(runs_by_n.values()))
     return _verdict(
-        f"slower-per-{x}",
+        "slower",
         f"less data needs more {x}s to reach held-out IoU {level}",
         subj,
         checks,
@@ -430,7 +430,7 @@ def slower_with_less_data(
     )
 
 
-def less_stable_with_less_data(
+def less_stable(
     runs_by_n: Mapping[int, Sequence[RunResult]],
     *,
     small: Sequence[int],
@@ -511,7 +511,7 @@ def ring_not_points(
     )
 
 
-def contiguous_regions(
+def contiguous(
     net: Sequence[RunResult],
     *,
     max_pieces_per_point: float,
@@ -551,7 +551,7 @@ def contiguous_regions(
     )
 
 
-def longer_training_helps(
+def longer_helps(
     net: Sequence[RunResult],
     *,
     short_epoch: int,
@@ -597,7 +597,7 @@ def catches_up(
     Per seed, the sparse net's late-window held-out IoU at ``long_epoch``
     minus the dense net's at the post's budget ``short_epoch`` (paired by
     seed); catching up is reaching it within ``tolerance``. Gaining from the
-    longer budget (:func:`longer_training_helps`) is not catching up.
+    longer budget (:func:`longer_helps`) is not catching up.
     """
     if _seeds(sparse) != _seeds(dense):
         raise ValueError(f"paired comparison needs the same seeds, got {_seeds(sparse)} and {_seeds(dense)}")
@@ -624,7 +624,7 @@ def catches_up(
     )
 
 
-def matches_local_interpolator(
+def as_good_as_1nn(
     net: Sequence[RunResult],
     knn: Sequence[RunResult],
     *,

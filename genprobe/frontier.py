@@ -201,7 +201,7 @@ def _longer_helps(g: Any, n: int, p: Any, protocol: str = "standard") -> Verdict
     from . import claims
 
     t = dict(p.thresholds["longer-helps"])
-    return claims.longer_training_helps(g.net(n, protocol), short_epoch=p.epochs, long_epoch=p.long_epochs, **t)
+    return claims.longer_helps(g.net(n, protocol), short_epoch=p.epochs, long_epoch=p.long_epochs, **t)
 
 
 def _builders() -> dict[str, Any]:

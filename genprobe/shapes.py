@@ -48,11 +48,11 @@ def _ring_not_points(g: Any, n: int, p: Profile, protocol: str = "standard") -> 
 
 
 def _contiguous(g: Any, n: int, p: Profile, protocol: str = "standard") -> Verdict:
-    return claims.contiguous_regions(g.net(n, protocol), end_epoch=p.epochs, **_limits(p, "contiguous"))
+    return claims.contiguous(g.net(n, protocol), end_epoch=p.epochs, **_limits(p, "contiguous"))
 
 
 def _as_good_as_1nn(g: Any, n: int, p: Profile, protocol: str = "standard") -> Verdict:
-    return claims.matches_local_interpolator(
+    return claims.as_good_as_1nn(
         g.net(n, protocol), g.baseline("knn", n), end_epoch=p.epochs, **_limits(p, "as-good-as-1nn")
     )
 

@@ -192,7 +192,7 @@ def test_a_comparison_reads_the_reference_at_the_subjects_window():
 
 def test_longer_training_compares_two_windows_of_one_run():
     runs = [fake(s, [0.1] * 10 + [0.4] * 10) for s in range(5)]
-    v = claims.longer_training_helps(runs, short_epoch=900, long_epoch=1900, min_gain=0.1)
+    v = claims.longer_helps(runs, short_epoch=900, long_epoch=1900, min_gain=0.1)
     assert v.checks[0].values[0] == pytest.approx(0.3) and v.passed
 
 
@@ -205,7 +205,7 @@ def test_catching_up_compares_the_long_window_of_the_sparse_net_with_the_dense_n
     args = {"short_epoch": 900, "long_epoch": 1900, "tolerance": 0.05}
     v = claims.catches_up(gains, dense, **args)
     assert v.checks[0].values[0] == pytest.approx(-0.4) and not v.passed
-    assert claims.longer_training_helps(gains, short_epoch=900, long_epoch=1900, min_gain=0.1).passed
+    assert claims.longer_helps(gains, short_epoch=900, long_epoch=1900, min_gain=0.1).passed
     w = claims.catches_up(caught, dense, **args)
     assert w.checks[0].values[0] == pytest.approx(-0.02) and w.passed
     with pytest.raises(ValueError, match="same seeds"):
