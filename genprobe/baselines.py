@@ -18,6 +18,7 @@ The trained controls (shuffled labels, random Fourier features) are ordinary
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -47,10 +48,19 @@ def predict_dot(ts: TrainingSet, res: int) -> np.ndarray:
     return img
 
 
+#: each untrained rule by model name: its picture on a res x res grid from the training set (k: 1-NN's k)
+PICTURES: dict[str, Callable[[TrainingSet, int, int], np.ndarray]] = {
+    "knn": lambda ts, res, k: predict_knn(ts, grid_coords(res), k).reshape(res, res),
+    "dot": lambda ts, res, k: predict_dot(ts, res),
+}
+
+
 def _predict(spec: RunSpec, ts: TrainingSet, res: int) -> np.ndarray:
-    if spec.model == "knn":
-        return predict_knn(ts, grid_coords(res), spec.k).reshape(res, res)
-    return predict_dot(ts, res)
+    try:
+        picture = PICTURES[spec.model]
+    except KeyError:  # never another rule's picture under this name
+        raise ValueError(f"no untrained rule {spec.model!r}; have {', '.join(PICTURES)}") from None
+    return picture(ts, res, spec.k)
 
 
 def run_baseline(spec: RunSpec) -> RunResult:

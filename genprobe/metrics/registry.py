@@ -171,7 +171,8 @@ def complete(result: RunResult, threshold: float = 0.5) -> RunResult:
 
     Returns:
         a copy of ``result`` with those values in ``final``; ``result`` itself when it lacks none or
-        stores no prediction (a run read from an export).
+        stores no prediction (a run read from an export). The dot memoriser's built-in final metrics are
+        on the true image's own grid; a new metric's is on its stored picture's grid (its eval grid).
     """
     missing = [m for m in METRICS.values() if m.fn is not None and m.name not in result.final]
     pred = np.asarray(result.prediction)
