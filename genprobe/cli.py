@@ -67,19 +67,47 @@ def _spec_flags(parser: argparse.ArgumentParser, skip: tuple[str, ...] = ("seed"
         )
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seeds", default="0", help="comma-separated seeds or a range, e.g. 0,1,2 or 0-4 (default: 0)")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: auto)")
-    parser.add_argument("--cache", default=None, help="cache folder (default: $GENPROBE_CACHE or ~/.cache/genprobe)")
-    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
-    parser.add_argument("--json", type=Path, default=None, help="write spec, final metrics and history per run here")
-    parser.add_argument("--png", type=Path, default=None, help="write the post-style panels (one row per seed) here")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+# options several commands share, each declared once
+_DEVICE_HELP = "auto, cpu, cuda or mps (default: auto)"
+_CACHE_HELP = "cache folder (default: $GENPROBE_CACHE or ~/.cache/genprobe)"
+
+
+def _device(parser: argparse.ArgumentParser, default: str | None = "auto", help: str = _DEVICE_HELP) -> None:
+    parser.add_argument("--device", default=default, help=help)
+
+
+def _cache(parser: argparse.ArgumentParser, help: str = _CACHE_HELP) -> None:
+    parser.add_argument("--cache", default=None, help=help)
+
+
+def _scheduler(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--scheduler",
         default=None,
         help='train on this Dask scheduler, e.g. tcp://host:8786 (pip install "genprobe[dask]"; default: this machine)',
     )
+
+
+def _model_args(parser: argparse.ArgumentParser, whose: str) -> None:
+    parser.add_argument(
+        "--model-arg",
+        dest="model_args",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help=f"a keyword argument of {whose} factory; VALUE is a JSON literal, else a string (repeatable)",
+    )
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seeds", default="0", help="comma-separated seeds or a range, e.g. 0,1,2 or 0-4 (default: 0)")
+    _device(parser)
+    _cache(parser)
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    parser.add_argument("--json", type=Path, default=None, help="write spec, final metrics and history per run here")
+    parser.add_argument("--png", type=Path, default=None, help="write the post-style panels (one row per seed) here")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    _scheduler(parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,14 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PKG.MODULE:FACTORY",
         help="your own model: a callable returning a torch.nn.Module, imported from here if need be (default: mlp)",
     )
-    train.add_argument(
-        "--model-arg",
-        dest="model_args",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a keyword argument of --model's factory; VALUE is a JSON literal, else a string (repeatable)",
-    )
+    _model_args(train, "--model's")
     base = sub.add_parser("baseline", help="score a baseline or control on the same points: " + ", ".join(BASELINES))
     base.add_argument("kind", choices=BASELINES)
     _common(base)
@@ -113,16 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sw.add_argument("--profile", default="smoke", help="smoke or paper (default: smoke)")
     sw.add_argument("--seeds", default=None, help="seeds (default: the profile's)")
-    sw.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: auto)")
-    sw.add_argument("--cache", default=None, help="cache folder (default: $GENPROBE_CACHE or ~/.cache/genprobe)")
+    _device(sw)
+    _cache(sw)
     sw.add_argument(
         "--jobs", type=int, default=1, help="worker processes, one batched group each at a time (default: 1)"
     )
-    sw.add_argument(
-        "--scheduler",
-        default=None,
-        help='train on this Dask scheduler, e.g. tcp://host:8786 (pip install "genprobe[dask]"; default: this machine)',
-    )
+    _scheduler(sw)
     sw.add_argument(
         "--export",
         type=Path,
@@ -143,30 +160,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     jd.add_argument("--seeds", default="0-4", help="whose training points to judge it on, e.g. 0-4 (default: 0-4)")
     jd.add_argument("--profile", default="smoke", help="smoke or paper: thresholds and grids (default: smoke)")
-    jd.add_argument(
-        "--scheduler",
-        default=None,
-        help='train on this Dask scheduler, e.g. tcp://host:8786 (pip install "genprobe[dask]"; default: this machine)',
-    )
+    _scheduler(jd)
     jd.add_argument(
         "--sequential", action="store_true", help="while a claim is undecided, judge on more seeds as the suite does"
     )
-    jd.add_argument(
-        "--cache",
-        default=None,
-        help="cache folder of the dot, 1-NN and Fourier runs (default: $GENPROBE_CACHE or ~/.cache/genprobe)",
-    )
-    jd.add_argument(
-        "--device",
-        default="auto",
-        help="to train missing Fourier-feature runs on: auto, cpu, cuda or mps (default: auto)",
-    )
+    _cache(jd, "cache folder of the dot, 1-NN and Fourier runs (default: $GENPROBE_CACHE or ~/.cache/genprobe)")
+    _device(jd, help="to train missing Fourier-feature runs on: " + _DEVICE_HELP)
     jd.add_argument("--json", type=Path, default=None, help="write the verdicts here")
     rep = sub.add_parser("report", help="run the claim suite (pytest benchmarks) and write reports/<profile>/")
     rep.add_argument("--profile", default="smoke", help="smoke or paper (default: smoke)")
-    rep.add_argument("--device", default=None, help="auto, cpu, cuda or mps (default: auto)")
+    _device(rep, default=None)
     rep.add_argument("--seeds", default=None, help="seeds (default: the profile's)")
-    rep.add_argument("--cache", default=None, help="cache folder")
+    _cache(rep)
     rep.add_argument("--out", default=None, help="report folder (default: reports/<profile>)")
     rep.add_argument("--benchmarks", default="benchmarks", help="folder of the claim tests (default: benchmarks)")
     fr = sub.add_parser(
@@ -191,21 +196,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="whom to ask the claim of, comma-separated: net, knn, dot, fourier (the Fourier-feature control), "
         "or a user model's factory module:function, trained like the post's net (default: net,knn,dot)",
     )
-    fr.add_argument(
-        "--model-arg",
-        dest="model_args",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a keyword argument of a user model's factory; VALUE is a JSON literal, else a string (repeatable)",
-    )
+    _model_args(fr, "a user model's")
     fr.add_argument(
         "--protocol", default="standard", choices=("standard", "blog"), help="the net's (default: standard)"
     )
     fr.add_argument("--profile", default="smoke", help="smoke or paper: thresholds, budgets, grids (default: smoke)")
     fr.add_argument("--bootstrap", type=int, default=None, help="bootstrap replicates of N*'s interval")
-    fr.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: auto)")
-    fr.add_argument("--cache", default=None, help="cache folder (default: $GENPROBE_CACHE or ~/.cache/genprobe)")
+    _device(fr)
+    _cache(fr)
     fr.add_argument("--json", type=Path, default=None, help="write the shares and frontiers here")
     fr.add_argument("--png", type=Path, default=None, help="write the figure (share against N, with its band) here")
     fr.add_argument(
@@ -215,11 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="write every run the frontier read (spec, final metrics, history) here, as genprobe sweep --export does",
     )
     fr.add_argument("--quiet", action="store_true", help="no progress bar")
-    fr.add_argument(
-        "--scheduler",
-        default=None,
-        help='train on this Dask scheduler, e.g. tcp://host:8786 (pip install "genprobe[dask]"; default: this machine)',
-    )
+    _scheduler(fr)
     cmp = sub.add_parser(
         "compare", help="compare two saved sessions seed by seed; exit 1 when a --fail rule finds a regression"
     )
