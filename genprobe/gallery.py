@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from .baselines import predict_dot
 from .sampling import TrainingSet
 
 __all__ = ["Picture", "PICTURES", "TRUE", "WRONG", "draw"]
@@ -75,9 +76,7 @@ def _points_px(ts: TrainingSet, res: int, which: np.ndarray) -> tuple[np.ndarray
 
 def _dots(res: int, ts: TrainingSet) -> np.ndarray:
     """Black at the grid pixel of each black training point (the dot memoriser's picture)."""
-    img = np.ones((res, res), np.float32)
-    img[_points_px(ts, res, ts.targets < 0.5)] = 0.0
-    return img
+    return predict_dot(ts, res)
 
 
 def _blurred_dots(res: int, ts: TrainingSet) -> np.ndarray:

@@ -6,7 +6,10 @@ argparse (``type=``) and the plugin (a usage error) report it the same way.
 
 from __future__ import annotations
 
-__all__ = ["parse_seeds"]
+__all__ = ["DEVICES", "parse_seeds"]
+
+#: the devices ``--device`` / ``--genprobe-device`` take (``cuda:1`` names one GPU)
+DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
 def parse_seeds(text: str) -> tuple[int, ...]:

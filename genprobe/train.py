@@ -22,6 +22,7 @@ from .errors import GenprobeError
 from .fastmlp import FastMLPStep, supports
 from .model import BatchedMLP, init_generator
 from .optim import ExactAdam
+from .options import DEVICES
 from .provenance import provenance
 from .runs import RunResult, RunSpec
 from .sampling import TrainingSet, grid_coords, sample_training_set
@@ -43,8 +44,6 @@ __all__ = [
 # keeps a layer's activations in cache (measured on 2 cores, 16 nets: 1.6M
 # points/s at 4096, 0.4M at 32768).
 EVAL_CHUNK = 4096
-
-DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
 def resolve_device(device: str = "auto") -> str:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from ..options import DEVICES
+
 __all__ = ["Settings", "VERDICT_PROPERTY", "EXPECTATIONS"]
 
 VERDICT_PROPERTY = "genprobe_verdict"
@@ -66,8 +68,8 @@ def _settings(config: pytest.Config) -> Settings:
     if profile not in PROFILES:
         raise pytest.UsageError(f"genprobe: unknown profile {profile!r}; choose from {', '.join(PROFILES)}")
     device = _option(config, "device") or "auto"
-    if device.split(":")[0] not in ("auto", "cpu", "cuda", "mps"):
-        raise pytest.UsageError(f"genprobe: unknown device {device!r}; choose from auto, cpu, cuda, mps")
+    if device.split(":")[0] not in DEVICES:
+        raise pytest.UsageError(f"genprobe: unknown device {device!r}; choose from {', '.join(DEVICES)}")
     if device != "auto" and device != "cpu":
         from ..errors import GenprobeError
         from ..train import resolve_device
