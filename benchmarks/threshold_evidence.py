@@ -138,7 +138,7 @@ PAPER = Layout(
     margins=_markers("paper-margins"),
 )
 #: the confirmation seeds trained so far (of 10-29), one export per five seeds
-PAPER_PENDING: tuple[str, ...] = ()
+PAPER_PENDING: tuple[str, ...] = ("paper-cpu-c-seeds10-14.json.gz",)
 LAYOUTS = {layout.profile: layout for layout in (SMOKE, PAPER)}
 MODULES = ("benchmarks.test_claims", "benchmarks.test_controls", "benchmarks.test_example_hypothesis")
 EXAMPLE_TEST = "test_net_draws_a_ring_of_the_right_size"  # the worked example, not a claim of the post
