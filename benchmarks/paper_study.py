@@ -218,6 +218,8 @@ def figure(cache: Path, seed: int, path: Path = FIGURE) -> Path:
             draw.text((x + 4, y + 3), f"IoU {result.final['held_out_iou']:.2f}{budget}", fill=0)
             img.paste(pic, (x, y + head))
     y = head + len(rows) * (CELL + head + gap)
+    img = img.convert("RGB")  # the training points in red
+    draw = ImageDraw.Draw(img)
     draw.text((2, y + head + CELL // 2), "truth, points", fill=0)
     for j, n in enumerate(POST_SIZES):
         result = store.get(profile.baseline("knn", n, seed))
@@ -232,8 +234,6 @@ def figure(cache: Path, seed: int, path: Path = FIGURE) -> Path:
             dots.point((int(c), int(r)), fill=(220, 0, 0))
         x = side + j * (CELL + gap)
         draw.text((x + 4, y + 3), f"seed {seed}", fill=0)
-        img = img.convert("RGB")
-        draw = ImageDraw.Draw(img)
         img.paste(pic, (x, y + head))
     path.parent.mkdir(parents=True, exist_ok=True)
     img.save(path, optimize=True)

@@ -151,7 +151,6 @@ class StandIn(RunsFrom):
 
     def on(self, seeds: Sequence[int]) -> StandIn:
         probe = StandIn(self._found, self.profile, seeds, self._first, self.tops)
-        probe._all = self._all
         probe.outcomes = self.outcomes
         return probe
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -151,8 +152,6 @@ def title(name: str) -> str:
 
 def extras(scored: Scored) -> dict[str, float]:
     """Every registered metric of ``scored`` (a metric that fails or is not a number reads NaN and warns)."""
-    import warnings
-
     out: dict[str, float] = {}
     for m in METRICS.values():
         if m.fn is None:
@@ -178,10 +177,10 @@ def complete(result: RunResult, threshold: float = 0.5) -> RunResult:
     pred = np.asarray(result.prediction)
     if not missing or pred.ndim != 2 or pred.shape[0] != pred.shape[1] or pred.shape[0] < 2:
         return result
-    spec = result.spec
-    truth = spec.load_truth().at_resolution(pred.shape[0])
-    geometry = TruthGeometry.from_truth(truth, threshold=threshold)
-    mask = sample_training_set(spec.load_truth(), spec.n, spec.seed, wedge=spec.wedge).mask_at(pred.shape[0])
+    spec, res = result.spec, pred.shape[0]
+    image = spec.load_truth()
+    geometry = TruthGeometry.from_truth(image.at_resolution(res), threshold=threshold)
+    mask = sample_training_set(image, spec.n, spec.seed, wedge=spec.wedge).mask_at(res)
     grey = _white_nan(pred)
     scored = Scored(grey=grey, black=grey < threshold, geometry=geometry, train_mask=mask)
     values = {k: v for k, v in extras(scored).items() if k in {m.name for m in missing}}
