@@ -1,5 +1,8 @@
 """Untrained baselines, scored with the same metrics on the same points.
 
+The rules themselves live in the registry :mod:`genprobe.rules` (add yours with
+``genprobe.rules.register``); this module runs one as a :class:`RunSpec`.
+
 - ``knn``: the k-nearest-neighbour rule, a *local interpolator*. On this
   geometry its Voronoi cells around ring points tile the ring, so it is a
   strong baseline, not a memoriser.
@@ -18,65 +21,35 @@ The trained controls (shuffled labels, random Fourier features) are ordinary
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 import numpy as np
-from scipy.spatial import cKDTree
 
-from . import metrics
+from . import metrics, rules
 from .provenance import provenance
+from .rules import predict_dot, predict_knn
 from .runs import RunResult, RunSpec
-from .sampling import TrainingSet, grid_coords, sample_training_set
+from .sampling import TrainingSet, sample_training_set
 
-__all__ = ["run_baseline", "predict_knn", "predict_dot"]
-
-
-def predict_knn(ts: TrainingSet, points: np.ndarray, k: int = 1) -> np.ndarray:
-    """Mean grey of the k nearest training points, for each (M, 2) point."""
-    k = min(k, len(ts))
-    _, nn = cKDTree(ts.coords).query(points, k=k)
-    nn = nn.reshape(len(points), k)
-    return ts.targets[nn].mean(axis=1)
+__all__ = ["run_baseline", "predict_knn", "predict_dot", "picture"]
 
 
-def predict_dot(ts: TrainingSet, res: int) -> np.ndarray:
-    """(res, res) white image, black at the grid pixel of each black training point."""
-    h, w = ts.truth.shape
-    img = np.ones((res, res), dtype=np.float32)
-    black = ts.targets < 0.5
-    img[(ts.rows[black] * res) // h, (ts.cols[black] * res) // w] = 0.0
-    return img
-
-
-#: each untrained rule by model name: its picture on a res x res grid from the training set (k: 1-NN's k)
-PICTURES: dict[str, Callable[[TrainingSet, int, int], np.ndarray]] = {
-    "knn": lambda ts, res, k: predict_knn(ts, grid_coords(res), k).reshape(res, res),
-    "dot": lambda ts, res, k: predict_dot(ts, res),
-}
-
-
-def _predict(spec: RunSpec, ts: TrainingSet, res: int) -> np.ndarray:
-    try:
-        picture = PICTURES[spec.model]
-    except KeyError:  # never another rule's picture under this name
-        raise ValueError(f"no untrained rule {spec.model!r}; have {', '.join(PICTURES)}") from None
-    return picture(ts, res, spec.k)
+def picture(spec: RunSpec, ts: TrainingSet, res: int) -> np.ndarray:
+    """The (res, res) picture of the untrained rule ``spec.model`` drawn from ``ts``."""
+    return rules.get(spec.model).draw(ts, res, spec.rule_params)
 
 
 def run_baseline(spec: RunSpec) -> RunResult:
-    """Score the ``knn`` or ``dot`` baseline of ``spec`` (no training)."""
+    """Score the untrained rule of ``spec`` (``knn``, ``dot`` or a registered one; no training)."""
     if spec.trained:
-        raise ValueError(f"run_baseline takes model='knn' or 'dot', got {spec.model!r}")
+        raise ValueError(f"run_baseline takes an untrained rule ({', '.join(rules.RULES)}), got {spec.model!r}")
+    rule = rules.get(spec.model)
     t0 = time.perf_counter()
     truth = spec.load_truth()
     ts = sample_training_set(truth, spec.n, spec.seed, shuffle_labels=spec.labels == "shuffled", wedge=spec.wedge)
-    if spec.model == "knn":
-        pred_train = predict_knn(ts, ts.coords, spec.k)
-    else:
-        pred_train = np.where(ts.targets < 0.5, 0.0, 1.0).astype(np.float32)
+    pred_train = rule.at_training(ts, spec.rule_params)
 
     def score(res: int) -> tuple[np.ndarray, dict[str, float]]:
-        pred = _predict(spec, ts, res)
+        pred = rule.draw(ts, res, spec.rule_params)
         return pred, metrics.evaluate(
             pred,
             truth.at_resolution(res),
@@ -86,11 +59,10 @@ def run_baseline(spec: RunSpec) -> RunResult:
             wedge=spec.wedge,
         )
 
-    if spec.model == "dot":
-        exact = truth.shape[0]
-        _, curve = score(exact)  # the dots exactly at their pixels: the same numbers at every grid
+    if rule.exact_grid:
+        _, curve = score(truth.shape[0])  # e.g. the dots exactly at their pixels: the same numbers at every grid
         final = dict(curve)
-        pred = _predict(spec, ts, spec.eval_res)  # the picture, for the report
+        pred = rule.draw(ts, spec.eval_res, spec.rule_params)  # the picture, for the report
     else:
         _, curve = score(spec.curve_res)
         pred, final = score(spec.eval_res)

@@ -31,7 +31,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from .jsonio import from_json_safe
+from . import metrics
+from .jsonio import from_json_safe, picture_from_text
 from .probe import RunsFrom
 from .profiles import Profile, get_profile
 from .runs import RunResult, RunSpec
@@ -99,7 +100,9 @@ class Layout:
 
 
 def load_export(path: str | Path) -> dict[RunSpec, RunResult]:
-    """Run results (histories and final metrics, no images) from an export."""
+    """Run results (histories and final metrics) from an export. An export with pictures
+    (``genprobe sweep --export-pictures``) gives each run its final picture, and a metric registered
+    since (``genprobe.metrics.register``) its final value from that picture (``metrics.complete``)."""
     path = Path(path)
     raw = path.read_bytes()
     data = json.loads(gzip.decompress(raw) if path.name.endswith(".gz") else raw)
@@ -108,15 +111,17 @@ def load_export(path: str | Path) -> dict[RunSpec, RunResult]:
         spec = RunSpec.from_dict(r["spec"])
         history = {k: np.array([from_json_safe(x) for x in v], dtype=float) for k, v in r["history"].items()}
         indices = sample_training_set(spec.load_truth(), spec.n, spec.seed, wedge=spec.wedge).indices
-        out[spec] = RunResult(
-            spec=spec,
-            history=history,
-            final={k: from_json_safe(v) for k, v in r["final"].items()},
-            prediction=np.zeros((1, 1), np.float32),
-            boundaries=None,
-            train_indices=indices,
-            diverged_at=r["diverged_at"],
-            meta=r.get("meta", {}),
+        out[spec] = metrics.complete(
+            RunResult(
+                spec=spec,
+                history=history,
+                final={k: from_json_safe(v) for k, v in r["final"].items()},
+                prediction=picture_from_text(r["picture"]) if "picture" in r else np.zeros((1, 1), np.float32),
+                boundaries=None,
+                train_indices=indices,
+                diverged_at=r["diverged_at"],
+                meta=r.get("meta", {}),
+            )
         )
     return out
 

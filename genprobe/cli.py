@@ -27,7 +27,7 @@ from .jsonio import atomic_write, to_json_safe
 
 __all__ = ["main"]
 
-BASELINES = ("knn", "dot", "shuffled", "fourier")
+CONTROLS = ("shuffled", "fourier")  # the trained controls; the untrained rules are genprobe.rules.RULES
 TABLE_METRICS = (
     "held_out_iou",
     "components",
@@ -95,7 +95,7 @@ def _model_args(parser: argparse.ArgumentParser, whose: str) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help=f"a keyword argument of {whose} factory; VALUE is a JSON literal, else a string (repeatable)",
+        help=f"a keyword argument of {whose}; VALUE is a JSON literal, else a string (repeatable)",
     )
 
 
@@ -124,11 +124,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PKG.MODULE:FACTORY",
         help="your own model: a callable returning a torch.nn.Module, imported from here if need be (default: mlp)",
     )
-    _model_args(train, "--model's")
-    base = sub.add_parser("baseline", help="score a baseline or control on the same points: " + ", ".join(BASELINES))
-    base.add_argument("kind", choices=BASELINES)
+    _model_args(train, "--model's factory")
+    base = sub.add_parser(
+        "baseline", help="score a baseline or control on the same points: knn, dot, " + ", ".join(CONTROLS)
+    )
+    base.add_argument("kind", help="knn, dot, shuffled, fourier, or a rule registered with genprobe.rules.register")
     _common(base)
     _spec_flags(base)
+    _model_args(base, "a registered rule")
     sw = sub.add_parser(
         "sweep", help="train every run of a profile into the cache (e.g. on a GPU box), optionally in parallel"
     )
@@ -145,6 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         help="write spec, final metrics and history of every run here (.json or .json.gz)",
+    )
+    sw.add_argument(
+        "--export-pictures",
+        action="store_true",
+        help="--export each run's final picture too (8-bit PNG, ~6 KB a run at 256^2): a metric registered later "
+        "gets its final value from the export without training",
     )
     jd = sub.add_parser(
         "judge", help="score any grey picture as if a net had drawn it, and print every shape claim's verdict"
@@ -196,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="whom to ask the claim of, comma-separated: net, knn, dot, fourier (the Fourier-feature control), "
         "or a user model's factory module:function, trained like the post's net (default: net,knn,dot)",
     )
-    _model_args(fr, "a user model's")
+    _model_args(fr, "a user model's factory")
     fr.add_argument(
         "--protocol", default="standard", choices=("standard", "blog"), help="the net's (default: standard)"
     )
@@ -241,6 +250,7 @@ def _parse_seeds(text: str) -> tuple[int, ...]:
 
 
 def _specs(args: argparse.Namespace) -> list:
+    from . import rules
     from .profiles import get_profile
     from .runs import RunSpec
 
@@ -253,7 +263,8 @@ def _specs(args: argparse.Namespace) -> list:
         base = {k: v for k, v in f.to_dict().items() if k not in ("n", "seed", "eval_res", "curve_res")}
     elif kind == "shuffled":
         base = {"labels": "shuffled"}
-    elif kind in ("knn", "dot"):
+    elif kind is not None:
+        rules.get(kind)  # an unknown name: one line naming the rules
         base = {"model": kind}
     else:
         base = {}
@@ -378,9 +389,10 @@ def _report(args: argparse.Namespace) -> int:
     return int(pytest.main(argv))
 
 
-def export_record(r) -> dict:
-    """One run as ``--export`` writes it: key, spec, final metrics, divergence, history, meta."""
-    return {
+def export_record(r, picture: bool = False) -> dict:
+    """One run as ``--export`` writes it: key, spec, final metrics, divergence, history, meta, and with
+    ``picture`` its final prediction (:func:`genprobe.jsonio.picture_to_text`, for metrics added later)."""
+    record = {
         "key": r.spec.key,
         "spec": r.spec.to_dict(),
         "final": r.final,
@@ -388,13 +400,18 @@ def export_record(r) -> dict:
         "history": r.history,
         "meta": r.meta,
     }
+    if picture:
+        from .jsonio import picture_to_text
+
+        record["picture"] = picture_to_text(r.prediction)
+    return record
 
 
-def _export(path: Path, results) -> None:
-    """Spec, final metrics and history of each run, as JSON (gzipped for .gz)."""
+def _export(path: Path, results, pictures: bool = False) -> None:
+    """Spec, final metrics and history of each run (and its final picture), as JSON (gzipped for .gz)."""
     import gzip
 
-    payload = {"runs": [export_record(r) for r in results]}
+    payload = {"runs": [export_record(r, pictures) for r in results]}
     if path.suffix == ".gz":
         atomic_write(path, gzip.compress(json.dumps(to_json_safe(payload), allow_nan=False).encode()))
     else:
@@ -453,7 +470,7 @@ def _sweep(args: argparse.Namespace) -> int:
         f"in {time.perf_counter() - t0:.1f} s on {device}; cache {cache.root}"
     )
     if args.export is not None:
-        _export(args.export, results)
+        _export(args.export, results, pictures=args.export_pictures)
         print(f"wrote {args.export}")
     return 0
 

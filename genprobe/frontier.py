@@ -65,6 +65,7 @@ from typing import Any
 
 import numpy as np
 
+from .rules import RULES
 from .stats import meets
 from .verdicts import Check, Verdict
 
@@ -162,7 +163,7 @@ class _AsNet:
             return self._probe.net(n, protocol, model=self._model, model_kwargs=self._kwargs)
         if self._model == "fourier":
             return self._probe.fourier(n)
-        return self._probe.baseline(self._model, n)
+        return self._probe.baseline(self._model, n, **self._kwargs)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._probe, name)
@@ -176,7 +177,7 @@ def subject_spec(profile: Any, model: str, n: int, seed: int, protocol: str = "s
         return profile.fourier(n, seed)
     if is_user_model(model):
         return profile.net(n, seed, protocol, model=model, model_kwargs=dict(model_kwargs or {}))
-    return profile.baseline(model, n, seed)
+    return profile.baseline(model, n, seed, **dict(model_kwargs or {}))
 
 
 #: the runs each claim compares its subject with (genprobe.shapes), besides the subject's own
@@ -253,8 +254,11 @@ def _check_names(claim: str, *models: str) -> None:
     if claim not in FRONTIER_CLAIMS:
         raise ValueError(f"unknown claim {claim!r}; choose from {', '.join(FRONTIER_CLAIMS)}")
     for model in models:
-        if model not in MODELS and not is_user_model(model):
-            raise ValueError(f"unknown model {model!r}; choose from {', '.join(MODELS)} or a factory module:function")
+        if model not in MODELS and model not in RULES and not is_user_model(model):
+            raise ValueError(
+                f"unknown model {model!r}; choose from {', '.join(dict.fromkeys((*MODELS, *RULES)))}, "
+                "a rule registered with genprobe.rules.register, or a factory module:function"
+            )
         if model != "net" and claim == "longer-helps":
             raise ValueError(f"claim {claim!r} compares two training budgets of a net; model {model!r} is not trained")
 
@@ -330,7 +334,7 @@ def sparse_as(
     a = [min(f, beyond) for f in seed_frontiers({n: holds_per_seed(v) for n, v in ours.items()})]
     b = [min(f, beyond) for f in seed_frontiers({n: holds_per_seed(v) for n, v in theirs.items()})]
     values = [math.nan if x == y == beyond else math.log2(y / x) for x, y in zip(a, b)]
-    names = {"net": "the net", "knn": "the 1-NN rule", "dot": "the dot memoriser", "fourier": "the Fourier net"}
+    names = {"net": "the net", "fourier": "the Fourier net"} | {name: r.title for name, r in RULES.items()}
     label = {m: names.get(m, m) for m in (subject, reference)}
     some = next(iter(ours.values()))
     runs = sorted({k for v in (*ours.values(), *theirs.values()) for k in v.runs})

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from .baselines import predict_dot
+from .rules import predict_dot
 from .sampling import TrainingSet
 
 __all__ = ["Picture", "PICTURES", "TRUE", "WRONG", "draw"]
@@ -69,11 +69,6 @@ def _frame(res: int) -> np.ndarray:
     return _grey((d >= INNER) & (d <= OUTER))
 
 
-def _points_px(ts: TrainingSet, res: int, which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    h, w = ts.truth.shape
-    return (ts.rows[which] * res) // h, (ts.cols[which] * res) // w
-
-
 def _dots(res: int, ts: TrainingSet) -> np.ndarray:
     """Black at the grid pixel of each black training point (the dot memoriser's picture)."""
     return predict_dot(ts, res)
@@ -82,13 +77,13 @@ def _dots(res: int, ts: TrainingSet) -> np.ndarray:
 def _blurred_dots(res: int, ts: TrainingSet) -> np.ndarray:
     """Black disks of radius 1 % of the width around each black training point."""
     img = np.ones((res, res), bool)
-    img[_points_px(ts, res, ts.targets < 0.5)] = False
+    img[ts.grid_pixels(res, ts.targets < 0.5)] = False
     dist = ndimage.distance_transform_edt(img) / res
     return _grey(dist <= 0.01)
 
 
 def _knn(res: int, ts: TrainingSet) -> np.ndarray:
-    from .baselines import predict_knn
+    from .rules import predict_knn
 
     x, y = _grid(res)
     return predict_knn(ts, np.stack([x.ravel(), y.ravel()], 1).astype(np.float32)).reshape(res, res).astype(np.float32)

@@ -27,6 +27,7 @@ import numpy as np
 
 from . import metrics
 from .errors import GenprobeError
+from .probe import ProfileRuns
 from .profiles import Profile, get_profile
 from .runs import RunResult, RunSpec
 from .sampling import TrainingSet, check_n, sample_training_set
@@ -91,9 +92,7 @@ def _drawer(picture: Picture) -> tuple[str, Callable[[int, TrainingSet], np.ndar
 
 
 def _at_points(img: np.ndarray, ts: TrainingSet) -> np.ndarray:
-    h, w = ts.truth.shape
-    res = img.shape[0]
-    return img[(ts.rows * res) // h, (ts.cols * res) // w].astype(np.float64)
+    return img[ts.grid_pixels(img.shape[0])].astype(np.float64)
 
 
 def picture_runs(
@@ -150,31 +149,34 @@ def picture_runs(
     return out
 
 
-class _Pictures:
+class _Pictures(ProfileRuns):
     """The parts of the ``genprobe`` fixture the shape claims use, with the picture as the net."""
 
     def __init__(
         self, picture: Picture, profile: Profile, seeds: Sequence[int], runs: Callable[[list[RunSpec]], list[RunResult]]
     ):
-        self.picture, self.profile, self.seeds, self._runs = picture, profile, tuple(seeds), runs
+        self.picture, self.profile, self._seeds, self._runs = picture, profile, tuple(seeds), runs
         self._memo: dict[tuple, list[RunResult]] = {}
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        return self._seeds
 
     def on(self, seeds: Sequence[int]) -> _Pictures:
         other = _Pictures(self.picture, self.profile, seeds, self._runs)
         other._memo = self._memo
         return other
 
-    def net(self, n: int, protocol: str = "standard") -> list[RunResult]:
+    def runs(self, specs: list[RunSpec]) -> list[RunResult]:
+        return self._runs(specs)
+
+    def net(self, n: int, protocol: str = "standard", **overrides: Any) -> list[RunResult]:
+        if overrides:
+            raise GenprobeError(f"a picture has no net options, got {', '.join(sorted(overrides))}")
         key = (n, protocol, self.seeds)
         if key not in self._memo:  # several claims read the same picture at one N
             self._memo[key] = picture_runs(self.picture, n, self.seeds, self.profile, protocol, final=False)
         return self._memo[key]
-
-    def baseline(self, model: str, n: int, k: int = 1) -> list[RunResult]:
-        return self._runs([self.profile.baseline(model, n, s, k) for s in self.seeds])
-
-    def fourier(self, n: int) -> list[RunResult]:
-        return self._runs([self.profile.fourier(n, s) for s in self.seeds])
 
 
 def judge(

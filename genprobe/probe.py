@@ -56,8 +56,10 @@ class ProfileRuns:
     def fourier(self, n: int, scale: float | None = None) -> list[RunResult]:
         return self.runs([self.profile.fourier(n, s, scale) for s in self.seeds])
 
-    def baseline(self, model: str, n: int, k: int = 1) -> list[RunResult]:
-        return self.runs([self.profile.baseline(model, n, s, k) for s in self.seeds])
+    def baseline(self, model: str, n: int, k: int = 1, **params: Any) -> list[RunResult]:
+        """An untrained rule (``knn``, ``dot`` or one registered with ``genprobe.rules.register``, its
+        parameters as keywords) on the same points as ``net(n)``."""
+        return self.runs([self.profile.baseline(model, n, s, k, **params) for s in self.seeds])
 
     def completion(self, model: str, n: int) -> list[RunResult]:
         """Ring completion: ``net``, ``knn``, ``dot``, ``fourier`` or ``shuffled``, points outside the wedge."""

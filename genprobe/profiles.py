@@ -20,7 +20,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .errors import GenprobeError
-from .runs import BUILTIN_NETS, RunSpec
+from .runs import BUILTIN_NETS, RunSpec, normalise_model_kwargs
 from .stats import ALPHA, looks
 
 EVIDENCE_DIR = Path(__file__).resolve().parent / "evidence"
@@ -172,9 +172,18 @@ class Profile:
             checkpoints=20,
         )
 
-    def baseline(self, model: str, n: int, seed: int, k: int = 1) -> RunSpec:
-        """``knn`` or ``dot`` on the same points as ``net(n, seed)``."""
-        return RunSpec(n=n, seed=seed, model=model, k=k, eval_res=self.eval_res, curve_res=self.curve_res)
+    def baseline(self, model: str, n: int, seed: int, k: int = 1, **params: Any) -> RunSpec:
+        """An untrained rule (``knn``, ``dot`` or a registered one, with its ``params``) on the same points
+        as ``net(n, seed)``."""
+        return RunSpec(
+            n=n,
+            seed=seed,
+            model=model,
+            k=k,
+            model_kwargs=normalise_model_kwargs(params),
+            eval_res=self.eval_res,
+            curve_res=self.curve_res,
+        )
 
     def completion(self, model: str, n: int, seed: int, wedge: float | None = None) -> RunSpec:
         """Ring completion: ``model`` (``net``, ``knn``, ``dot``, ``fourier``, ``shuffled``) on points drawn

@@ -26,6 +26,7 @@ import numpy as np
 from .errors import GenprobeError
 from .factory import check_path
 from .jsonio import atomic_write
+from .rules import RULES
 from .truth import TrueImage, resolve_truth
 
 __all__ = [
@@ -44,10 +45,9 @@ __all__ = [
 
 # Bump when a change alters what a spec computes, so old entries are not reused.
 CACHE_VERSION = 3
-# The same, for one model only (its runs are recomputed; the others are kept):
-# dot 2 = metrics on the true image's own grid, the same at every evaluation grid.
-MODEL_VERSIONS = {"dot": 2}
+# The same for one untrained rule is its genprobe.rules.Rule.version (its runs are recomputed; the others kept).
 
+#: the trained net and the built-in untrained rules; ``genprobe.rules.RULES`` holds every rule, registered ones too
 MODELS = ("mlp", "knn", "dot")
 # The built-in nets' architecture and optimiser, as labels name them where a run differs: the post's net
 # (RunSpec's defaults) and the Fourier-feature control (protocol.md: 4 x 256 ReLU on 128 random Fourier
@@ -171,7 +171,7 @@ class RunSpec:
     truth: str = "ring"  # "ring", "ring@RES" or a PNG path
     n: int = 5000  # training points, drawn without replacement
     seed: int = 0  # points, init, shuffles and controls all derive from it
-    model: str = "mlp"  # mlp | knn (k-nearest-neighbour rule) | dot (dot memoriser)
+    model: str = "mlp"  # mlp | knn (k-nearest-neighbour rule) | dot (dot memoriser) | a registered rule
     protocol: str = "standard"  # standard: one Adam; blog: a fresh Adam every epoch
     labels: str = "true"  # true | shuffled (grey values permuted among the N points)
     depth: int = 30  # hidden layers
@@ -195,13 +195,16 @@ class RunSpec:
     def __post_init__(self) -> None:
         if is_user_model(self.model):
             check_path(self.model, f"built-in models: {', '.join(MODELS)}")
-        elif self.model not in MODELS:
+        elif self.model != "mlp" and self.model not in RULES:
             raise GenprobeError(
-                f"unknown model {self.model!r}; choose from {', '.join(MODELS)}, or a factory 'pkg.module:factory'"
+                f"unknown model {self.model!r}; choose from mlp, {', '.join(RULES)} (genprobe.rules), "
+                "or a factory 'pkg.module:factory'"
             )
         object.__setattr__(self, "model_kwargs", normalise_model_kwargs(self.model_kwargs))
-        if self.model_kwargs and not self.user_model:
-            raise GenprobeError(f"model_kwargs are for a user model 'pkg.module:factory', not model {self.model!r}")
+        if self.model_kwargs and (self.model == "mlp" or (self.model in RULES and RULES[self.model].builtin)):
+            raise GenprobeError(
+                f"model_kwargs are for a user model 'pkg.module:factory' or a registered rule, not {self.model!r}"
+            )
         _choice("protocol", self.protocol, PROTOCOLS)
         _choice("labels", self.labels, LABELS)
         _choice("features", self.features, FEATURES)
@@ -229,6 +232,12 @@ class RunSpec:
     @property
     def trained(self) -> bool:
         return self.model == "mlp" or self.user_model
+
+    @property
+    def rule_params(self) -> dict[str, Any]:
+        """The keyword arguments of an untrained rule's functions: ``knn``'s ``k``, a registered rule's
+        ``model_kwargs``."""
+        return {"k": self.k} if self.model == "knn" else dict(self.model_kwargs)
 
     @property
     def steps_per_epoch(self) -> int:
@@ -299,8 +308,11 @@ class RunSpec:
             payload["model_source"] = source_digest(self.model)
         payload["truth_digest"] = self.load_truth().digest
         payload["cache_version"] = CACHE_VERSION
-        if self.model in MODEL_VERSIONS:
-            payload["model_version"] = MODEL_VERSIONS[self.model]
+        rule = RULES.get(self.model)
+        if rule is not None and rule.version != 1:
+            payload["model_version"] = rule.version
+        if rule is not None and not rule.builtin:
+            payload["rule_source"] = rule.digest  # editing a registered rule recomputes its runs
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
 
     def what(self) -> str:
@@ -313,7 +325,7 @@ class RunSpec:
             differ = [(k, getattr(self, k)) for k, v in BUILTIN_NETS[what].items() if getattr(self, k) != v]
             if differ:
                 what += "(" + ",".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in differ) + ")"
-        elif self.user_model and self.model_kwargs:
+        elif self.model_kwargs:
             what += "(" + ",".join(f"{k}={v}" for k, v in self.model_kwargs) + ")"
         if self.labels == "shuffled":
             what += "-shuffled"

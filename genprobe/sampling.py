@@ -54,8 +54,15 @@ class TrainingSet:
         h, w = self.truth.shape
         mask = np.zeros((res, res), dtype=bool)
         on_grid = ((self.rows * res) % h == 0) & ((self.cols * res) % w == 0)
-        mask[(self.rows[on_grid] * res) // h, (self.cols[on_grid] * res) // w] = True
+        mask[self.grid_pixels(res, on_grid)] = True
         return mask
+
+    def grid_pixels(self, res: int, which: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, cols) of the res x res grid pixel each training point (or those ``which`` selects) lies in:
+        grid pixel (i, j) covers image pixels i*H/res .. (i+1)*H/res - 1 (and the same for j)."""
+        h, w = self.truth.shape
+        rows, cols = (self.rows, self.cols) if which is None else (self.rows[which], self.cols[which])
+        return (rows * res) // h, (cols * res) // w
 
 
 def wedge_mask(shape: tuple[int, int], degrees: float) -> np.ndarray:

@@ -84,6 +84,122 @@ def default_workers(device: str) -> int:
     return max(1, torch.get_num_threads()) if device == "cpu" else 1
 
 
+class _Sweep:
+    """One sweep's state: the results so far, the cache and its locks, and how a batch is computed.
+
+    A batch is computed under the cache's per-run locks (:meth:`locked`); a run another process holds
+    is deferred and read (or, if that process died, computed) at the end (:meth:`finish_deferred`)."""
+
+    def __init__(
+        self,
+        cache: Cache | None,
+        device: str,
+        progress: bool | None,
+        log_fn: Callable[[str], None] | None,
+        done: dict[RunSpec, RunResult],
+    ):
+        self.cache, self.device, self.progress, self.log_fn = cache, device, progress, log_fn
+        self.done = done
+        self.deferred: list[RunSpec] = []
+        self.stop = threading.Event()  # set when a worker fails: the others stop at their next epoch
+
+    def say(self, msg: str) -> None:
+        log.info(msg)
+        if self.log_fn is not None:
+            self.log_fn(msg)
+
+    def halt(self, epoch: int) -> None:
+        if self.stop.is_set():
+            raise KeyboardInterrupt("another worker of this sweep stopped")
+
+    def keep(self, r: RunResult) -> None:
+        self.done[r.spec] = r
+        if self.cache is not None:
+            self.cache.put(r)
+
+    def compute(self, batch: list[RunSpec]) -> None:
+        if batch[0].trained:
+            more = f", ... ({len(batch)} nets)" if len(batch) > 3 else ""
+            self.say(f"genprobe: training {', '.join(s.label() for s in batch[:3])}{more}")
+            results = train_group(batch, device=self.device, progress=self.progress, on_epoch=self.halt)
+        else:
+            results = [run_baseline(s) for s in batch]
+        for r in results:
+            self.keep(r)
+
+    def claim(self, batch: list[RunSpec], locks: list) -> list[RunSpec]:
+        """The specs of ``batch`` this process computes, their cache locks appended to ``locks``;
+        what another process holds is deferred."""
+        if self.cache is None:
+            return list(batch)
+        mine = []
+        for s in batch:
+            lock = self.cache.lock(s)
+            try:
+                lock.acquire(timeout=0)
+            except Exception:  # filelock.Timeout: another process is computing it
+                self.deferred.append(s)
+                continue
+            locks.append(lock)
+            r = self.cache.get(s)  # it may have landed while we waited
+            if r is not None:
+                self.done[s] = r
+            else:
+                mine.append(s)
+        return mine
+
+    def locked(self, batch: list[RunSpec]) -> None:
+        """compute(batch) under the cache's locks."""
+        locks: list = []
+        try:
+            mine = self.claim(batch, locks)
+            if mine:
+                self.compute(mine)
+        finally:
+            for lock in locks:
+                lock.release()
+
+    def on_cluster(self, groups: list[list[RunSpec]], scheduler: Any) -> None:
+        """The groups as tasks on a Dask cluster; this process writes their results to its cache."""
+        from .cluster import train_on_cluster
+
+        locks: list = []
+        try:
+            mine = [m for m in (self.claim(g, locks) for g in groups) if m]
+            train_on_cluster(mine, scheduler, self.device, self.keep, self.say, self.progress)
+        finally:
+            for lock in locks:
+                lock.release()
+
+    def on_threads(self, groups: list[list[RunSpec]], workers: int) -> None:
+        """The groups split over ``workers`` threads, torch on one thread each (restored after)."""
+        from .fastmlp import torch_threads
+
+        parts = split_for_workers(groups, workers)
+        with torch_threads(1), ThreadPoolExecutor(max_workers=workers, thread_name_prefix="genprobe-sweep") as pool:
+            futures = [pool.submit(self.locked, p) for p in parts]
+            try:
+                for f in as_completed(futures):
+                    f.result()
+            except BaseException:
+                self.stop.set()  # the others stop at their next epoch; finished groups are cached
+                for f in futures:
+                    f.cancel()
+                raise
+
+    def finish_deferred(self) -> None:
+        """The runs another process held: read once it lets go, computed here if it died first."""
+        if self.cache is None:
+            return
+        for s in self.deferred:
+            with self.cache.lock(s):
+                r = self.cache.get(s)
+                if r is None:  # the other process died before writing it
+                    self.compute([s])
+                else:
+                    self.done[s] = r
+
+
 def run_sweep(
     specs: Sequence[RunSpec],
     cache: Cache | None = None,
@@ -119,111 +235,18 @@ def run_sweep(
             if r is not None:
                 done[s] = r
     missing = [s for s in unique if s not in done]
-    stop = threading.Event()
-
-    def say(msg: str) -> None:
-        log.info(msg)
-        if log_fn is not None:
-            log_fn(msg)
-
-    def halt(epoch: int) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt("another worker of this sweep stopped")
-
-    def keep(r: RunResult) -> None:
-        done[r.spec] = r
-        if cache is not None:
-            cache.put(r)
-
-    def compute(batch: list[RunSpec]) -> None:
-        if batch[0].trained:
-            more = f", ... ({len(batch)} nets)" if len(batch) > 3 else ""
-            say(f"genprobe: training {', '.join(s.label() for s in batch[:3])}{more}")
-            results = train_group(batch, device=device, progress=progress, on_epoch=halt)
-        else:
-            results = [run_baseline(s) for s in batch]
-        for r in results:
-            keep(r)
-
-    deferred: list[RunSpec] = []
-
-    def claim(batch: list[RunSpec], locks: list) -> list[RunSpec]:
-        """The specs of ``batch`` this process computes, their cache locks appended to ``locks``;
-        what another process holds is deferred."""
-        if cache is None:
-            return list(batch)
-        mine = []
-        for s in batch:
-            lock = cache.lock(s)
-            try:
-                lock.acquire(timeout=0)
-            except Exception:  # filelock.Timeout: another process is computing it
-                deferred.append(s)
-                continue
-            locks.append(lock)
-            r = cache.get(s)  # it may have landed while we waited
-            if r is not None:
-                done[s] = r
-            else:
-                mine.append(s)
-        return mine
-
-    def locked(batch: list[RunSpec]) -> None:
-        """compute(batch) under the cache's locks."""
-        locks: list = []
-        try:
-            mine = claim(batch, locks)
-            if mine:
-                compute(mine)
-        finally:
-            for lock in locks:
-                lock.release()
-
-    baselines = [[s] for s in missing if not s.trained]
+    sweep = _Sweep(cache, device, progress, log_fn, done)
+    for s in missing:
+        if not s.trained:  # untrained rules first, one at a time
+            sweep.locked([s])
     groups = plan_groups([s for s in missing if s.trained], max_group)
-    for batch in baselines:
-        locked(batch)
     if scheduler is not None and groups:
-        from .cluster import train_on_cluster
-
-        locks: list = []
-        try:
-            mine = [m for m in (claim(g, locks) for g in groups) if m]
-            train_on_cluster(mine, scheduler, device, keep, say, progress)
-        finally:
-            for lock in locks:
-                lock.release()
+        sweep.on_cluster(groups, scheduler)
     elif workers > 1 and device == "cpu" and groups:
-        _parallel(split_for_workers(groups, workers), workers, locked, stop)
+        sweep.on_threads(groups, workers)
     else:
         for batch in groups:
-            locked(batch)
-    for s in deferred:
-        if cache is None:
-            break
-        with cache.lock(s):
-            r = cache.get(s)
-            if r is None:  # the other process died before writing it
-                compute([s])
-            else:
-                done[s] = r
+            sweep.locked(batch)
+    sweep.finish_deferred()
     # metrics registered after a run was cached: their final values from its stored prediction, no training
     return [metrics.complete(done[s]) for s in specs]
-
-
-def _parallel(
-    parts: list[list[RunSpec]], workers: int, locked: Callable[[list[RunSpec]], None], stop: threading.Event
-) -> None:
-    """locked(part) for every part on ``workers`` threads, torch on one thread each (restored after)."""
-    from .fastmlp import torch_threads
-
-    with torch_threads(1), ThreadPoolExecutor(max_workers=workers, thread_name_prefix="genprobe-sweep") as pool:
-        futures = [pool.submit(locked, p) for p in parts]
-        try:
-            for f in as_completed(futures):
-                f.result()
-        except BaseException:
-            stop.set()  # the others stop at their next epoch; finished groups are cached
-            for f in futures:
-                f.cancel()
-            raise

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -26,6 +27,7 @@ from .options import DEVICES
 from .provenance import provenance
 from .runs import RunResult, RunSpec
 from .sampling import TrainingSet, grid_coords, sample_training_set
+from .truth import TrueImage
 from .usermodel import BatchedUserModel
 
 __all__ = [
@@ -181,6 +183,204 @@ def _check_group(specs: Sequence[RunSpec]) -> None:
         raise GenprobeError("train_group trains model='mlp' or user-model specs only")
 
 
+@dataclass
+class _Data:
+    """A group's training points as padded tensors: X (B, n_max, 2), Y (B, n_max), the sets, each N."""
+
+    sets: list[TrainingSet]
+    X: torch.Tensor
+    Y: torch.Tensor
+    ns: torch.Tensor  # (B,) on the device
+    n_max: int
+    padded: bool  # some net has fewer points than n_max
+
+    @classmethod
+    def load(cls, specs: Sequence[RunSpec], truth: TrueImage, device: str) -> _Data:
+        sets = [
+            sample_training_set(truth, s.n, s.seed, shuffle_labels=s.labels == "shuffled", wedge=s.wedge) for s in specs
+        ]
+        B, n_max = len(specs), max(s.n for s in specs)
+        ns = torch.tensor([s.n for s in specs])
+        X = torch.zeros(B, n_max, 2)
+        Y = torch.zeros(B, n_max)
+        for b, ts in enumerate(sets):
+            X[b, : len(ts)] = torch.from_numpy(ts.coords)
+            Y[b, : len(ts)] = torch.from_numpy(ts.targets)
+        return cls(sets, X.to(device), Y.to(device), ns.to(device), n_max, bool((ns != n_max).any()))
+
+
+def _build_model(specs: Sequence[RunSpec], device: str) -> BatchedMLP | BatchedUserModel:
+    """The group's B nets, each initialised from its own seed."""
+    s0, seeds = specs[0], [s.seed for s in specs]
+    if s0.user_model:
+        return BatchedUserModel(s0.model, dict(s0.model_kwargs), seeds).to(device)
+    return BatchedMLP(
+        seeds,
+        depth=s0.depth,
+        width=s0.width,
+        negative_slope=s0.negative_slope,
+        fourier_dim=s0.fourier_dim if s0.features == "fourier" else 0,
+        fourier_scale=s0.fourier_scale,
+    ).to(device)
+
+
+#: one minibatch's per-net losses, with every parameter's gradient set: (xb, yb, count) -> (B,)
+LossAndGrads = Callable[[torch.Tensor, torch.Tensor, "torch.Tensor | None"], torch.Tensor]
+
+
+def _autograd_step(model: torch.nn.Module, batch: int, device: str) -> LossAndGrads:
+    """Gradients by autograd (GPUs, user models, ``step="autograd"``): mean squared error per net over
+    its ``count`` valid points of the minibatch (all of them where ``count`` is None)."""
+    params = list(model.parameters())
+    arange_batch = torch.arange(batch, device=device)
+
+    def loss_and_grads(xb: torch.Tensor, yb: torch.Tensor, count: torch.Tensor | None) -> torch.Tensor:
+        sq = (model(xb) - yb).square()
+        if count is not None:
+            valid = arange_batch[: xb.shape[1]].unsqueeze(0) < count.unsqueeze(1)
+            per_net = (sq * valid).sum(1) / count
+        else:
+            per_net = sq.mean(1)
+        for p in params:
+            p.grad = None
+        per_net.sum().backward()
+        return per_net
+
+    return loss_and_grads
+
+
+class _Recorder:
+    """The metric curves: every net on the curve grid and at its training points, at each checkpoint."""
+
+    def __init__(self, specs: Sequence[RunSpec], truth: TrueImage, data: _Data, model, forward, device: str):
+        s0 = specs[0]
+        self.specs, self.data, self.model, self.forward = specs, data, model, forward
+        self.curve = _Evaluator(truth.at_resolution(s0.curve_res), data.sets, device, s0.wedge)
+        self.history: list[list[dict[str, float]]] = [[] for _ in specs]
+        self.epochs: list[int] = []
+        self.steps: list[int] = []
+        self.seconds = 0.0  # in checkpoint evaluations (not training), for meta
+
+    def __call__(self, epoch: int, step: int) -> None:
+        t0 = time.perf_counter()
+        with torch.no_grad(), _eval_mode(self.model):
+            pred = self.curve.predict(self.model, forward=self.forward)
+            pred_train = (self.forward or self.model)(self.data.X).float().cpu().numpy()
+        self.epochs.append(epoch)
+        self.steps.append(step)
+        for b, spec in enumerate(self.specs):
+            targets = self.data.sets[b].targets
+            self.history[b].append(self.curve.metrics(pred[b], b, pred_train[b, : spec.n], targets))
+        self.seconds += time.perf_counter() - t0
+
+    def curves(self, b: int) -> dict[str, np.ndarray]:
+        """Net ``b``'s history: epoch, step and every metric at each checkpoint."""
+        hist = {"epoch": np.array(self.epochs), "step": np.array(self.steps)}
+        for name in self.history[b][0]:
+            hist[name] = np.array([h[name] for h in self.history[b]], dtype=np.float64)
+        return hist
+
+
+def _train(
+    specs: Sequence[RunSpec],
+    data: _Data,
+    loss_and_grads: LossAndGrads,
+    opt: ExactAdam,
+    record: _Recorder,
+    solo: Callable[[], contextlib.AbstractContextManager],
+    device: str,
+    progress: bool | None,
+    on_epoch: Callable[[int], None] | None,
+) -> list[int | None]:
+    """The epochs: per-net shuffles, minibatch steps, the blog protocol's Adam restarts, checkpoints, and
+    a stop once every net has diverged. Returns the epoch each net diverged at (None: it did not)."""
+    from tqdm.auto import tqdm
+
+    s0, B = specs[0], len(specs)
+    restarts = [b for b, s in enumerate(specs) if s.protocol == "blog"]
+    shuffle_gens = [init_generator(s.seed, 1) for s in specs]
+    checkpoints = set(checkpoint_epochs(s0))
+    diverged_at: list[int | None] = [None] * B
+    nonfinite = torch.zeros(B, dtype=torch.bool, device=device)
+    S, total_epochs, total_steps = s0.steps_per_epoch, s0.total_epochs, s0.total_steps
+    bar = tqdm(
+        total=total_epochs,
+        disable=(not progress) if progress is not None else None,
+        unit="epoch",
+        desc=f"{B} net(s) N={'/'.join(sorted({str(s.n) for s in specs}, key=int))}",
+        leave=False,
+        mininterval=1.0,
+    )
+    record(0, 0)
+    done = 0
+    try:
+        for epoch in range(1, total_epochs + 1):
+            with solo():  # the epoch's torch ops on one thread (FastMLPStep.solo)
+                if restarts:
+                    opt.reset(restarts)  # the post's script: Adam's moments and bias correction restart
+                perm = torch.zeros(B, data.n_max, dtype=torch.int64)
+                for b, s in enumerate(specs):
+                    perm[b, : s.n] = torch.randperm(s.n, generator=shuffle_gens[b])
+                perm = perm.to(device)
+                for k in range(S):
+                    if done >= total_steps:
+                        break
+                    lo = k * s0.batch
+                    idx = perm[:, lo : lo + s0.batch]  # (B, m)
+                    xb = torch.gather(data.X, 1, idx.unsqueeze(-1).expand(-1, -1, 2))
+                    yb = torch.gather(data.Y, 1, idx)
+                    count = (data.ns - lo).clamp(max=s0.batch) if data.padded else None  # >= 1: equal steps
+                    per_net = loss_and_grads(xb, yb, count)
+                    opt.step()
+                    nonfinite |= ~torch.isfinite(per_net.detach())
+                    done += 1
+            if bool(nonfinite.any()):
+                for b in torch.nonzero(nonfinite).flatten().tolist():
+                    if diverged_at[b] is None:
+                        diverged_at[b] = epoch
+                if all(d is not None for d in diverged_at):
+                    record(epoch, done)
+                    break  # every net in the group has diverged: stop early
+            if epoch in checkpoints:
+                record(epoch, done)
+            bar.update(1)
+            if on_epoch is not None:
+                on_epoch(epoch)
+    finally:
+        bar.close()
+    return diverged_at
+
+
+def _final(
+    specs: Sequence[RunSpec], truth: TrueImage, data: _Data, model, fast: FastMLPStep | None, forward, device: str
+) -> tuple[np.ndarray, list[dict[str, float]], list[np.ndarray | None]]:
+    """The final evaluation on the eval grid: predictions (B, res, res), each net's final metrics (with
+    ``linear_regions`` where pattern ids exist) and its region boundaries (None for a user model)."""
+    s0 = specs[0]
+    final = _Evaluator(truth.at_resolution(s0.eval_res), data.sets, device, s0.wedge)
+    ids: np.ndarray | None = None
+    with _eval_mode(model):
+        if isinstance(model, BatchedMLP) and forward is not None:
+            # the C kernel: predictions and pattern ids in one pass, each net alone (torch's bmm rounds
+            # differently for other group sizes, so neither depends on which nets share the group)
+            assert fast is not None
+            pred, ids = final.predict(model, with_patterns=True, patterns=fast.predict_and_patterns)
+        elif isinstance(model, BatchedMLP):
+            pred, ids = final.predict(model, with_patterns=True)
+        else:  # no pattern ids: no linear regions nor their boundaries
+            pred = final.predict(model, forward=forward)
+        with torch.no_grad():
+            pred_train = (forward or model)(data.X).float().cpu().numpy()
+    finals, bounds = [], []
+    for b, spec in enumerate(specs):
+        fin = final.metrics(pred[b], b, pred_train[b, : spec.n], data.sets[b].targets)
+        if ids is not None:
+            fin["linear_regions"] = float(metrics.linear_regions(ids[b]))
+        finals.append(fin)
+        bounds.append(metrics.region_boundaries(ids[b]) if ids is not None else None)
+    return pred, finals, bounds
+
+
 def train_group(
     specs: Sequence[RunSpec],
     device: str = "auto",
@@ -220,32 +420,8 @@ def train_group(
     t0 = time.perf_counter()
     s0 = specs[0]
     truth = s0.load_truth()
-    sets = [
-        sample_training_set(truth, s.n, s.seed, shuffle_labels=s.labels == "shuffled", wedge=s.wedge) for s in specs
-    ]
-    B, n_max = len(specs), max(s.n for s in specs)
-    ns = torch.tensor([s.n for s in specs])
-    X = torch.zeros(B, n_max, 2)
-    Y = torch.zeros(B, n_max)
-    for b, ts in enumerate(sets):
-        X[b, : len(ts)] = torch.from_numpy(ts.coords)
-        Y[b, : len(ts)] = torch.from_numpy(ts.targets)
-    X, Y, ns_dev = X.to(device), Y.to(device), ns.to(device)
-    padded = bool((ns != n_max).any())
-
-    model: BatchedMLP | BatchedUserModel
-    if s0.user_model:
-        model = BatchedUserModel(s0.model, dict(s0.model_kwargs), [s.seed for s in specs]).to(device)
-    else:
-        model = BatchedMLP(
-            [s.seed for s in specs],
-            depth=s0.depth,
-            width=s0.width,
-            negative_slope=s0.negative_slope,
-            fourier_dim=s0.fourier_dim if s0.features == "fourier" else 0,
-            fourier_scale=s0.fourier_scale,
-        ).to(device)
-    params = list(model.parameters())
+    data = _Data.load(specs, truth, device)
+    model = _build_model(specs, device)
     # CPU: a hand-written forward/backward without autograd (the fused C kernel,
     # or torch ops if it cannot be built); on GPUs autograd is kept.
     use_fast = device == "cpu" and supports(model) and step != "autograd"  # False for a user model
@@ -254,150 +430,44 @@ def train_group(
         if use_fast and isinstance(model, BatchedMLP)  # (supports() says so; this tells mypy)
         else None
     )
+    loss_and_grads = fast.loss_and_grads if fast is not None else _autograd_step(model, s0.batch, device)
     # torch on one thread around the C kernel's own threads (FastMLPStep.solo)
     solo = fast.solo if fast is not None else contextlib.nullcontext
     # predictions at checkpoints: the C kernel's forward where there is one
     forward = fast.predict if fast is not None and fast.backend == "c" else None
-
     # not torch.optim.Adam: its CPU kernels round a tensor's last elements
     # differently, so a net's update depended on its batch-mates (optim.py)
-    opt = ExactAdam(params, lr=s0.lr, nets=B)
-    restarts = [b for b, s in enumerate(specs) if s.protocol == "blog"]
-    shuffle_gens = [init_generator(s.seed, 1) for s in specs]
-    curve = _Evaluator(truth.at_resolution(s0.curve_res), sets, device, s0.wedge)
-    targets_np = [ts.targets for ts in sets]
-    checkpoints = set(checkpoint_epochs(s0))
-    history: list[list[dict[str, float]]] = [[] for _ in specs]
-    ckpt_epochs: list[int] = []
-    ckpt_steps: list[int] = []
-    diverged_at: list[int | None] = [None] * B
-    nonfinite = torch.zeros(B, dtype=torch.bool, device=device)
-    S, total_epochs, total_steps = s0.steps_per_epoch, s0.total_epochs, s0.total_steps
-    arange_batch = torch.arange(s0.batch, device=device)
+    opt = ExactAdam(list(model.parameters()), lr=s0.lr, nets=len(specs))
+    record = _Recorder(specs, truth, data, model, forward, device)
 
-    spent = {"checkpoints": 0.0}  # seconds in checkpoint evaluations (not training), for meta
-
-    def record(epoch: int, step: int) -> None:
-        t_rec = time.perf_counter()
-        with torch.no_grad(), _eval_mode(model):
-            pred = curve.predict(model, forward=forward)
-            pred_train = (forward or model)(X).float().cpu().numpy()
-        ckpt_epochs.append(epoch)
-        ckpt_steps.append(step)
-        for b in range(B):
-            history[b].append(curve.metrics(pred[b], b, pred_train[b, : specs[b].n], targets_np[b]))
-        spent["checkpoints"] += time.perf_counter() - t_rec
-
-    from tqdm.auto import tqdm
-
-    bar = tqdm(
-        total=total_epochs,
-        disable=(not progress) if progress is not None else None,
-        unit="epoch",
-        desc=f"{B} net(s) N={'/'.join(sorted({str(s.n) for s in specs}, key=int))}",
-        leave=False,
-        mininterval=1.0,
-    )
-    record(0, 0)
-    done = 0
-    try:
-        for epoch in range(1, total_epochs + 1):
-            with solo():  # the epoch's torch ops on one thread (FastMLPStep.solo)
-                if restarts:
-                    opt.reset(restarts)  # the post's script: Adam's moments and bias correction restart
-                perm = torch.zeros(B, n_max, dtype=torch.int64)
-                for b, s in enumerate(specs):
-                    perm[b, : s.n] = torch.randperm(s.n, generator=shuffle_gens[b])
-                perm = perm.to(device)
-                for k in range(S):
-                    if done >= total_steps:
-                        break
-                    lo = k * s0.batch
-                    idx = perm[:, lo : lo + s0.batch]  # (B, m)
-                    xb = torch.gather(X, 1, idx.unsqueeze(-1).expand(-1, -1, 2))
-                    yb = torch.gather(Y, 1, idx)
-                    count = (ns_dev - lo).clamp(max=s0.batch) if padded else None  # >= 1: equal steps per epoch
-                    if fast is not None:
-                        per_net = fast.loss_and_grads(xb, yb, count)  # sets p.grad of every parameter
-                    else:
-                        sq = (model(xb) - yb).square()
-                        if count is not None:
-                            valid = arange_batch[: idx.shape[1]].unsqueeze(0) < count.unsqueeze(1)
-                            per_net = (sq * valid).sum(1) / count
-                        else:
-                            per_net = sq.mean(1)
-                        for p in params:
-                            p.grad = None
-                        per_net.sum().backward()
-                    opt.step()
-                    nonfinite |= ~torch.isfinite(per_net.detach())
-                    done += 1
-            if bool(nonfinite.any()):
-                for b in torch.nonzero(nonfinite).flatten().tolist():
-                    if diverged_at[b] is None:
-                        diverged_at[b] = epoch
-                if all(d is not None for d in diverged_at):
-                    record(epoch, done)
-                    break  # every net in the group has diverged: stop early
-            if epoch in checkpoints:
-                record(epoch, done)
-            bar.update(1)
-            if on_epoch is not None:
-                on_epoch(epoch)
-    finally:
-        bar.close()
+    diverged_at = _train(specs, data, loss_and_grads, opt, record, solo, device, progress, on_epoch)
 
     t_final = time.perf_counter()
-    final = _Evaluator(truth.at_resolution(s0.eval_res), sets, device, s0.wedge)
-    ids: np.ndarray | None = None
-    with _eval_mode(model):
-        if isinstance(model, BatchedMLP) and forward is not None:
-            # the C kernel: predictions and pattern ids in one pass, each net alone (torch's bmm rounds
-            # differently for other group sizes, so neither depends on which nets share the group)
-            assert fast is not None
-            pred, ids = final.predict(model, with_patterns=True, patterns=fast.predict_and_patterns)
-        elif isinstance(model, BatchedMLP):
-            pred, ids = final.predict(model, with_patterns=True)
-        else:  # no pattern ids: no linear regions nor their boundaries
-            pred = final.predict(model, forward=forward)
-        with torch.no_grad():
-            pred_train = (forward or model)(X).float().cpu().numpy()
-    finals, bounds = [], []
-    for b, spec in enumerate(specs):
-        fin = final.metrics(pred[b], b, pred_train[b, : spec.n], targets_np[b])
-        if ids is not None:
-            fin["linear_regions"] = float(metrics.linear_regions(ids[b]))
-        finals.append(fin)
-        bounds.append(metrics.region_boundaries(ids[b]) if ids is not None else None)
+    pred, finals, bounds = _final(specs, truth, data, model, fast, forward, device)
     seconds = time.perf_counter() - t0
     meta = provenance(device) | {
         "seconds": seconds,
         # of which evaluation, not training: the checkpoints' curves, and the final prediction and metrics
-        "seconds_checkpoints": spent["checkpoints"],
+        "seconds_checkpoints": record.seconds,
         "seconds_final": seconds - (t_final - t0),
-        "group_size": B,
+        "group_size": len(specs),
         "step": fast.backend if fast is not None else "autograd",
     }
     if isinstance(model, BatchedUserModel):
         meta["batching"] = model.batching  # vmap, or the per-net loop it fell back to
-    results = []
-    for b, spec in enumerate(specs):
-        hist = {"epoch": np.array(ckpt_epochs), "step": np.array(ckpt_steps)}
-        for name in history[b][0]:
-            hist[name] = np.array([h[name] for h in history[b]], dtype=np.float64)
-        results.append(
-            RunResult(
-                spec=spec,
-                history=hist,
-                final=finals[b],
-                prediction=pred[b].astype(np.float32),
-                boundaries=bounds[b],
-                train_indices=sets[b].indices,
-                diverged_at=diverged_at[b],
-                meta=dict(meta),
-            )
+    return [
+        RunResult(
+            spec=spec,
+            history=record.curves(b),
+            final=finals[b],
+            prediction=pred[b].astype(np.float32),
+            boundaries=bounds[b],
+            train_indices=data.sets[b].indices,
+            diverged_at=diverged_at[b],
+            meta=dict(meta),
         )
-    return results
+        for b, spec in enumerate(specs)
+    ]
 
 
 def batch_work(batch: Sequence[RunSpec]) -> int:

@@ -104,3 +104,37 @@ def test_registering_the_same_metric_twice_is_a_no_op(registered):
     assert metrics.register("ink", ink, title="mean darkness", better="neither") == metrics.METRICS["ink"]
     with pytest.raises(GenprobeError, match="already registered"):
         metrics.register("ink", lambda s: 0.0)
+
+
+EVIDENCE_WITH_PICTURES = "benchmarks/evidence/smoke-cpu-c-seeds10-14.json.gz"
+
+
+def test_a_new_metric_reaches_a_committed_evidence_export_without_training():
+    """The committed export of smoke seeds 10-14 holds each run's final picture (--export-pictures): a
+    metric registered now gets its final value for every run from it. The picture is the run's own: a
+    metric computed from it the way held-out IoU is gives the export's held-out IoU on every run but the
+    dot memoriser's."""
+    from pathlib import Path
+
+    from genprobe.calibration import load_export
+
+    path = Path(__file__).resolve().parents[1] / EVIDENCE_WITH_PICTURES
+
+    def iou_again(s: metrics.Scored) -> float:
+        held = ~s.train_mask
+        a, b = s.black & held, s.geometry.truth_black & held
+        union = (a | b).sum()
+        return float((a & b).sum() / union) if union else 1.0
+
+    metrics.register("iou_again", iou_again, title="held-out IoU, recomputed")
+    try:
+        runs = load_export(path)
+    finally:
+        metrics.unregister("iou_again")
+    assert len(runs) == 150 and all("iou_again" in r.final for r in runs.values())
+    drawn = [r for r in runs.values() if r.spec.model != "dot"]  # the dots' own IoU is on the true image's grid
+    assert len(drawn) == 115  # 16 trained runs and 7 1-NN runs a seed
+    for r in drawn:
+        assert r.final["iou_again"] == pytest.approx(r.final["held_out_iou"], abs=1e-12), r.spec.label()
+    # without the metric the same export reads as before
+    assert all("iou_again" not in r.final for r in load_export(path).values())

@@ -616,19 +616,3 @@ def test_kill_9_mid_sweep_keeps_finished_runs_and_rerun_trains_only_the_rest(tmp
     quick_long = long.replace(epochs=5)  # same group shape, short enough to finish here
     run_sweep([short, quick_long], cache=cache, device="cpu", progress=False)
     assert trained == [[quick_long]], "the rerun trains only what is missing"
-
-
-def test_an_untrained_rule_is_looked_up_by_name_never_replaced_by_another():
-    """Each untrained rule's picture comes from its own entry (genprobe.baselines.PICTURES); a name with
-    no entry is an error, not the dot memoriser's picture."""
-    from genprobe import baselines
-    from genprobe.sampling import sample_training_set
-
-    spec = tiny(model="knn")
-    ts = sample_training_set(spec.load_truth(), spec.n, spec.seed)
-    assert set(baselines.PICTURES) == {"knn", "dot"}
-    assert baselines._predict(spec, ts, 16).shape == (16, 16)
-    odd = object.__new__(RunSpec)
-    object.__setattr__(odd, "__dict__", dict(spec.__dict__, model="median"))
-    with pytest.raises(ValueError, match="no untrained rule 'median'"):
-        baselines._predict(odd, ts, 16)

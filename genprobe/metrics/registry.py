@@ -18,8 +18,11 @@ final value is computed from the stored final prediction when the run is read (:
 every other cached run stays valid (nothing in a run's cache key changes). Its *history* (the value at
 each checkpoint) exists only for runs trained after the registration: a curve claim on a new metric
 needs those runs retrained (delete their cache entries; a smoke seed is about 2 minutes on 2 cores).
-The committed evidence exports hold no pictures, so a new final metric for them needs their cached runs
-(or a retraining); the README says where to add a claim, a metric, a baseline and a command.
+An export written with ``genprobe sweep --export-pictures`` holds each run's final picture (8-bit), so
+:func:`genprobe.calibration.load_export` gives a new metric's final value for its runs too (exact for a
+metric of the black mask; within 1/510 a pixel for one of the grey values); the committed evidence of
+smoke seeds 10-14 is such an export, the others hold no pictures (size) and need their cached runs or a
+retraining. The README says where to add a claim, a metric, a baseline and a command.
 """
 
 from __future__ import annotations
