@@ -20,10 +20,13 @@ import math
 import os
 import sys
 import typing
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .errors import GenprobeError
 from .jsonio import atomic_write, to_json_safe
+from .text import number
 
 __all__ = ["main"]
 
@@ -110,11 +113,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     _scheduler(parser)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="genprobe", description="Train the ring-fitting nets of the post and measure them against the true image."
-    )
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+def _add_train(sub) -> None:
     train = sub.add_parser("train", help="train the post's net (model mlp), or your own model, for each seed")
     _common(train)
     _spec_flags(train)
@@ -125,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="your own model: a callable returning a torch.nn.Module, imported from here if need be (default: mlp)",
     )
     _model_args(train, "--model's factory")
+
+
+def _add_baseline(sub) -> None:
     base = sub.add_parser(
         "baseline", help="score a baseline or control on the same points: knn, dot, " + ", ".join(CONTROLS)
     )
@@ -132,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     _common(base)
     _spec_flags(base)
     _model_args(base, "a registered rule")
+
+
+def _add_sweep(sub) -> None:
     sw = sub.add_parser(
         "sweep", help="train every run of a profile into the cache (e.g. on a GPU box), optionally in parallel"
     )
@@ -155,6 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="--export each run's final picture too (8-bit PNG, ~6 KB a run at 256^2): a metric registered later "
         "gets its final value from the export without training",
     )
+
+
+def _add_judge(sub) -> None:
     jd = sub.add_parser(
         "judge", help="score any grey picture as if a net had drawn it, and print every shape claim's verdict"
     )
@@ -176,6 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     _cache(jd, "cache folder of the dot, 1-NN and Fourier runs (default: $GENPROBE_CACHE or ~/.cache/genprobe)")
     _device(jd, help="to train missing Fourier-feature runs on: " + _DEVICE_HELP)
     jd.add_argument("--json", type=Path, default=None, help="write the verdicts here")
+
+
+def _add_report(sub) -> None:
     rep = sub.add_parser("report", help="run the claim suite (pytest benchmarks) and write reports/<profile>/")
     rep.add_argument("--profile", default="smoke", help="smoke or paper (default: smoke)")
     _device(rep, default=None)
@@ -183,6 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
     _cache(rep)
     rep.add_argument("--out", default=None, help="report folder (default: reports/<profile>)")
     rep.add_argument("--benchmarks", default="benchmarks", help="folder of the claim tests (default: benchmarks)")
+
+
+def _add_frontier(sub) -> None:
     fr = sub.add_parser(
         "frontier",
         help="where a claim stops holding: the share of seeds holding it against N, and the N* where it "
@@ -223,6 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fr.add_argument("--quiet", action="store_true", help="no progress bar")
     _scheduler(fr)
+
+
+def _add_compare(sub) -> None:
     cmp = sub.add_parser(
         "compare", help="compare two saved sessions seed by seed; exit 1 when a --fail rule finds a regression"
     )
@@ -237,6 +254,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cmp.add_argument("--root", default=".genprobe", help="folder of the saves (default: .genprobe)")
     cmp.add_argument("--list", action="store_true", help="list the saves under --root and exit")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="genprobe", description="Train the ring-fitting nets of the post and measure them against the true image."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for _, add, _ in COMMANDS:
+        add(sub)
     return parser
 
 
@@ -291,12 +317,6 @@ def _parse_model_args(items: list[str]) -> dict:
     return out
 
 
-def _fmt(v: float) -> str:
-    if isinstance(v, float) and math.isnan(v):
-        return "nan"
-    return f"{v:.0f}" if float(v).is_integer() else f"{v:.3f}"
-
-
 def _table(results) -> str:
     from . import metrics
 
@@ -304,7 +324,7 @@ def _table(results) -> str:
     columns = [*TABLE_METRICS, *(m.name for m in metrics.METRICS.values() if m.fn is not None)]
     head = ["seed", *columns, "diverged"]
     rows = [
-        [str(r.spec.seed), *(_fmt(r.final.get(m, math.nan)) for m in columns), str(r.diverged_at or "-")]
+        [str(r.spec.seed), *(number(r.final.get(m, math.nan), decimals=3) for m in columns), str(r.diverged_at or "-")]
         for r in results
     ]
     widths = [max(len(x) for x in col) for col in zip(head, *rows)]
@@ -624,18 +644,22 @@ def _frontier(args: argparse.Namespace) -> int:
     return 0
 
 
+#: every command: its name, what declares its arguments, what runs it (a new command is one row here)
+COMMANDS: tuple[tuple[str, Callable[[Any], None], Callable[[argparse.Namespace], int]], ...] = (
+    ("train", _add_train, _run),
+    ("baseline", _add_baseline, _run),
+    ("sweep", _add_sweep, _sweep),
+    ("judge", _add_judge, _judge),
+    ("report", _add_report, _report),
+    ("frontier", _add_frontier, _frontier),
+    ("compare", _add_compare, _compare),
+)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    commands = {
-        "train": _run,
-        "baseline": _run,
-        "sweep": _sweep,
-        "judge": _judge,
-        "report": _report,
-        "compare": _compare,
-        "frontier": _frontier,
-    }
+    commands = {name: run for name, _, run in COMMANDS}
     try:
         if args.command not in commands:  # a command the parser knows but nothing runs: never train instead
             raise GenprobeError(f"command {args.command!r} is not implemented")

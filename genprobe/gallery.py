@@ -20,11 +20,12 @@ from scipy import ndimage
 
 from .rules import predict_dot
 from .sampling import TrainingSet
+from .truth import RING_CENTRE, RING_INNER, RING_OUTER
 
 __all__ = ["Picture", "PICTURES", "TRUE", "WRONG", "draw"]
 
 # the post's ring (protocol.md), in image widths
-CENTRE, OUTER, INNER = 0.5, 0.25, 0.21875
+CENTRE, OUTER, INNER = RING_CENTRE[0], RING_OUTER, RING_INNER  # the true ring's, from genprobe.truth
 
 
 def _grid(res: int) -> tuple[np.ndarray, np.ndarray]:

@@ -16,18 +16,9 @@ import numpy as np
 from .errors import GenprobeError
 from .jsonio import from_json_safe, to_json_safe
 from .stats import ALPHA, HOLDS, INCONCLUSIVE, REFUTED, SignTest, design, sign_test
+from .text import number
 
 __all__ = ["Check", "Verdict", "decide_over_seeds", "HOLDS", "REFUTED", "INCONCLUSIVE"]
-
-
-def _fmt(x: float) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "nan"
-    if isinstance(x, float) and math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    if float(x).is_integer() and abs(x) < 1e6:
-        return str(int(x))
-    return f"{x:.3g}"
 
 
 @dataclass
@@ -87,21 +78,21 @@ class Check:
     @property
     def rule(self) -> str:
         refuted = "" if self.alpha_refuted in (None, self.alpha) else f", refuted at {self.alpha_refuted:.3g}"
-        return f"{self.op} {_fmt(self.threshold)} on most seeds (sign test, level {self.alpha:.3g}{refuted})"
+        return f"{self.op} {number(self.threshold)} on most seeds (sign test, level {self.alpha:.3g}{refuted})"
 
     @property
     def decision(self) -> str:
         """``9 of 10 seeds >= 0.65: holds, p = 0.011``."""
         t = self.test
         side = "p" if t.decision == INCONCLUSIVE else "error <="
-        return f"{t.k} of {t.n} seeds {self.op} {_fmt(self.threshold)}: {t.decision}, {side} {t.p:.2g}"
+        return f"{t.k} of {t.n} seeds {self.op} {number(self.threshold)}: {t.decision}, {side} {t.p:.2g}"
 
     @property
     def measured(self) -> str:
         vals = [v for v in self.values if not math.isnan(v)]
-        spread = f" [{_fmt(min(vals))}..{_fmt(max(vals))}]" if len(vals) > 1 else ""
+        spread = f" [{number(min(vals))}..{number(max(vals))}]" if len(vals) > 1 else ""
         nan = f" ({len(self.values) - len(vals)} {self.missing})" if len(vals) < len(self.values) else ""
-        return f"median {_fmt(self.median)}{spread}{nan}"
+        return f"median {number(self.median)}{spread}{nan}"
 
 
 @dataclass
@@ -214,7 +205,7 @@ class Verdict:
             f" {self.status.upper()} - {self.statement}"
         ]
         for c in self.checks:
-            per_seed = ", ".join(_fmt(v) for v in c.values)
+            per_seed = ", ".join(number(v) for v in c.values)
             lines.append(
                 f"  {c.status:>12}  {c.metric}: {c.decision}; {c.measured} (per seed: {per_seed})"
                 + (f"; {c.note}" if c.note else "")

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 
 from ..errors import GenprobeError
 from ..stats import ALPHA, HOLDS, SignTest, binom_tail, sign_test
-from .pairing import Comparison, Pair, _fmt
+from ..text import number
+from .pairing import Comparison, Pair
 
 __all__ = ["FailRule", "parse_fail_rule", "Judgement", "judge", "regressions"]
 
@@ -122,7 +123,7 @@ class Judgement:
         t, d = self.test, f"{self.rule.delta:g}"
         if self.decision == MISSING:
             return f"{self.pair.name}: measured in the baseline, missing from the new session"
-        head = f"{self.pair.name}: {t.k} of {t.n} seeds worse by > {d} (median {_fmt(self.pair.median)})"
+        head = f"{self.pair.name}: {t.k} of {t.n} seeds worse by > {d} (median {number(self.pair.median, signed=True)})"
         if self.decision == REGRESSED:
             return f"{head}, error <= {t.p_holds:.2g}"
         if self.decision == TOO_FEW:

@@ -211,14 +211,3 @@ def compare(base: Mapping[str, Any] | Iterable[Row], new: Mapping[str, Any] | It
 
 def _gated(test: Mapping[str, Any]) -> bool:
     return test.get("expect") not in ("fails", "refuted")
-
-
-def _fmt(x: float) -> str:
-    """Signed, 3 significant digits: ``-0.21``, ``+0.012``, ``0``, ``-inf``."""
-    if math.isnan(x):
-        return "nan"
-    if math.isinf(x):
-        return "+inf" if x > 0 else "-inf"
-    if x == 0:
-        return "0"
-    return f"{x:+.3g}"

@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..stats import ALPHA
+from ..text import number
 from .gate import FailRule, Judgement, judge, parse_fail_rule
-from .pairing import Comparison, _fmt, _short
+from .pairing import Comparison, _short
 
 __all__ = ["format_comparison"]
 
@@ -44,7 +45,11 @@ def format_comparison(
         seeds = str(len(p.seeds))
         if p.only_old or p.only_new:
             seeds += f" (+{len(p.only_new)} new, -{len(p.only_old)} old)"
-        spread = f"{_fmt(p.median)} [{_fmt(p.min)}..{_fmt(p.max)}]" if p.seeds else "-"
+        spread = (
+            f"{number(p.median, signed=True)} [{number(p.min, signed=True)}..{number(p.max, signed=True)}]"
+            if p.seeds
+            else "-"
+        )
         js = judged.get((p.test, p.metric), [])
         if js:
             verdict = "; ".join(_cell(j, named=len(rules) > 1) for j in js)

@@ -48,6 +48,52 @@ def _series(runs: Sequence[RunResult], x: str, metric: str) -> tuple[np.ndarray,
     return x0, np.vstack(ys)
 
 
+def _panel(ax, groups: Mapping[str, Sequence[RunResult]], colours, metric: str, x: str, mark_epochs) -> None:
+    """One metric's subplot: each group's median over seeds and its min..max band, and the marked epochs."""
+    drawn = False
+    for (label, runs), colour in zip(groups.items(), colours):
+        series = _series(runs, x, metric)
+        if series is None:
+            continue
+        xs, ys = series
+        med, lo, hi = np.nanmedian(ys, axis=0), np.nanmin(ys, axis=0), np.nanmax(ys, axis=0)
+        marker = "o" if xs.size == 1 else None
+        seeds = f"{ys.shape[0]} seed{'s' if ys.shape[0] != 1 else ''}"
+        ax.plot(xs, med, color=colour, label=f"{label} ({seeds})", marker=marker, lw=1.5)
+        if ys.shape[0] > 1:
+            ax.fill_between(xs, lo, hi, color=colour, alpha=0.2, lw=0)
+        drawn = True
+    for e in mark_epochs:
+        if x == "epoch":
+            ax.axvline(e, ls="--", color="0.4", lw=1)
+        else:  # at each group's own step of that epoch, capped at its budget
+            for runs, colour in zip(groups.values(), colours):
+                sp = runs[0].spec
+                at = min(e * sp.steps_per_epoch, max(sp.total_steps, 1))
+                ax.axvline(at, ls="--", color=colour, lw=1, alpha=0.7)
+    if metric == "components":
+        ax.set_yscale("symlog", linthresh=1.0)
+        if drawn:
+            ax.set_ylim(bottom=0)
+    ax.set_title(metric_title(metric), fontsize=10)
+    ax.set_xlabel(x)
+    ax.grid(alpha=0.3)
+    if not drawn:
+        ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", va="center", color="0.5")
+
+
+def _legend(axes) -> None:
+    """One legend, on the first subplot, from the first subplot that drew something."""
+    handles, labels = axes[0].get_legend_handles_labels()
+    if not handles:
+        for ax in axes:
+            handles, labels = ax.get_legend_handles_labels()
+            if handles:
+                break
+    if handles:
+        axes[0].legend(handles, labels, fontsize=8, loc="best")
+
+
 def save_curves(
     groups: Mapping[str, Sequence[RunResult]],
     path: str | os.PathLike,
@@ -88,53 +134,10 @@ def save_curves(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns in nanmedian & co.
         for ax, metric in zip(axes, metrics):
-            drawn = False
-            for (label, runs), colour in zip(groups.items(), colours):
-                series = _series(runs, x, metric)
-                if series is None:
-                    continue
-                xs, ys = series
-                med, lo, hi = np.nanmedian(ys, axis=0), np.nanmin(ys, axis=0), np.nanmax(ys, axis=0)
-                marker = "o" if xs.size == 1 else None
-                ax.plot(
-                    xs,
-                    med,
-                    color=colour,
-                    label=f"{label} ({ys.shape[0]} seed{'s' if ys.shape[0] != 1 else ''})",
-                    marker=marker,
-                    lw=1.5,
-                )
-                if ys.shape[0] > 1:
-                    ax.fill_between(xs, lo, hi, color=colour, alpha=0.2, lw=0)
-                drawn = True
-            for e in mark_epochs:
-                if x == "epoch":
-                    ax.axvline(e, ls="--", color="0.4", lw=1)
-                else:
-                    for runs, colour in zip(groups.values(), colours):
-                        sp = runs[0].spec
-                        ax.axvline(
-                            min(e * sp.steps_per_epoch, max(sp.total_steps, 1)), ls="--", color=colour, lw=1, alpha=0.7
-                        )
-            if metric == "components":
-                ax.set_yscale("symlog", linthresh=1.0)
-                if drawn:
-                    ax.set_ylim(bottom=0)
-            ax.set_title(metric_title(metric), fontsize=10)
-            ax.set_xlabel(x)
-            ax.grid(alpha=0.3)
-            if not drawn:
-                ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", va="center", color="0.5")
+            _panel(ax, groups, colours, metric, x, mark_epochs)
         for ax in axes[len(metrics) :]:
             ax.set_visible(False)
-        handles, labels = axes[0].get_legend_handles_labels()
-        if not handles:
-            for ax in axes:
-                handles, labels = ax.get_legend_handles_labels()
-                if handles:
-                    break
-        if handles:
-            axes[0].legend(handles, labels, fontsize=8, loc="best")
+        _legend(axes)
         if title:
             fig.suptitle(title)
         buf = io.BytesIO()

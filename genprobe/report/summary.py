@@ -21,6 +21,7 @@ from ..verdicts import HOLDS, INCONCLUSIVE, REFUTED
 if TYPE_CHECKING:  # pragma: no cover
     from ..runs import RunResult, RunSpec
     from ..verdicts import Verdict
+from ..text import number
 from .curves import save_curves
 from .names import _without, group_label, slug
 from .page import save_thumbnail, write_index
@@ -81,18 +82,6 @@ def _fence(text: str) -> str:
     while ticks in text:
         ticks += "`"
     return f"{ticks}\n{text}\n{ticks}"
-
-
-def _fmt_num(v: Any) -> str:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return str(v)
-    if math.isnan(f):
-        return "nan"
-    if math.isinf(f):
-        return "inf" if f > 0 else "-inf"
-    return str(int(f)) if f.is_integer() and abs(f) < 1e6 else f"{f:.3g}"
 
 
 def _headline(verdicts: Sequence[Verdict], results: Sequence[RunResult]) -> str:
@@ -185,8 +174,8 @@ def _summary_md(
         for r in results:
             div = "-" if r.diverged_at is None else str(r.diverged_at)
             lines.append(
-                f"| {_cell(r.spec.label())} | `{_key(r.spec)}` | {_fmt_num(r.final.get('held_out_iou', math.nan))} | "
-                f"{_fmt_num(r.final.get('components', math.nan))} | {div} |"
+                f"| {_cell(r.spec.label())} | `{_key(r.spec)}` | {number(r.final.get('held_out_iou', math.nan))} | "
+                f"{number(r.final.get('components', math.nan))} | {div} |"
             )
     if frontiers is not None:
         section("## Frontiers")
