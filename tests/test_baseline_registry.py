@@ -106,3 +106,28 @@ def test_the_cli_scores_a_registered_rule_and_names_an_unknown_one(registered, t
     assert main(["baseline", "median", *args]) != 0
     err = capsys.readouterr().err
     assert "no untrained rule 'median'" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_readme_registry_example_runs():
+    """The README's example of both registries (a metric and a baseline in a conftest.py) as written:
+    it registers both, and the rule it adds is scored with the metric it adds."""
+    from pathlib import Path
+
+    from genprobe import metrics
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    start = text.index("```python\n", text.index("Both registries in a `conftest.py`")) + len("```python\n")
+    code = text[start : text.index("```", start)]
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    try:
+        assert (
+            "ink" in metrics.METRICS
+            and "circle" in rules.RULES
+            and callable(namespace["test_the_net_is_as_good_as_a_circle_fit"])
+        )
+        r = run_baseline(RunSpec(**TINY, model="circle"))
+        assert 0.0 < r.final["ink"] < 0.5 and r.final["held_out_iou"] > 0.5
+    finally:
+        metrics.unregister("ink")
+        rules.unregister("circle")
