@@ -130,7 +130,11 @@ def _add_baseline(sub) -> None:
     base = sub.add_parser(
         "baseline", help="score a baseline or control on the same points: knn, dot, " + ", ".join(CONTROLS)
     )
-    base.add_argument("kind", help="knn, dot, shuffled, fourier, or a rule registered with genprobe.rules.register")
+    base.add_argument(
+        "kind",
+        help="knn, dot, shuffled or fourier (or a rule registered with genprobe.rules.register "
+        "in the process that calls genprobe.cli.main)",
+    )
     _common(base)
     _spec_flags(base)
     _model_args(base, "a registered rule")

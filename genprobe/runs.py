@@ -203,7 +203,7 @@ class RunSpec:
         object.__setattr__(self, "model_kwargs", normalise_model_kwargs(self.model_kwargs))
         if self.model_kwargs and (self.model == "mlp" or (self.model in RULES and RULES[self.model].builtin)):
             raise GenprobeError(
-                f"model_kwargs are for a user model 'pkg.module:factory' or a registered rule, not {self.model!r}"
+                f"model_kwargs are for a user model 'pkg.module:factory' or a registered rule, not model {self.model!r}"
             )
         _choice("protocol", self.protocol, PROTOCOLS)
         _choice("labels", self.labels, LABELS)
