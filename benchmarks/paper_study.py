@@ -164,10 +164,18 @@ def section(smoke: dict[str, Any], paper: dict[str, Any], fu: dict[str, Any]) ->
     if catch and expected == {"refuted"}:
         verdict = f"**no**: all {len(catch)} `catches-up` tests are refuted at the paper scale (they gate)"
     elif catch and seen == {"refuted"}:
+        gated = [t for t in catch if paper["expectations"].get(t, {}).get("expect") == "refuted"]
+        rest = [
+            f"`{t}` (caught up on {lim['met']} of {lim['seeds']} seeds, too many for a reliable gate)"
+            if (lim := paper["expectations"].get(t, {}).get("limiting"))
+            else f"`{t}`"
+            for t in catch
+            if t not in gated
+        ]
         verdict = (
             f"**no**, on the {' and '.join(on)} seeds: all {len(catch)} `catches-up` tests (625 and 312 points, "
-            "both protocols) are refuted there by the suite's own rule, though nothing gates until the paper "
-            "confirmation seeds are in"
+            f"both protocols) are refuted there by the suite's own rule; {len(gated) or 'none'} of them gate"
+            + (f", the other{'s' if len(rest) > 1 else ''} reported: " + ", ".join(rest) if rest else "")
         )
     else:
         verdict = "not decided: " + ", ".join(f"`{t}` {paper['table'][t][on[0]][0]['status']}" for t in catch)

@@ -118,11 +118,9 @@ SMOKE = Layout(
     step_pair=("smoke-cpu-c-seeds100-109.json.gz", "smoke-cpu-off-seeds100-109.json.gz"),
 )
 # The post's scale, trained on this CPU with the C kernel: calibration seeds 0-9, where the paper thresholds
-# were reviewed. Its confirmation set (seeds 10-29, C kernel: the smoke evidence finds the two CPU steps run
-# the same experiment, so a torch-ops set would repeat it at four times the cost) joins the layout when all
-# 20 seeds are in; until then no paper test gates (Profile.unmeasured), and the seeds trained towards it
-# (PAPER_PENDING) feed only the follow-up map, a report. A set smaller than two looks cannot refute a claim
-# of 4 or more checks, so a partial confirmation set would read controls as undecided.
+# were reviewed, and one confirmation set, seeds 10-29, C kernel (the smoke evidence finds the two CPU steps
+# run the same experiment, so a torch-ops set would repeat it at four times the cost). It holds 20 seeds, so
+# it replays each plan's looks up to 20 seeds.
 PAPER = Layout(
     profile="paper",
     sets={
@@ -131,14 +129,24 @@ PAPER = Layout(
             "calibration",
             "seeds 0-9, C kernel (the paper thresholds were reviewed on them)",
         ),
+        "confirm-c": (
+            (
+                "paper-cpu-c-seeds10-14.json.gz",
+                "paper-cpu-c-seeds15-19.json.gz",
+                "paper-cpu-c-seeds20-24.json.gz",
+                "paper-cpu-c-seeds25-29.json.gz",
+            ),
+            "confirmation",
+            "seeds 10-29, C kernel",
+        ),
     },
-    confirmation=(),
-    plan_tops=(15,),
+    confirmation=("confirm-c",),
+    plan_tops=(15, 20),
     readme=_markers("paper-evidence"),
     margins=_markers("paper-margins"),
 )
-#: the confirmation seeds trained so far (of 10-29), one export per five seeds
-PAPER_PENDING: tuple[str, ...] = ("paper-cpu-c-seeds10-14.json.gz",)
+#: paper exports trained beyond the layout's sets (none now: seeds 10-29 are the confirmation set)
+PAPER_PENDING: tuple[str, ...] = ()
 LAYOUTS = {layout.profile: layout for layout in (SMOKE, PAPER)}
 MODULES = ("benchmarks.test_claims", "benchmarks.test_controls", "benchmarks.test_example_hypothesis")
 EXAMPLE_TEST = "test_net_draws_a_ring_of_the_right_size"  # the worked example, not a claim of the post
