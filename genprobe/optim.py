@@ -80,6 +80,7 @@ class ExactAdam:
         self.exp_avg = torch.zeros(rows, sum(self._sizes), dtype=p0.dtype, device=p0.device)
         self.exp_avg_sq = torch.zeros_like(self.exp_avg)
         self._steps = [0] * rows
+        self._root: torch.Tensor | None = None
 
     @property
     def t(self) -> int:
@@ -121,6 +122,48 @@ class ExactAdam:
         """A column of each network's value, rounded to float as a Python scalar operand is."""
         return torch.tensor(values, dtype=torch.float64).to(self.exp_avg.dtype).to(self.exp_avg.device).unsqueeze(1)
 
+    def _scalars(self, t: int) -> tuple[float, float]:
+        """Step t's lr / (1 - beta1^t) and sqrt(1 - beta2^t), in double (an op rounds them to float)."""
+        return self.lr / (1.0 - self.beta1**t), math.sqrt(1.0 - self.beta2**t)
+
+    # The pieces of one step for a fused kernel (genprobe.fastmlp's C step), in ExactAdam's operations:
+    # the kernel updates the moments while each network's gradients are in cache (moment_constants,
+    # moment_offsets), torch takes the square root of the second moment (root: the same torch.sqrt as
+    # step, which MKL computes to within one unit, not correctly rounded, so it cannot be written in C
+    # to the bit), and the kernel applies the update (advance gives each network's two scalars).
+
+    def moment_offsets(self, params: list[torch.Tensor]) -> list[int] | None:
+        """Where each of ``params`` (this optimizer's own tensors, any order) starts in a row of the
+        moments, or None if one is not among them or they are not all of them."""
+        index = {id(p): i for i, p in enumerate(self.params)}
+        if len(params) != len(self.params) or {id(p) for p in params} != set(index):
+            return None
+        starts = [0]
+        for size in self._sizes:
+            starts.append(starts[-1] + size)
+        return [starts[index[id(p)]] for p in params]
+
+    @property
+    def row(self) -> int:
+        """Numbers in one network's row of the moments (every parameter's share of that network)."""
+        return self.exp_avg.shape[1]
+
+    def moment_constants(self) -> tuple[float, float, float, float]:
+        """beta1, 1 - beta1, beta2, 1 - beta2 as step uses them (each rounded to float by the op)."""
+        return self.beta1, 1.0 - self.beta1, self.beta2, 1.0 - self.beta2
+
+    def advance(self) -> tuple[list[float], list[float]]:
+        """Count a step of every network; each network's (step sizes, corrections) for it (see _scalars)."""
+        self._steps = [t + 1 for t in self._steps]
+        pairs = [self._scalars(t) for t in self._steps]
+        return [p[0] for p in pairs], [p[1] for p in pairs]
+
+    def root(self) -> torch.Tensor:
+        """sqrt of the second moments, as step computes it, in a buffer reused from step to step."""
+        if self._root is None:
+            self._root = torch.empty_like(self.exp_avg_sq)
+        return torch.sqrt(self.exp_avg_sq, out=self._root)
+
     @torch.no_grad()
     def step(self) -> None:
         grads = [p.grad for p in self.params if p.grad is not None]
@@ -148,11 +191,10 @@ class ExactAdam:
         step_size: float | torch.Tensor
         correction: float | torch.Tensor
         if len(set(self._steps)) == 1:
-            t = self._steps[0]
-            step_size, correction = self.lr / (1.0 - b1**t), math.sqrt(1.0 - b2**t)
+            step_size, correction = self._scalars(self._steps[0])
         else:
-            step_size = self._per_net([self.lr / (1.0 - b1**t) for t in self._steps])
-            correction = self._per_net([math.sqrt(1.0 - b2**t) for t in self._steps])
+            step_size = self._per_net([self._scalars(t)[0] for t in self._steps])
+            correction = self._per_net([self._scalars(t)[1] for t in self._steps])
         denom = v.sqrt()
         denom.div_(correction)
         denom.add_(self.eps)

@@ -11,6 +11,7 @@ restarts on its own protocol's schedule (:class:`~genprobe.optim.ExactAdam`
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -226,6 +227,19 @@ def _build_model(specs: Sequence[RunSpec], device: str) -> BatchedMLP | BatchedU
 
 #: one minibatch's per-net losses, with every parameter's gradient set: (xb, yb, count) -> (B,)
 LossAndGrads = Callable[[torch.Tensor, torch.Tensor, "torch.Tensor | None"], torch.Tensor]
+#: one optimizer step on a minibatch, its per-net losses: (xb, yb, count) -> (B,)
+TrainStep = LossAndGrads
+
+
+def _then_step(loss_and_grads: LossAndGrads, opt: ExactAdam) -> TrainStep:
+    """The step that computes the gradients and then calls ``opt.step()``."""
+
+    def train_step(xb: torch.Tensor, yb: torch.Tensor, count: torch.Tensor | None) -> torch.Tensor:
+        per_net = loss_and_grads(xb, yb, count)
+        opt.step()
+        return per_net
+
+    return train_step
 
 
 def _autograd_step(model: torch.nn.Module, batch: int, device: str) -> LossAndGrads:
@@ -284,7 +298,7 @@ class _Recorder:
 def _train(
     specs: Sequence[RunSpec],
     data: _Data,
-    loss_and_grads: LossAndGrads,
+    train_step: TrainStep,
     opt: ExactAdam,
     record: _Recorder,
     solo: Callable[[], contextlib.AbstractContextManager],
@@ -330,8 +344,7 @@ def _train(
                     xb = torch.gather(data.X, 1, idx.unsqueeze(-1).expand(-1, -1, 2))
                     yb = torch.gather(data.Y, 1, idx)
                     count = (data.ns - lo).clamp(max=s0.batch) if data.padded else None  # >= 1: equal steps
-                    per_net = loss_and_grads(xb, yb, count)
-                    opt.step()
+                    per_net = train_step(xb, yb, count)
                     nonfinite |= ~torch.isfinite(per_net.detach())
                     done += 1
             if bool(nonfinite.any()):
@@ -430,7 +443,6 @@ def train_group(
         if use_fast and isinstance(model, BatchedMLP)  # (supports() says so; this tells mypy)
         else None
     )
-    loss_and_grads = fast.loss_and_grads if fast is not None else _autograd_step(model, s0.batch, device)
     # torch on one thread around the C kernel's own threads (FastMLPStep.solo)
     solo = fast.solo if fast is not None else contextlib.nullcontext
     # predictions at checkpoints: the C kernel's forward where there is one
@@ -438,9 +450,13 @@ def train_group(
     # not torch.optim.Adam: its CPU kernels round a tensor's last elements
     # differently, so a net's update depended on its batch-mates (optim.py)
     opt = ExactAdam(list(model.parameters()), lr=s0.lr, nets=len(specs))
+    if fast is not None:  # the C kernel takes Adam's step too (FastMLPStep.train_step)
+        train_step: TrainStep = functools.partial(fast.train_step, opt=opt)
+    else:
+        train_step = _then_step(_autograd_step(model, s0.batch, device), opt)
     record = _Recorder(specs, truth, data, model, forward, device)
 
-    diverged_at = _train(specs, data, loss_and_grads, opt, record, solo, device, progress, on_epoch)
+    diverged_at = _train(specs, data, train_step, opt, record, solo, device, progress, on_epoch)
 
     t_final = time.perf_counter()
     pred, finals, bounds = _final(specs, truth, data, model, fast, forward, device)

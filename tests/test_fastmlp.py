@@ -386,3 +386,67 @@ def test_an_explicit_march_that_does_not_build_is_not_silently_replaced(fresh_ke
     with pytest.raises(GenprobeError, match="no-such-cpu"):
         build.load()
     assert not list(fresh_kernel.glob("*.so"))  # no slow fallback build cached under its name
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_train_step_takes_exact_adams_step_to_the_bit(threads):
+    """FastMLPStep.train_step (the kernel's moments and update around torch's sqrt) gives the numbers of
+    loss_and_grads + ExactAdam.step, bit for bit: padded batches, nets at different Adam steps (the blog
+    protocol's restarts of some nets only) and any split of the nets over threads."""
+    _kernel_or_skip()
+    from genprobe.optim import ExactAdam
+
+    B, n_max, batch = 5, 100, 37
+    X, Y = _data(B, n_max, seed=7)
+    ns = torch.tensor([100, 90, 80, 75, 100])
+    models = [BatchedMLP([3, 1, 4, 1, 5], depth=4, width=30) for _ in range(2)]
+    opts = [ExactAdam(list(m.parameters()), lr=3e-3, nets=B) for m in models]
+    gen = torch.Generator().manual_seed(4)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(threads)
+        steps = [FastMLPStep(m, backend="c") for m in models]
+        for step in range(30):
+            k = step % 3
+            if k == 0:
+                for opt in opts:
+                    opt.reset([1, 3])  # the blog protocol's nets restart Adam every epoch
+                perm = torch.zeros(B, n_max, dtype=torch.int64)
+                for b in range(B):
+                    perm[b, : ns[b]] = torch.randperm(int(ns[b]), generator=gen)
+            idx = perm[:, k * batch : (k + 1) * batch]
+            xb = torch.gather(X, 1, idx.unsqueeze(-1).expand(-1, -1, 2))
+            yb = torch.gather(Y, 1, idx)
+            count = (ns - k * batch).clamp(max=batch)
+            loss_ref = steps[0].loss_and_grads(xb, yb, count)
+            opts[0].step()
+            loss = steps[1].train_step(xb, yb, count, opts[1])
+            torch.testing.assert_close(loss, loss_ref, rtol=0, atol=0)
+    finally:
+        torch.set_num_threads(before)
+    assert opts[1].steps == opts[0].steps == (30, 3, 30, 3, 30)
+    for p, q in zip(models[1].parameters(), models[0].parameters()):
+        torch.testing.assert_close(p, q, rtol=0, atol=0)
+    torch.testing.assert_close(opts[1].exp_avg, opts[0].exp_avg, rtol=0, atol=0)
+    torch.testing.assert_close(opts[1].exp_avg_sq, opts[0].exp_avg_sq, rtol=0, atol=0)
+
+
+def test_train_step_with_another_optimizer_is_gradients_then_its_step(backend):
+    """An optimizer the kernel cannot take (torch's Adam, or ExactAdam over other tensors) gets the
+    gradients and its own step, the same as calling the two."""
+    from genprobe.optim import ExactAdam
+
+    xb, yb = _data(2, 40, seed=8)
+    models = [BatchedMLP([1, 2], **SMALL) for _ in range(2)]
+    opts = [torch.optim.Adam(models[0].parameters(), lr=1e-2), torch.optim.Adam(models[1].parameters(), lr=1e-2)]
+    FastMLPStep(models[0], backend=backend).loss_and_grads(xb, yb)
+    opts[0].step()
+    FastMLPStep(models[1], backend=backend).train_step(xb, yb, None, opts[1])
+    for p, q in zip(models[1].parameters(), models[0].parameters()):
+        torch.testing.assert_close(p, q, rtol=0, atol=0)
+    other = BatchedMLP([1, 2], **SMALL)
+    partial = ExactAdam(list(other.parameters())[:3], lr=1e-2)  # not this model's parameters
+    before = [p.clone() for p in other.parameters()]
+    FastMLPStep(other, backend=backend).train_step(xb, yb, None, partial)
+    changed = [not torch.equal(p, q) for p, q in zip(other.parameters(), before)]
+    assert changed == [True] * 3 + [False] * (len(before) - 3)

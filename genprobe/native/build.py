@@ -176,6 +176,14 @@ class Kernel:
         """``gp_loss_and_grads``: 0, -1 (shapes out of range) or -2 (a count not a whole number in [1, m])."""
         return self._fns["gp_loss_and_grads"](*interface.LOSS_AND_GRADS.args(kwargs))
 
+    def train_step(self, **kwargs) -> int:
+        """``gp_train_step``: ``gp_loss_and_grads`` and each network's Adam moments; the same statuses."""
+        return self._fns["gp_train_step"](*interface.TRAIN_STEP.args(kwargs))
+
+    def adam_update(self, **kwargs) -> int:
+        """``gp_adam_update``: Adam's update of the parameters from their moments; 0."""
+        return self._fns["gp_adam_update"](*interface.ADAM_UPDATE.args(kwargs))
+
     def forward(self, **kwargs) -> int:
         """``gp_forward``: 0, or -1 (arguments out of range)."""
         return self._fns["gp_forward"](*interface.FORWARD.args(kwargs))

@@ -21,7 +21,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CTYPES", "Param", "Function", "WORKSPACE_FLOATS", "LOSS_AND_GRADS", "FORWARD", "FUNCTIONS", "ctype_of"]
+__all__ = [
+    "CTYPES",
+    "Param",
+    "Function",
+    "WORKSPACE_FLOATS",
+    "LOSS_AND_GRADS",
+    "FORWARD",
+    "TRAIN_STEP",
+    "ADAM_UPDATE",
+    "FUNCTIONS",
+    "ctype_of",
+]
 
 # C scalar type -> ctypes type; a pointer of any kind is a c_void_p
 CTYPES: dict[str, type] = {"int": ctypes.c_int, "long": ctypes.c_long, "float": ctypes.c_float}
@@ -63,6 +74,11 @@ class Function:
     @functools.cached_property
     def names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.params)
+
+    @property
+    def pairs(self) -> tuple[tuple[str, str], ...]:
+        """The parameters as (name, C type) pairs, to declare a function that takes them and more."""
+        return tuple((p.name, p.c) for p in self.params)
 
     @property
     def argtypes(self) -> list[type]:
@@ -149,4 +165,36 @@ FORWARD = _fn(
     ("tile", "int"),
 )
 
-FUNCTIONS: tuple[Function, ...] = (WORKSPACE_FLOATS, LOSS_AND_GRADS, FORWARD)
+TRAIN_STEP = _fn(
+    "gp_train_step",
+    "int",
+    "gp_loss_and_grads, then each network's Adam moments (ExactAdam's operations) in rows of am and av; "
+    "the same status.",
+    *LOSS_AND_GRADS.pairs,
+    ("am", "float *"),
+    ("av", "float *"),
+    ("row", "long"),
+    ("offsets", "const long *"),
+    ("betas", "const float *"),
+)
+
+ADAM_UPDATE = _fn(
+    "gp_adam_update",
+    "int",
+    "Adam's update of networks lo..hi-1 from their moments and root = sqrt(av) (ExactAdam's operations); 0.",
+    ("L", "int"),
+    ("dims", "const int *"),
+    ("lo", "int"),
+    ("hi", "int"),
+    ("W", "float *const *"),
+    ("b", "float *const *"),
+    ("am", "const float *"),
+    ("root", "const float *"),
+    ("row", "long"),
+    ("offsets", "const long *"),
+    ("step_size", "const float *"),
+    ("correction", "const float *"),
+    ("eps", "float"),
+)
+
+FUNCTIONS: tuple[Function, ...] = (WORKSPACE_FLOATS, LOSS_AND_GRADS, FORWARD, TRAIN_STEP, ADAM_UPDATE)

@@ -330,6 +330,83 @@ static void forward_tile(Work *w, const int *dims, const float *xn, long r0, int
 }
 
 /*
+ * Loss and gradients of network `net` (see gp_loss_and_grads): its rows of x and y, its first cnt rows
+ * counted, the gradients unpacked into its slices of gW and gb. Returns the loss.
+ */
+static float net_loss_and_grads(Work *w, const int *dims, int net, int m, const float *const *W,
+                                const float *const *b, float *const *gW, float *const *gb, const float *x,
+                                const float *y, int cnt, vf slope) {
+    int L = w->L, tile = w->tile;
+    const int *P = w->P;
+    pack_net(w, dims, W, b, net, 1);
+    const float *xn = x + (size_t)net * m * dims[0], *yn = y + (size_t)net * m;
+    float scale = 2.0f / (float)cnt;
+    double sq = 0.0;
+    const float *wout = w->Wp[L - 1]; /* (dims[L-1], VL): column 0 is the output weight */
+    int in = dims[L - 1], pl = P[L - 1];
+    memset(w->wrow, 0, sizeof(float) * pl); /* the same weights as one padded row */
+    for (int k = 0; k < in; k++) w->wrow[k] = wout[(size_t)k * VL];
+    for (int r0 = 0; r0 < cnt; r0 += tile) {
+        int rows = cnt - r0 < tile ? cnt - r0 : tile; /* rows >= count: zero loss and gradient */
+        int rp = round_up(rows, RB);
+        forward_tile(w, dims, xn, r0, rows, slope, w->pred, NULL);
+        /* loss and its gradient; the padding rows (rows..rp) get zero gradient */
+        for (int r = 0; r < rp; r++) {
+            float d = r < rows ? w->pred[r] - yn[r0 + r] : 0.0f;
+            sq += (double)d * d;
+            w->gout[r] = d * scale;
+        }
+        /* backward: output layer. The padding rows are left out of every sum over rows, so even an
+           overflowing activation there cannot reach a gradient. */
+        const float *h = w->act[L - 1];
+        float *dwo = w->dW[L - 1];
+        for (int r = 0; r < rows; r++) {
+            float g = w->gout[r];
+            w->db[L - 1][0] += g;
+            for (int k = 0; k < in; k++) dwo[(size_t)k * VL] += h[(size_t)r * pl + k] * g;
+        }
+        if (L == 1) continue;
+        /* gradient w.r.t. the last hidden activation, times the activation's derivative */
+        float *G = w->gbuf[0];
+        for (int r = 0; r < rp; r++) {
+            vf g = vsplat(w->gout[r]);
+            for (int j = 0; j < pl; j += VL)
+                vstore(G + (size_t)r * pl + j, dlrelu(g * vload(w->wrow + j), vload(h + (size_t)r * pl + j), slope));
+        }
+        /* backward through the hidden layers: G is d/d(pre-activation) of layer l's output */
+        int gi = 0;
+        for (int l = L - 2; l >= 0; l--) {
+            gemm_at_b(w->act[l], P[l], round_up(dims[l], RB), G, P[l + 1], w->dW[l], w->db[l], rows, P[l + 1]);
+            if (l > 0) {
+                float *Gn = w->gbuf[gi ^ 1];
+                gemm(G, P[l + 1], dims[l + 1], w->WT[l], P[l], NULL, Gn, P[l], rp, P[l], 2, w->act[l], P[l], slope);
+                G = Gn;
+                gi ^= 1;
+            }
+        }
+    }
+    /* unpack the gradients */
+    for (int l = 0; l < L; l++) {
+        int i_n = dims[l], o = dims[l + 1], out = out_width(w, l);
+        float *gw = gW[l] + (size_t)net * i_n * o, *gbb = gb[l] + (size_t)net * o;
+        for (int i = 0; i < i_n; i++)
+            for (int k = 0; k < o; k++) gw[(size_t)i * o + k] = w->dW[l][(size_t)i * out + k];
+        for (int k = 0; k < o; k++) gbb[k] = w->db[l][k];
+    }
+    return (float)(sq / cnt);
+}
+
+/* The counts, checked before any work: a count torch would treat differently is an error, not a guess. */
+static int counts_ok(const float *count, int lo, int hi, int m) {
+    if (count)
+        for (int net = lo; net < hi; net++) {
+            float c = count[net];
+            if (!(c >= 1.0f && c <= (float)m) || (float)(int)c != c) return 0;
+        }
+    return 1;
+}
+
+/*
  * Loss and gradients for networks lo..hi-1 of a stack of B.
  *
  *   W[l], b[l]   : (B, dims[l], dims[l+1]) and (B, 1, dims[l+1]), contiguous
@@ -347,70 +424,83 @@ int gp_loss_and_grads(int L, const int *dims, int lo, int hi, int m, const float
                       float negative_slope, float *loss, float *ws, int tile) {
     Work w;
     if (m < 1 || carve(&w, L, dims, tile, ws) < 0) return -1;
-    const int *P = w.P;
+    if (!counts_ok(count, lo, hi, m)) return -2;
     vf slope = vsplat(negative_slope);
-    if (count) /* before any work: a count torch would treat differently is an error, not a guess */
-        for (int net = lo; net < hi; net++) {
-            float c = count[net];
-            if (!(c >= 1.0f && c <= (float)m) || (float)(int)c != c) return -2;
-        }
+    for (int net = lo; net < hi; net++)
+        loss[net] = net_loss_and_grads(&w, dims, net, m, W, b, gW, gb, x, y, count ? (int)count[net] : m, slope);
+    return 0;
+}
+
+/*
+ * Adam's moments of n numbers, as genprobe.optim.ExactAdam.step computes them, each operation rounded on
+ * its own (the build passes -ffp-contract=off): m = m * k[0] + g * k[1], v = v * k[2] + (g * g) * k[3],
+ * with k = (beta1, 1 - beta1, beta2, 1 - beta2) as floats.
+ */
+static void adam_moments(const float *g, float *m, float *v, long n, const float *k) {
+    float b1 = k[0], c1 = k[1], b2 = k[2], c2 = k[3];
+    for (long i = 0; i < n; i++) {
+        float gi = g[i], mi = m[i] * b1, dm = gi * c1, vi = v[i] * b2, dv = gi * gi;
+        dv = dv * c2;
+        m[i] = mi + dm;
+        v[i] = vi + dv;
+    }
+}
+
+/*
+ * gp_loss_and_grads, and for each network, while its gradients are in cache, Adam's moments
+ * (adam_moments with k = betas): network b's moments are row b of am and av (row floats each),
+ * and the moments of W[l] and b[l] start at offsets[2 l] and offsets[2 l + 1] of a row (the
+ * optimizer's order of its parameters). The update itself needs sqrt(av): gp_adam_update.
+ */
+int gp_train_step(int L, const int *dims, int lo, int hi, int m, const float *const *W, const float *const *b,
+                  float *const *gW, float *const *gb, const float *x, const float *y, const float *count,
+                  float negative_slope, float *loss, float *ws, int tile, float *am, float *av, long row,
+                  const long *offsets, const float *betas) {
+    Work w;
+    if (m < 1 || carve(&w, L, dims, tile, ws) < 0) return -1;
+    if (!counts_ok(count, lo, hi, m)) return -2;
+    vf slope = vsplat(negative_slope);
     for (int net = lo; net < hi; net++) {
-        pack_net(&w, dims, W, b, net, 1);
-        const float *xn = x + (size_t)net * m * dims[0], *yn = y + (size_t)net * m;
-        int cnt = count ? (int)count[net] : m; /* checked above: a whole number in [1, m] */
-        float scale = 2.0f / (float)cnt;
-        double sq = 0.0;
-        const float *wout = w.Wp[L - 1]; /* (dims[L-1], VL): column 0 is the output weight */
-        int in = dims[L - 1], pl = P[L - 1];
-        memset(w.wrow, 0, sizeof(float) * pl); /* the same weights as one padded row */
-        for (int k = 0; k < in; k++) w.wrow[k] = wout[(size_t)k * VL];
-        for (int r0 = 0; r0 < cnt; r0 += tile) {
-            int rows = cnt - r0 < tile ? cnt - r0 : tile; /* rows >= count: zero loss and gradient */
-            int rp = round_up(rows, RB);
-            forward_tile(&w, dims, xn, r0, rows, slope, w.pred, NULL);
-            /* loss and its gradient; the padding rows (rows..rp) get zero gradient */
-            for (int r = 0; r < rp; r++) {
-                float d = r < rows ? w.pred[r] - yn[r0 + r] : 0.0f;
-                sq += (double)d * d;
-                w.gout[r] = d * scale;
-            }
-            /* backward: output layer. The padding rows are left out of every sum over rows, so even an
-               overflowing activation there cannot reach a gradient. */
-            const float *h = w.act[L - 1];
-            float *dwo = w.dW[L - 1];
-            for (int r = 0; r < rows; r++) {
-                float g = w.gout[r];
-                w.db[L - 1][0] += g;
-                for (int k = 0; k < in; k++) dwo[(size_t)k * VL] += h[(size_t)r * pl + k] * g;
-            }
-            if (L == 1) continue;
-            /* gradient w.r.t. the last hidden activation, times the activation's derivative */
-            float *G = w.gbuf[0];
-            for (int r = 0; r < rp; r++) {
-                vf g = vsplat(w.gout[r]);
-                for (int j = 0; j < pl; j += VL)
-                    vstore(G + (size_t)r * pl + j, dlrelu(g * vload(w.wrow + j), vload(h + (size_t)r * pl + j), slope));
-            }
-            /* backward through the hidden layers: G is d/d(pre-activation) of layer l's output */
-            int gi = 0;
-            for (int l = L - 2; l >= 0; l--) {
-                gemm_at_b(w.act[l], P[l], round_up(dims[l], RB), G, P[l + 1], w.dW[l], w.db[l], rows, P[l + 1]);
-                if (l > 0) {
-                    float *Gn = w.gbuf[gi ^ 1];
-                    gemm(G, P[l + 1], dims[l + 1], w.WT[l], P[l], NULL, Gn, P[l], rp, P[l], 2, w.act[l], P[l], slope);
-                    G = Gn;
-                    gi ^= 1;
-                }
-            }
-        }
-        loss[net] = (float)(sq / cnt);
-        /* unpack the gradients */
+        loss[net] = net_loss_and_grads(&w, dims, net, m, W, b, gW, gb, x, y, count ? (int)count[net] : m, slope);
+        float *mr = am + (size_t)net * row, *vr = av + (size_t)net * row;
         for (int l = 0; l < L; l++) {
-            int i_n = dims[l], o = dims[l + 1], out = out_width(&w, l);
-            float *gw = gW[l] + (size_t)net * i_n * o, *gbb = gb[l] + (size_t)net * o;
-            for (int i = 0; i < i_n; i++)
-                for (int k = 0; k < o; k++) gw[(size_t)i * o + k] = w.dW[l][(size_t)i * out + k];
-            for (int k = 0; k < o; k++) gbb[k] = w.db[l][k];
+            long nw = (long)dims[l] * dims[l + 1], nb = dims[l + 1];
+            adam_moments(gW[l] + (size_t)net * nw, mr + offsets[2 * l], vr + offsets[2 * l], nw, betas);
+            adam_moments(gb[l] + (size_t)net * nb, mr + offsets[2 * l + 1], vr + offsets[2 * l + 1], nb, betas);
+        }
+    }
+    return 0;
+}
+
+/* p -= (m / (root / correction + eps)) * step_size over n numbers, one rounding per operation, in
+ * ExactAdam.step's order (root: sqrt of the second moment, as torch computed it). */
+static void adam_apply(float *p, const float *m, const float *root, long n, float correction, float eps,
+                       float step_size) {
+    for (long i = 0; i < n; i++) {
+        float d = root[i] / correction;
+        d = d + eps;
+        float u = m[i] / d;
+        u = u * step_size;
+        p[i] = p[i] - u;
+    }
+}
+
+/*
+ * Adam's update of networks lo..hi-1 (after gp_train_step and root = torch.sqrt(av)): the parameters
+ * W[l], b[l] as in gp_loss_and_grads, the moments' layout as in gp_train_step, step_size[b] and
+ * correction[b] network b's lr / (1 - beta1^t) and sqrt(1 - beta2^t) as floats. Returns 0.
+ */
+int gp_adam_update(int L, const int *dims, int lo, int hi, float *const *W, float *const *b, const float *am,
+                   const float *root, long row, const long *offsets, const float *step_size,
+                   const float *correction, float eps) {
+    for (int net = lo; net < hi; net++) {
+        const float *mr = am + (size_t)net * row, *rr = root + (size_t)net * row;
+        for (int l = 0; l < L; l++) {
+            long nw = (long)dims[l] * dims[l + 1], nb = dims[l + 1];
+            adam_apply(W[l] + (size_t)net * nw, mr + offsets[2 * l], rr + offsets[2 * l], nw, correction[net], eps,
+                       step_size[net]);
+            adam_apply(b[l] + (size_t)net * nb, mr + offsets[2 * l + 1], rr + offsets[2 * l + 1], nb,
+                       correction[net], eps, step_size[net]);
         }
     }
     return 0;
