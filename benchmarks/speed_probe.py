@@ -84,8 +84,14 @@ class Batched:
         self.params = list(self.model.parameters())
         # the trainer's Adam (position-independent, genprobe/optim.py); "fused": torch's, for its cost
         self.opt = (
-            ExactAdam(self.params, lr=1e-3) if adam == "exact" else torch.optim.Adam(self.params, lr=1e-3, fused=True)
+            ExactAdam(self.params, lr=1e-3, nets=self.B)
+            if adam in ("exact", "exact_torch_ops")
+            else torch.optim.Adam(self.params, lr=1e-3, fused=True)
         )
+        # "exact": the trainer's step (FastMLPStep.train_step: on the C kernel, Adam's moments and update
+        # in the kernel); "exact_torch_ops": the same ExactAdam as its own dozen torch ops after the gradients
+        self.in_kernel = adam == "exact"
+        self.units, self.flop = self.B, 6 * param_count(args.depth, args.width) * self.batch  # net-steps, FLOP each
         self.fast = FastMLPStep(self.model, backend=backend) if fast else None
         self.backend = self.fast.backend if fast else "autograd"
         self.X, self.Y = X, Y
@@ -116,8 +122,11 @@ class Batched:
         with self.fast.solo() if self.fast is not None else contextlib.nullcontext():
             xb = torch.gather(self.X, 1, idx.unsqueeze(-1).expand(-1, -1, 2))
             yb = torch.gather(self.Y, 1, idx)
-            self._grads(xb, yb)
-            self.opt.step()
+            if self.fast is not None and self.in_kernel:
+                self.fast.train_step(xb, yb, None, self.opt)
+            else:
+                self._grads(xb, yb)
+                self.opt.step()
 
 
 def interleaved_best(methods: dict, rounds: int, reps) -> dict[str, float]:
@@ -183,8 +192,7 @@ class Fourier:
 
     def step(self) -> None:
         with self.fast.solo():
-            self.fast.loss_and_grads(self.x, self.y)
-            self.opt.step()
+            self.fast.train_step(self.x, self.y, None, self.opt)
 
 
 class Naive:

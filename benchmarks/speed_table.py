@@ -34,12 +34,14 @@ STEPS = [  # (key in test_side_by_side_ratios' extra_info, what)
     ("batched_autograd", "batched, autograd + ExactAdam"),
     ("batched_fast_torch_ops", "batched, `FastMLPStep` on torch ops (`GENPROBE_CKERNEL=off`, and the GPU's step)"),
     ("batched_fast", "batched, `FastMLPStep` on the fused C kernel (**the CPU default**)"),
+    ("batched_fast_adam_torch_ops", "the same with ExactAdam as torch ops after the kernel (before Adam moved in)"),
     ("batched_fast_fused_adam", "the same with torch's fused Adam instead of ExactAdam"),
     ("bmm_ceiling_hot", "torch `bmm` alone on the same shapes, hot cache"),
     ("bmm_ceiling_cold", "torch `bmm` alone, cold (distinct activations per layer)"),
 ]
 AGAINST_SGEMM = [  # (key in test_against_one_core_sgemm's extra_info, what)
     ("post_net_c", "the post's net (30 x 30, batch 1024), C kernel"),
+    ("post_net_c_312_points", "the post's net at 312 points a step, one net a thread (the sweep's longest parts)"),
     ("post_net_torch_ops", "the post's net, torch ops"),
     ("fourier_c", "Fourier-feature control (4 x 256 on 128 features, 625 points), C kernel"),
     ("fourier_torch_ops", "Fourier-feature control, torch ops"),
@@ -76,7 +78,8 @@ def section(data: dict[str, Any]) -> str:
         "",
         f"C kernel / torch ops {c_over_torch:.2f}x; "
         f"C kernel / bmm ceiling hot {side['fast_over_bmm_hot']:.2f}, cold {side['fast_over_bmm_cold']:.2f}; "
-        f"ExactAdam / torch's fused Adam {side['exact_adam_over_fused_adam']:.2f}.",
+        f"ExactAdam / torch's fused Adam {side['exact_adam_over_fused_adam']:.2f}; "
+        f"Adam in the kernel / as torch ops {side['adam_in_kernel_over_torch_ops']:.2f}.",
         "",
         "Against one core's large sgemm, in the same run (GFLOP/s per thread: the step's rate over its threads):",
         "",

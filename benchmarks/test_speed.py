@@ -58,6 +58,8 @@ METHODS = {
     "batched_autograd": lambda X, Y: Batched(ARGS, X, Y, fast=False),
     "batched_fast": lambda X, Y: Batched(ARGS, X, Y, fast=True),  # the C kernel where it builds
     "batched_fast_torch_ops": lambda X, Y: Batched(ARGS, X, Y, fast=True, backend="torch"),
+    # the C kernel step with ExactAdam as its own torch ops after the gradients: what Adam in the kernel saves
+    "batched_fast_adam_torch_ops": lambda X, Y: Batched(ARGS, X, Y, fast=True, adam="exact_torch_ops"),
     # the C kernel step with torch's fused Adam instead of ExactAdam: what position independence costs
     "batched_fast_fused_adam": lambda X, Y: Batched(ARGS, X, Y, fast=True, adam="fused"),
     "bmm_ceiling_hot": lambda X, Y: Ceiling(ARGS, cold=False),
@@ -88,6 +90,7 @@ def test_side_by_side_ratios(benchmark, data):
         "fast_over_bmm_hot": best["batched_fast"] / best["bmm_ceiling_hot"],
         "fast_over_bmm_cold": best["batched_fast"] / best["bmm_ceiling_cold"],
         "exact_adam_over_fused_adam": best["batched_fast"] / best["batched_fast_fused_adam"],
+        "adam_in_kernel_over_torch_ops": best["batched_fast"] / best["batched_fast_adam_torch_ops"],
     }
     benchmark.extra_info.update({f"{k}_net_steps_per_s": round(v, 1) for k, v in best.items()})
     benchmark.extra_info.update({k: round(v, 3) for k, v in ratios.items()})
@@ -104,8 +107,11 @@ def test_against_one_core_sgemm(benchmark, data):
     ``benchmarks/speed_table.py`` writes the README's speed table from this benchmark's ``extra_info``."""
 
     threads = torch.get_num_threads()
+    small = types.SimpleNamespace(nets=threads, batch=312, depth=DEPTH, width=WIDTH)
     methods = {
         "post_net_c": Batched(ARGS, *data, fast=True),
+        # the sweep's longest parts: one net a thread, 312 points a step (a 312-point net's whole epoch)
+        "post_net_c_312_points": Batched(small, *make_data(threads, 312), fast=True),
         "post_net_torch_ops": Batched(ARGS, *data, fast=True, backend="torch"),
         "fourier_c": Fourier(NETS, "auto"),
         "fourier_torch_ops": Fourier(NETS, "torch"),

@@ -557,6 +557,8 @@ class _CStep:
     @staticmethod
     def _run(fn, threads: int) -> list[int]:
         """fn(0) here and fn(1..threads-1) on the pool; every call has ended when this returns."""
+        if threads == 1:  # a sweep's worker: no pool (waiting on no futures costs 10 us a call)
+            return [fn(0)]
         futures = [_pool().submit(fn, t) for t in range(1, threads)]
         try:
             first = fn(0)
@@ -611,7 +613,7 @@ class _CStep:
         """``opt`` with its moment offsets and constants as the kernel takes them, or None if it cannot be fused."""
         if self._fused is not None and self._fused[0] is opt:
             return self._fused
-        offsets = opt.moment_offsets(self.step._params())
+        offsets = opt.moment_offsets(self.step._params()) if opt.nets == self.step.n_nets else None
         m, v = opt.exp_avg, opt.exp_avg_sq
         if offsets is None or m.dtype != torch.float32 or not (m.is_contiguous() and v.is_contiguous()):
             return None

@@ -133,11 +133,12 @@ class ExactAdam:
     # to the bit), and the kernel applies the update (advance gives each network's two scalars).
 
     def moment_offsets(self, params: list[torch.Tensor]) -> list[int] | None:
-        """Where each of ``params`` (this optimizer's own tensors, any order) starts in a row of the
-        moments, or None if one is not among them or they are not all of them."""
+        """Where each of ``params`` (this optimizer's own tensors, any order) starts in network b's row of
+        the moments, or None if one is not among them, they are not all of them, or the optimizer was
+        built without ``nets``."""
         index = {id(p): i for i, p in enumerate(self.params)}
-        if len(params) != len(self.params) or {id(p) for p in params} != set(index):
-            return None
+        if self.nets is None or len(params) != len(self.params) or {id(p) for p in params} != set(index):
+            return None  # without nets=B, a row is not one network's
         starts = [0]
         for size in self._sizes:
             starts.append(starts[-1] + size)
