@@ -2,8 +2,10 @@
 
 :meth:`FastMLPStep.loss_and_grads` computes the same per-network MSE and
 parameter gradients as ``model(xb)`` + ``loss.sum().backward()``, without
-autograd, so the caller's optimizer (fused Adam in :mod:`genprobe.train`)
-runs unchanged on the filled ``p.grad``. It has two implementations:
+autograd, so the caller's optimizer runs unchanged on the filled ``p.grad``;
+:meth:`FastMLPStep.train_step` adds the optimizer's step, which the C kernel
+takes itself for :class:`~genprobe.optim.ExactAdam` (the trainer's, in
+:mod:`genprobe.train`), to the bit. It has two implementations:
 
 * ``backend="c"``: the fused C kernel (``native/kernel.c``, built on first
   use by :mod:`genprobe.native.build`), float32 on the CPU; the default where

@@ -256,8 +256,23 @@ def test_the_readme_speed_table_is_generated_from_the_committed_benchmark_run():
 
     data = json.loads(st.SPEED_JSON.read_text())
     section = st.section(data)
-    assert section in (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert section in readme
     assert "**" in section.splitlines()[1] and "sgemm" in section
+    assert st.floor_section(data) in readme, "stale: run `python benchmarks/speed_table.py --write`"
+
+
+def test_the_training_flop_of_a_seed_counts_every_sample():
+    """The floors' FLOP: 6 x parameters x samples; a 312-point net of 4000 epochs is 312 x 4000 samples,
+    a Fourier run of 2000 steps at 625 points 625 x 2000 (one step takes every point)."""
+    from benchmarks import speed_table as st
+    from genprobe.model import param_count
+
+    smoke = st.training_flop("smoke")
+    mlp_samples = 5000 * 2000 * 3 + 2500 * 2000 * 2 + 1250 * 2000 * 3 + 625 * 4000 * 2 + 625 * 2000 + 312 * 4000 * 3
+    fourier_params = 4 * (256 * 256 + 256) + 256 + 1  # 256 features (128 frequencies' sin, cos), 4 x 256, 1 out
+    expected = 6 * (param_count(30, 30) * mlp_samples + fourier_params * (625 + 312) * 2000)
+    assert smoke == expected
 
 
 def test_the_readme_overhead_table_is_generated_from_the_committed_exports():
