@@ -64,6 +64,10 @@ __all__ = ["FastMLPStep", "supports", "torch_threads", "CHUNK_BYTES", "BACKENDS"
 
 BACKENDS = ("auto", "c", "torch")
 
+# Points whose Fourier features the C kernel's forward computes at once (256 floats a point in the
+# control: 16 MiB a net), so evaluating a 1024^2 grid needs no (B, 1M, 256) tensor.
+FEATURE_CHUNK = 16384
+
 # Target size of one layer's activations for the networks handled together,
 # per intra-op thread: small enough that a layer's input, output and the two
 # gradient buffers stay in a core's L2 cache (2 MiB on the reference CPU).
@@ -515,22 +519,45 @@ class _CStep:
         if x.dim() != 3 or x.shape[0] != self.step.n_nets or x.shape[-1] != 2:
             raise ValueError(f"expected x (B={self.step.n_nets}, M, 2), got {tuple(x.shape)}")
         B, M = x.shape[:2]
-        if model.freqs is None and B > 1 and x.stride(0) == 0:
-            feats, net_stride = x[0].to(torch.float32).contiguous(), 0  # one grid for every net
-        else:
-            feats = model.features(x).to(torch.float32).contiguous()
-            net_stride = M * feats.shape[-1]
-        self._check_features(feats, "x", (B, M, 2))
         out = torch.empty(B, M, dtype=torch.float32)
         # the kernel writes uint64 ids, which wrap like torch's int64 arithmetic: the same bits
         ids = torch.empty(B, M, dtype=torch.int64) if patterns else None
         if M == 0:
             return out, ids
+        if model.freqs is None:  # the points are the inputs
+            if B > 1 and x.stride(0) == 0:
+                feats, net_stride = x[0].to(torch.float32).contiguous(), 0  # one grid for every net
+            else:
+                feats = x.to(torch.float32).contiguous()
+                net_stride = M * feats.shape[-1]
+            self._check_features(feats, "x", (B, M, 2))
+            self._forward_rows(feats, net_stride, out, ids, x.shape)
+            return out, ids
+        # Fourier features (2 x fourier_dim floats a point) for FEATURE_CHUNK points at a time: all at
+        # once were 1 GiB a net at 1024^2. A point's features and prediction do not depend on the chunk.
+        for lo in range(0, M, FEATURE_CHUNK):
+            hi = min(M, lo + FEATURE_CHUNK)
+            feats = model.features(x[:, lo:hi]).to(torch.float32).contiguous()
+            self._check_features(feats, "x", (B, M, 2))
+            part = torch.empty(B, hi - lo, dtype=torch.float32)
+            part_ids = torch.empty(B, hi - lo, dtype=torch.int64) if ids is not None else None
+            self._forward_rows(feats, (hi - lo) * feats.shape[-1], part, part_ids, x.shape)
+            out[:, lo:hi] = part
+            if ids is not None and part_ids is not None:
+                ids[:, lo:hi] = part_ids
+        return out, ids
+
+    def _forward_rows(
+        self, feats: torch.Tensor, net_stride: int, out: torch.Tensor, ids: torch.Tensor | None, shape: tuple
+    ) -> None:
+        """The kernel's forward of every net at the rows of ``feats`` (net b's at ``b * net_stride``) into
+        ``out`` (B, m) and ``ids``, the rows split between the threads."""
+        B, M = out.shape
         W, b = self._pointer_args()[:2]
         threads = max(1, min(self.threads, M))
         spaces = self._workspaces(threads)
         rows = [M * t // threads for t in range(threads + 1)]  # rows are independent: split them, not nets
-        kernel, slope = self.kernel, float(model.negative_slope)
+        kernel, slope = self.kernel, float(self.step.model.negative_slope)
 
         def run(t: int) -> int:
             return kernel.forward(
@@ -553,8 +580,7 @@ class _CStep:
             )
 
         if any(self._run(run, threads)):
-            raise ValueError(f"the C kernel rejected x of shape {tuple(x.shape)}")
-        return out, ids
+            raise ValueError(f"the C kernel rejected x of shape {tuple(shape)}")
 
     @staticmethod
     def _run(fn, threads: int) -> list[int]:

@@ -450,3 +450,22 @@ def test_train_step_with_another_optimizer_is_gradients_then_its_step(backend):
     FastMLPStep(other, backend=backend).train_step(xb, yb, None, partial)
     changed = [not torch.equal(p, q) for p, q in zip(other.parameters(), before)]
     assert changed == [True] * 3 + [False] * (len(before) - 3)
+
+
+def test_c_kernel_fourier_features_in_chunks_change_no_bit(monkeypatch):
+    """The forward computes a Fourier net's features a chunk of points at a time (bounded memory at
+    1024^2): predictions and pattern ids are the same bits whatever the chunk."""
+    _kernel_or_skip()
+    from genprobe import fastmlp
+
+    model = BatchedMLP([3, 4], depth=3, width=64, negative_slope=0.0, fourier_dim=16, fourier_scale=10.0)
+    step = FastMLPStep(model, backend="c")
+    x = torch.rand(1, 5000, 2, generator=torch.Generator().manual_seed(9)).expand(2, -1, -1)
+    whole = step.predict_and_patterns(x)
+    monkeypatch.setattr(fastmlp, "FEATURE_CHUNK", 777)  # 7 chunks, the last one short
+    chunked = step.predict_and_patterns(x)
+    for a, b in zip(chunked, whole):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    torch.testing.assert_close(step.predict(x), whole[0], rtol=0, atol=0)
+    with torch.no_grad():
+        torch.testing.assert_close(whole[0], model(x), rtol=1e-4, atol=1e-5)
