@@ -498,6 +498,11 @@ class _CStep:
                 raise ValueError("the C kernel needs contiguous float32 CPU parameters")
         return (ctypes.c_void_p * len(tensors))(*[t.data_ptr() for t in tensors])
 
+    def _split(self, n: int) -> list[int]:
+        """Bounds of ``n`` items (nets or rows) cut into one near-equal part per thread, at most ``n`` parts."""
+        threads = max(1, min(self.threads, n))
+        return [n * t // threads for t in range(threads + 1)]
+
     def _workspaces(self, threads: int) -> list[torch.Tensor]:
         while len(self.workspaces) < threads:
             self.workspaces.append(torch.empty(self.ws_floats, dtype=torch.float32))
@@ -554,9 +559,9 @@ class _CStep:
         ``out`` (B, m) and ``ids``, the rows split between the threads."""
         B, M = out.shape
         W, b = self._pointer_args()[:2]
-        threads = max(1, min(self.threads, M))
+        rows = self._split(M)  # rows are independent: split them, not nets
+        threads = len(rows) - 1
         spaces = self._workspaces(threads)
-        rows = [M * t // threads for t in range(threads + 1)]  # rows are independent: split them, not nets
         kernel, slope = self.kernel, float(self.step.model.negative_slope)
 
         def run(t: int) -> int:
@@ -613,8 +618,8 @@ class _CStep:
             B = self.step.n_nets
             ss, corr = (ctypes.c_float * B)(*step_sizes), (ctypes.c_float * B)(*corrections)
             root = opt.root()  # torch's sqrt, the one operation of ExactAdam's step not written in C
-            threads = max(1, min(self.threads, B))
-            bounds = [B * t // threads for t in range(threads + 1)]
+            bounds = self._split(B)  # the nets' split of _loss_and_grads
+            threads = len(bounds) - 1
             kernel, eps = self.kernel, float(opt.eps)
 
             def run(t: int) -> int:
@@ -664,9 +669,9 @@ class _CStep:
             raise ValueError(f"expected count of shape ({B},), got {tuple(count.shape)}")
         cnt = None if count is None else count.to(torch.float32).contiguous()
         W, b, gW, gb = self._pointer_args()
-        threads = max(1, min(self.threads, B))
+        bounds = self._split(B)
+        threads = len(bounds) - 1
         spaces = self._workspaces(threads)
-        bounds = [B * t // threads for t in range(threads + 1)]
         kernel, slope = self.kernel, float(model.negative_slope)
         cptr = cnt.data_ptr() if cnt is not None else None
         common = dict(

@@ -172,18 +172,18 @@ class ExactAdam:
             if not grads:
                 return
             raise ValueError("ExactAdam: every parameter needs a gradient (or none does)")
-        self._steps = [t + 1 for t in self._steps]
-        b1, b2 = self.beta1, self.beta2
+        step_sizes, corrections = self.advance()
+        b1, c1, b2, c2 = self.moment_constants()
         rows = len(self._steps)
         g = torch.cat([gr.reshape(rows, -1) for gr in grads], dim=1)
         m, v = self.exp_avg, self.exp_avg_sq
         # m = b1 m + (1 - b1) g
         m.mul_(b1)
-        m.add_(g * (1.0 - b1))
+        m.add_(g * c1)
         # v = b2 v + (1 - b2) g^2
         v.mul_(b2)
         sq = g * g
-        sq.mul_(1.0 - b2)
+        sq.mul_(c2)
         v.add_(sq)
         # p -= (lr / (1 - b1^t)) m / (sqrt(v) / sqrt(1 - b2^t) + eps), as torch orders it;
         # the bias corrections are computed in double once, then rounded to float by the op
@@ -192,10 +192,9 @@ class ExactAdam:
         step_size: float | torch.Tensor
         correction: float | torch.Tensor
         if len(set(self._steps)) == 1:
-            step_size, correction = self._scalars(self._steps[0])
+            step_size, correction = step_sizes[0], corrections[0]
         else:
-            step_size = self._per_net([self._scalars(t)[0] for t in self._steps])
-            correction = self._per_net([self._scalars(t)[1] for t in self._steps])
+            step_size, correction = self._per_net(step_sizes), self._per_net(corrections)
         denom = v.sqrt()
         denom.div_(correction)
         denom.add_(self.eps)

@@ -412,31 +412,6 @@ static int counts_ok(const float *count, int lo, int hi, int m) {
 }
 
 /*
- * Loss and gradients for networks lo..hi-1 of a stack of B.
- *
- *   W[l], b[l]   : (B, dims[l], dims[l+1]) and (B, 1, dims[l+1]), contiguous
- *   gW[l], gb[l] : same shapes, overwritten with d(sum_b loss_b)/d(param)
- *   x            : (B, m, dims[0]), y: (B, m), count: (B,) or NULL
- *   loss         : (B,), loss[b] = sum_{r < count[b]} (out - y)^2 / count[b]
- *                  (count NULL: every row, / m)
- *   ws           : gp_workspace_floats(L, dims, tile) floats, this thread's own
- *
- * Returns 0; -1 if the shapes are out of range; -2 if a count is not a whole
- * number in [1, m] (nothing is computed then).
- */
-int gp_loss_and_grads(int L, const int *dims, int lo, int hi, int m, const float *const *W, const float *const *b,
-                      float *const *gW, float *const *gb, const float *x, const float *y, const float *count,
-                      float negative_slope, float *loss, float *ws, int tile) {
-    Work w;
-    if (m < 1 || carve(&w, L, dims, tile, ws) < 0) return -1;
-    if (!counts_ok(count, lo, hi, m)) return -2;
-    vf slope = vsplat(negative_slope);
-    for (int net = lo; net < hi; net++)
-        loss[net] = net_loss_and_grads(&w, dims, net, m, W, b, gW, gb, x, y, count ? (int)count[net] : m, slope);
-    return 0;
-}
-
-/*
  * Adam's moments of n numbers, as genprobe.optim.ExactAdam.step computes them, each operation rounded on
  * its own (the build passes -ffp-contract=off): m = m * k[0] + g * k[1], v = v * k[2] + (g * g) * k[3],
  * with k = (beta1, 1 - beta1, beta2, 1 - beta2) as floats.
@@ -452,6 +427,51 @@ static void adam_moments(const float *g, float *m, float *v, long n, const float
 }
 
 /*
+ * Networks lo..hi-1 (gp_loss_and_grads), each alone; with am (not NULL), each network's Adam moments too,
+ * while its gradients are in cache (gp_train_step). Returns 0, -1 or -2 as gp_loss_and_grads.
+ */
+static int nets_loss_and_grads(int L, const int *dims, int lo, int hi, int m, const float *const *W,
+                               const float *const *b, float *const *gW, float *const *gb, const float *x,
+                               const float *y, const float *count, float negative_slope, float *loss, float *ws,
+                               int tile, float *am, float *av, long row, const long *offsets, const float *betas) {
+    Work w;
+    if (m < 1 || carve(&w, L, dims, tile, ws) < 0) return -1;
+    if (!counts_ok(count, lo, hi, m)) return -2;
+    vf slope = vsplat(negative_slope);
+    for (int net = lo; net < hi; net++) {
+        loss[net] = net_loss_and_grads(&w, dims, net, m, W, b, gW, gb, x, y, count ? (int)count[net] : m, slope);
+        if (!am) continue;
+        float *mr = am + (size_t)net * row, *vr = av + (size_t)net * row;
+        for (int l = 0; l < L; l++) {
+            long nw = (long)dims[l] * dims[l + 1], nb = dims[l + 1];
+            adam_moments(gW[l] + (size_t)net * nw, mr + offsets[2 * l], vr + offsets[2 * l], nw, betas);
+            adam_moments(gb[l] + (size_t)net * nb, mr + offsets[2 * l + 1], vr + offsets[2 * l + 1], nb, betas);
+        }
+    }
+    return 0;
+}
+
+/*
+ * Loss and gradients for networks lo..hi-1 of a stack of B.
+ *
+ *   W[l], b[l]   : (B, dims[l], dims[l+1]) and (B, 1, dims[l+1]), contiguous
+ *   gW[l], gb[l] : same shapes, overwritten with d(sum_b loss_b)/d(param)
+ *   x            : (B, m, dims[0]), y: (B, m), count: (B,) or NULL
+ *   loss         : (B,), loss[b] = sum_{r < count[b]} (out - y)^2 / count[b]
+ *                  (count NULL: every row, / m)
+ *   ws           : gp_workspace_floats(L, dims, tile) floats, this thread's own
+ *
+ * Returns 0; -1 if the shapes are out of range; -2 if a count is not a whole
+ * number in [1, m] (nothing is computed then).
+ */
+int gp_loss_and_grads(int L, const int *dims, int lo, int hi, int m, const float *const *W, const float *const *b,
+                      float *const *gW, float *const *gb, const float *x, const float *y, const float *count,
+                      float negative_slope, float *loss, float *ws, int tile) {
+    return nets_loss_and_grads(L, dims, lo, hi, m, W, b, gW, gb, x, y, count, negative_slope, loss, ws, tile, NULL,
+                               NULL, 0, NULL, NULL);
+}
+
+/*
  * gp_loss_and_grads, and for each network, while its gradients are in cache, Adam's moments
  * (adam_moments with k = betas): network b's moments are row b of am and av (row floats each),
  * and the moments of W[l] and b[l] start at offsets[2 l] and offsets[2 l + 1] of a row (the
@@ -461,20 +481,8 @@ int gp_train_step(int L, const int *dims, int lo, int hi, int m, const float *co
                   float *const *gW, float *const *gb, const float *x, const float *y, const float *count,
                   float negative_slope, float *loss, float *ws, int tile, float *am, float *av, long row,
                   const long *offsets, const float *betas) {
-    Work w;
-    if (m < 1 || carve(&w, L, dims, tile, ws) < 0) return -1;
-    if (!counts_ok(count, lo, hi, m)) return -2;
-    vf slope = vsplat(negative_slope);
-    for (int net = lo; net < hi; net++) {
-        loss[net] = net_loss_and_grads(&w, dims, net, m, W, b, gW, gb, x, y, count ? (int)count[net] : m, slope);
-        float *mr = am + (size_t)net * row, *vr = av + (size_t)net * row;
-        for (int l = 0; l < L; l++) {
-            long nw = (long)dims[l] * dims[l + 1], nb = dims[l + 1];
-            adam_moments(gW[l] + (size_t)net * nw, mr + offsets[2 * l], vr + offsets[2 * l], nw, betas);
-            adam_moments(gb[l] + (size_t)net * nb, mr + offsets[2 * l + 1], vr + offsets[2 * l + 1], nb, betas);
-        }
-    }
-    return 0;
+    return nets_loss_and_grads(L, dims, lo, hi, m, W, b, gW, gb, x, y, count, negative_slope, loss, ws, tile, am, av,
+                               row, offsets, betas);
 }
 
 /* p -= (m / (root / correction + eps)) * step_size over n numbers, one rounding per operation, in
