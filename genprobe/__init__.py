@@ -10,9 +10,13 @@ The public API is small; heavy modules (torch) load on first use::
 from __future__ import annotations
 
 import importlib
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-__version__ = "0.1.0"
+try:  # the one version string is pyproject.toml's, read from the installed metadata
+    __version__ = version("genprobe")
+except PackageNotFoundError:  # pragma: no cover - a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "__version__",
