@@ -401,11 +401,15 @@ class RunResult:
 
 
 def default_cache_dir() -> Path:
+    """``$GENPROBE_CACHE``, else the user's cache folder for genprobe as platformdirs finds it:
+    ``$XDG_CACHE_HOME/genprobe`` or ``~/.cache/genprobe`` on Linux, ``~/Library/Caches/genprobe`` on macOS,
+    ``%LOCALAPPDATA%\\genprobe\\Cache`` on Windows."""
     env = os.environ.get("GENPROBE_CACHE")
     if env:
         return Path(env)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return Path(xdg) / "genprobe" if xdg else Path.home() / ".cache" / "genprobe"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("genprobe", appauthor=False))
 
 
 class Cache:

@@ -73,8 +73,9 @@ def cache_dir() -> Path:
     env = os.environ.get("GENPROBE_KERNEL_CACHE")
     if env:
         return Path(env).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "genprobe" / "kernels"
+    import platformdirs  # ~/.cache on Linux (or $XDG_CACHE_HOME), the platform's own folder on macOS and Windows
+
+    return Path(platformdirs.user_cache_dir("genprobe", appauthor=False)) / "kernels"
 
 
 def _cpu_signature() -> str:
