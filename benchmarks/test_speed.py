@@ -104,7 +104,7 @@ def test_against_one_core_sgemm(benchmark, data):
     """The training steps against one core's large sgemm, interleaved in one run (best round of each):
     the post's net (C kernel and torch ops) and the Fourier-feature control (4 x 256 on 128 Fourier
     features, 625 points a step), GFLOP/s per thread over ``torch.mm`` of 2048^2 on one thread.
-    ``benchmarks/speed_table.py`` writes the README's speed table from this benchmark's ``extra_info``."""
+    ``benchmarks/studies/speed_table.py`` writes the README's speed table from this benchmark's ``extra_info``."""
 
     threads = torch.get_num_threads()
     small = types.SimpleNamespace(nets=threads, batch=312, depth=DEPTH, width=WIDTH)

@@ -11,7 +11,7 @@ one-sided Jeffreys interval for each bound's chance, new seeds would decide it s
 reported, with the share of seeds meeting its limiting bound (:func:`limiting`). Two CPU steps are
 compared as two instruments measuring one experiment (:func:`step_agreement`).
 
-``benchmarks/threshold_evidence.py`` binds this to the repository (which files, which test modules) and
+``benchmarks/studies/threshold_evidence.py`` binds this to the repository (which files, which test modules) and
 writes ``genprobe/evidence/<profile>.json`` and the README's generated sections from it.
 """
 

@@ -239,7 +239,7 @@ def claim_holds(
     profile's thresholds, the window ending at the profile's ``epochs``, or at ``end_epoch`` where
     given: the same claim judged earlier in training, :func:`training_map`) and each seed is read off its
     checks by :func:`holds_per_seed`. ``probe``: a :class:`~genprobe.probe.ProfileRuns` (the
-    ``genprobe`` fixture, ``benchmarks.threshold_evidence.StandIn``) or anything with ``profile``,
+    ``genprobe`` fixture, ``benchmarks.studies.threshold_evidence.StandIn``) or anything with ``profile``,
     ``seeds``, ``net``, ``baseline`` and ``fourier``. ``model`` ``knn`` or ``dot`` asks the claim of
     that baseline instead of the net, against the same comparison runs (so ``as-good-as-1nn`` asked of
     ``knn`` compares 1-NN with itself); ``fourier`` the Fourier-feature control; ``module:function`` a user

@@ -1,5 +1,5 @@
 """Claim frontiers as a table, a JSON file and a figure (shared by ``genprobe frontier`` and
-``benchmarks/frontier_study.py``).
+``benchmarks/studies/frontier_study.py``).
 
 The numbers come from :mod:`genprobe.frontier`; this module only lays them out. matplotlib is imported
 inside :func:`save_figure` only, with a ``Figure`` and an explicit Agg canvas (no pyplot state).

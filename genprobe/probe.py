@@ -2,7 +2,7 @@
 
 The ``genprobe`` fixture (:class:`genprobe.plugin.Probe`, runs from the
 session's cache or training) and the evidence replay of
-``benchmarks/threshold_evidence.py`` (runs from a committed export) are both a
+``benchmarks/studies/threshold_evidence.py`` (runs from a committed export) are both a
 :class:`ProfileRuns`; they differ only in where :meth:`ProfileRuns.runs` finds
 a result and in what ``check`` does with the verdict.
 """

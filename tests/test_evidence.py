@@ -1,7 +1,7 @@
 """The committed evidence behind every threshold and expectation, replayed, for each profile.
 
-``benchmarks/evidence/`` holds the histories and final metrics of each
-profile's sets of runs (``benchmarks/threshold_evidence.py``, ``LAYOUTS``,
+``benchmarks/studies/evidence/`` holds the histories and final metrics of each
+profile's sets of runs (``benchmarks/studies/threshold_evidence.py``, ``LAYOUTS``,
 says which). Smoke: calibration (seeds 0-29; the thresholds were set on 0-9)
 and two confirmation sets of 30 seeds each (C kernel, torch ops). Paper (the
 post's scale, on this CPU): calibration (seeds 0-9, where the paper
@@ -32,7 +32,7 @@ PROFILES = ("smoke", "paper")
 
 @functools.cache
 def _judged(profile: str):
-    from benchmarks import threshold_evidence as te
+    from benchmarks.studies import threshold_evidence as te
 
     layout = te.LAYOUTS[profile]
     sets = te.load_sets(layout=layout)
@@ -54,7 +54,7 @@ def smoke_evidence():
 
 def _stale(profile: str) -> str:
     flag = "" if profile == "smoke" else f" --profile {profile}"
-    return f"stale: run `python benchmarks/threshold_evidence.py{flag} --write`"
+    return f"stale: run `python benchmarks/studies/threshold_evidence.py{flag} --write`"
 
 
 def test_every_case_was_judged_on_every_set(evidence):
@@ -95,7 +95,7 @@ def test_readme_design_and_steps_sections_are_current(smoke_evidence):
     """The exact design's table and the CPU-step comparison are generated, never typed."""
     te, _, data, _ = smoke_evidence
     readme = (te.ROOT / "README.md").read_text()
-    stale = "stale: run `python benchmarks/threshold_evidence.py --write`"
+    stale = "stale: run `python benchmarks/studies/threshold_evidence.py --write`"
     assert te.design_section() in readme, f"README design section is {stale}"
     assert te.steps_section(data) in readme, f"README steps section is {stale}"
 
@@ -183,7 +183,7 @@ LEAST = {"smoke": 30, "paper": 10}  # seeds in each set, at least
 def test_seed_sets_are_disjoint_and_the_suite_gates_on_none(profile):
     """Independent evidence: calibration and each confirmation set are other seeds (other points, inits
     and untrained baselines), and the suite's default seeds, with those it adds while undecided, are none."""
-    from benchmarks.threshold_evidence import LAYOUTS
+    from benchmarks.studies.threshold_evidence import LAYOUTS
 
     p, seeds = get_profile(profile), SEEDS[profile]
     gate = set(p.plan(p.seeds, LAYOUTS[profile].plan_tops[-1])[-1])  # the longest plan a gated test may take
@@ -217,7 +217,7 @@ def test_the_evidence_files_hold_the_seeds_they_are_named_for(evidence):
 @pytest.mark.parametrize("profile", PROFILES)
 def test_each_set_was_trained_with_the_step_it_is_named_for(profile):
     """The step comparison compares what it says: every trained run's meta names its CPU step."""
-    from benchmarks import threshold_evidence as te
+    from benchmarks.studies import threshold_evidence as te
 
     want = {"calibration": "c", "confirm-c": "c", "confirm-torch": "torch"}
     layout = te.LAYOUTS[profile]
@@ -235,37 +235,37 @@ def test_each_set_was_trained_with_the_step_it_is_named_for(profile):
 
 def test_ring_completion_study_section_is_current():
     """The README's ring-completion table is what the committed study export gives."""
-    from benchmarks import completion_study as cs
+    from benchmarks.studies import completion_study as cs
 
     rows = cs.table(cs.load_export(cs.EXPORT))
     assert {(r["wedge"], r["n"], r["model"]) for r in rows} == {
         (w, n, m) for w in cs.WEDGES for n in cs.SIZES for m in cs.MODELS
     }
     readme = (cs.ROOT / "README.md").read_text()
-    assert cs.readme_section(rows) in readme, "stale: run `python benchmarks/completion_study.py --write`"
+    assert cs.readme_section(rows) in readme, "stale: run `python benchmarks/studies/completion_study.py --write`"
     # 1-NN and the dot memoriser only copy their points: the claim must never hold on them
     assert all(r["verdict"] != "holds" for r in rows if r["model"] in ("knn", "dot"))
 
 
 def test_the_readme_speed_table_is_generated_from_the_committed_benchmark_run():
-    """The README's speed section is what ``benchmarks/speed_table.py`` makes of the committed
+    """The README's speed section is what ``benchmarks/studies/speed_table.py`` makes of the committed
     pytest-benchmark JSON (rerun it with ``--write`` after a new run); it names the CPU."""
     from pathlib import Path
 
-    from benchmarks import speed_table as st
+    from benchmarks.studies import speed_table as st
 
     data = json.loads(st.SPEED_JSON.read_text())
     section = st.section(data)
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     assert section in readme
     assert "**" in section.splitlines()[1] and "sgemm" in section
-    assert st.floor_section(data) in readme, "stale: run `python benchmarks/speed_table.py --write`"
+    assert st.floor_section(data) in readme, "stale: run `python benchmarks/studies/speed_table.py --write`"
 
 
 def test_the_training_flop_of_a_seed_counts_every_sample():
     """The floors' FLOP: 6 x parameters x samples; a 312-point net of 4000 epochs is 312 x 4000 samples,
     a Fourier run of 2000 steps at 625 points 625 x 2000 (one step takes every point)."""
-    from benchmarks import speed_table as st
+    from benchmarks.studies import speed_table as st
     from genprobe.model import param_count
 
     smoke = st.training_flop("smoke")
@@ -276,20 +276,20 @@ def test_the_training_flop_of_a_seed_counts_every_sample():
 
 
 def test_the_readme_overhead_table_is_generated_from_the_committed_exports():
-    """Where a sweep's time goes (``benchmarks/overhead.py --write``), from the committed exports' meta."""
+    """Where a sweep's time goes (``benchmarks/studies/overhead.py --write``), from the committed exports' meta."""
     from pathlib import Path
 
-    from benchmarks import overhead as oh
+    from benchmarks.studies import overhead as oh
 
     assert oh.report() in (Path(__file__).resolve().parents[1] / "README.md").read_text(), (
-        "stale: run `python benchmarks/overhead.py --write`"
+        "stale: run `python benchmarks/studies/overhead.py --write`"
     )
 
 
 def test_overhead_counts_a_group_once_and_baselines_apart(tmp_path):
     import gzip
 
-    from benchmarks import overhead as oh
+    from benchmarks.studies import overhead as oh
 
     group = {"seconds": 10.0, "seconds_checkpoints": 1.0, "seconds_final": 2.0, "group_size": 2, "git_commit": "x"}
     runs = [
@@ -307,17 +307,17 @@ def test_overhead_counts_a_group_once_and_baselines_apart(tmp_path):
 
 
 def test_the_readme_paper_section_is_generated_from_the_committed_evidence():
-    """The post's claims at both scales side by side and the follow-up question (``benchmarks/paper_study.py
+    """The post's claims at both scales side by side and the follow-up question (``benchmarks/studies/paper_study.py
     --write``), from smoke.json, paper.json and the paper runs' histories."""
     from pathlib import Path
 
-    from benchmarks import paper_study as ps
+    from benchmarks.studies import paper_study as ps
 
     runs = ps.load_set(ps.paper_files())
     assert {s.epochs for s in runs if s.model == "mlp" and s.steps is None} <= {6000, 20000}
     section = ps.section(ps.evidence("smoke"), ps.evidence("paper"), ps.follow_up(runs))
     assert section in (Path(__file__).resolve().parents[1] / "README.md").read_text(), (
-        "stale: run `python benchmarks/paper_study.py --write`"
+        "stale: run `python benchmarks/studies/paper_study.py --write`"
     )
 
 
@@ -325,7 +325,7 @@ def test_the_paper_profile_gates_only_what_its_own_confirmation_seeds_decide():
     """The paper expectations come from the paper confirmation seeds (10-29), never from the smoke table: a
     test gates only where its confirm-c verdict is what it expects, the rest are reported
     (``Profile.unmeasured``), and a test the evidence does not name is reported too."""
-    from benchmarks import threshold_evidence as te
+    from benchmarks.studies import threshold_evidence as te
 
     paper = get_profile("paper")
     data = json.loads((EVIDENCE_DIR / "paper.json").read_text())

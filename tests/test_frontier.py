@@ -191,7 +191,7 @@ def test_a_seed_holds_when_every_check_meets_its_bound():
 @pytest.fixture(scope="module")
 def evidence_probe():
     """Committed smoke-profile runs of seeds 110-114 (C kernel), as the claim suite sees them; no training."""
-    from benchmarks.threshold_evidence import EVIDENCE
+    from benchmarks.studies.threshold_evidence import EVIDENCE
     from genprobe.calibration import StandIn, load_export
     from genprobe.profiles import get_profile
 
@@ -238,7 +238,7 @@ def test_a_curve_that_does_not_fit_says_so():
 
 
 def test_report_table_json_and_figure(tmp_path):
-    """The layout shared by genprobe frontier and benchmarks/frontier_study.py."""
+    """The layout shared by genprobe frontier and benchmarks/studies/frontier_study.py."""
     import json
 
     from genprobe.frontier_report import Row, format_table, save_figure, save_json
@@ -255,9 +255,9 @@ def test_report_table_json_and_figure(tmp_path):
 
 
 def test_frontier_study_on_one_committed_set(tmp_path, capsys):
-    """benchmarks/frontier_study.py on committed runs (seeds 110-114, no training): every claim and model,
+    """benchmarks/studies/frontier_study.py on committed runs (seeds 110-114, no training): every claim and model,
     ring-not-points at the Fourier control's sizes only; the table says that only 5 sizes exist."""
-    from benchmarks import frontier_study
+    from benchmarks.studies import frontier_study
 
     rows = frontier_study.study(("smoke-cpu-c-seeds110-114.json.gz",), bootstrap=20)
     assert len(rows) == len(frontier_study.CLAIMS) * len(frontier_study.MODELS)
@@ -269,12 +269,12 @@ def test_frontier_study_on_one_committed_set(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_the_readme_frontier_table_is_what_the_committed_evidence_gives():
-    """The README's frontier table is generated (``python benchmarks/frontier_study.py --write``): its
+    """The README's frontier table is generated (``python benchmarks/studies/frontier_study.py --write``): its
     seeds-holding counts and N* point estimates are recomputed here (a small bootstrap: the intervals are
     the only cells that depend on the bootstrap's size, and they are not compared)."""
     import re
 
-    from benchmarks import frontier_study as fs
+    from benchmarks.studies import frontier_study as fs
 
     files = fs.evidence_files(fs.C_PATTERNS)
     rows = fs.study(files, 20)
@@ -286,7 +286,7 @@ def test_the_readme_frontier_table_is_what_the_committed_evidence_gives():
         return [re.sub(r"\(\d[^)]*\)|\((N\* )?(above|below) [^)]*\)", "(...)", line) for line in text.splitlines()]
 
     assert stable(section) == stable(ours[: ours.index(fs.README_END)]), (
-        "README frontier table is stale: run python benchmarks/frontier_study.py --write"
+        "README frontier table is stale: run python benchmarks/studies/frontier_study.py --write"
     )
 
 
@@ -388,8 +388,8 @@ def test_grid_runs_are_kept_once_and_compared(tmp_path):
     import gzip
     import json
 
-    from benchmarks import frontier_study as fs
-    from benchmarks.threshold_evidence import EVIDENCE
+    from benchmarks.studies import frontier_study as fs
+    from benchmarks.studies.threshold_evidence import EVIDENCE
 
     committed = json.loads(gzip.decompress((EVIDENCE / "smoke-cpu-seeds0-9.json.gz").read_bytes()))["runs"]
     post = [r for r in committed if r["spec"]["seed"] == 0][:3]
@@ -453,12 +453,12 @@ def test_frontier_thumbnail_for_the_html_row(evidence_probe):
 @pytest.mark.slow
 def test_the_readme_grid_and_map_are_what_the_committed_evidence_gives():
     """The README's 10-size frontier table, the map's iso-line table and the follow-up's table are
-    generated (``python benchmarks/frontier_study.py --write``) from the smoke sweeps and
-    ``benchmarks/evidence/frontier-smoke-c-seeds0-19.json.gz``: recomputed here (every cell but the
+    generated (``python benchmarks/studies/frontier_study.py --write``) from the smoke sweeps and
+    ``benchmarks/studies/evidence/frontier-smoke-c-seeds0-19.json.gz``: recomputed here (every cell but the
     bootstrap's interval ends); the dot memoriser has no frontier for any shape claim."""
     import re
 
-    from benchmarks import frontier_study as fs
+    from benchmarks.studies import frontier_study as fs
 
     probe = fs.grid_probe()
     rows, maps = fs.grid_study(20, probe), fs.grid_maps(probe)
@@ -472,5 +472,5 @@ def test_the_readme_grid_and_map_are_what_the_committed_evidence_gives():
         return [re.sub(r"\(\d[^)]*\)|\((N\* )?(above|below) [^)]*\)", "(...)", line) for line in text.splitlines()]
 
     assert stable(section) == stable(ours[: ours.index(fs.GRID_END)]), (
-        "README frontier grid is stale: run python benchmarks/frontier_study.py --write"
+        "README frontier grid is stale: run python benchmarks/studies/frontier_study.py --write"
     )

@@ -59,7 +59,7 @@ CASES = [(claim, n) for claim, (sizes, _) in SHAPE_CLAIMS.items() for n in sizes
 
 @pytest.fixture(scope="module")
 def evidence_runs():
-    from benchmarks import threshold_evidence as te
+    from benchmarks.studies import threshold_evidence as te
 
     return te.load_set(te.SMOKE.sets[te.GALLERY_SET][0])
 
@@ -78,7 +78,7 @@ def _must_refute(claim: str, picture: str, n: int) -> bool:
 def table(evidence_runs):
     """Every shape claim on every picture: the looks of the suite's longest plan, up to 25 seeds; the same
     table the report shows (genprobe/evidence/gallery-smoke.json)."""
-    from benchmarks import threshold_evidence as te
+    from benchmarks.studies import threshold_evidence as te
 
     return te.gallery_data(evidence_runs)
 
@@ -86,7 +86,7 @@ def table(evidence_runs):
 @pytest.mark.slow
 @pytest.mark.parametrize("claim, n", CASES, ids=[f"{c}-{n}" for c, n in CASES])
 def test_every_claim_refutes_the_wrong_pictures_and_passes_the_truth(table, evidence, claim, n):
-    from benchmarks import threshold_evidence as te
+    from benchmarks.studies import threshold_evidence as te
 
     verdicts = {row["picture"]: row["verdicts"][f"{claim}@{n}"] for row in table["rows"]}
     wrong = [p for p in gallery.WRONG if _must_refute(claim, p, n) and verdicts[p]["verdict"] != "refuted"]
@@ -116,13 +116,14 @@ def test_every_claim_refutes_the_wrong_pictures_and_passes_the_truth(table, evid
 @pytest.mark.slow
 def test_the_reports_gallery_table_is_current(table):
     """The report's strip reads genprobe/evidence/gallery-smoke.json: regenerate it with
-    ``python benchmarks/threshold_evidence.py --write`` when a claim, threshold or picture changes."""
+    ``python benchmarks/studies/threshold_evidence.py --write`` when a claim, threshold or picture changes."""
     import json
 
     from genprobe.profiles import EVIDENCE_DIR
 
     committed = json.loads((EVIDENCE_DIR / "gallery-smoke.json").read_text())
-    assert committed == json.loads(json.dumps(table)), "stale: run python benchmarks/threshold_evidence.py --write"
+    stale = "stale: run python benchmarks/studies/threshold_evidence.py --write"
+    assert committed == json.loads(json.dumps(table)), stale
 
 
 def test_the_table_names_real_pictures_and_claims():

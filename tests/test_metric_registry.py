@@ -106,7 +106,7 @@ def test_registering_the_same_metric_twice_is_a_no_op(registered):
         metrics.register("ink", lambda s: 0.0)
 
 
-EVIDENCE_WITH_PICTURES = "benchmarks/evidence/smoke-cpu-c-seeds10-14.json.gz"
+EVIDENCE_WITH_PICTURES = "benchmarks/studies/evidence/smoke-cpu-c-seeds10-14.json.gz"
 
 
 def test_a_new_metric_reaches_a_committed_evidence_export_without_training():

@@ -392,7 +392,7 @@ def test_gallery_strip_and_section(tmp_path):
         assert im.width == 3 * GALLERY_THUMB + 2 * 4 and im.height >= GALLERY_THUMB
     data = {
         "seeds": "0-4",
-        "evidence": "benchmarks/evidence/x.json.gz",
+        "evidence": "benchmarks/studies/evidence/x.json.gz",
         "rows": [
             {
                 "picture": n,

@@ -1,6 +1,6 @@
 """What a Dask cluster costs over local processes: one smoke sweep both ways, side by side.
 
-    python benchmarks/cluster_overhead.py [--seeds 0]
+    python benchmarks/studies/cluster_overhead.py [--seeds 0]
 
 Trains the smoke profile's runs for the seeds twice into fresh caches: with
 ``genprobe sweep --jobs 2`` (two local worker processes) and with

@@ -1,7 +1,7 @@
 """GPU step throughput of the batched trainer: eager vs a CUDA-graph-captured step.
 
 Not a test (pytest-benchmark's GPU benchmark is in test_speed.py); a probe run
-by ``benchmarks/gpu_check.sh`` on a lent GPU. Prints net-steps/s and GFLOP/s
+by ``benchmarks/studies/gpu_check.sh`` on a lent GPU. Prints net-steps/s and GFLOP/s
 (one net-step of the post's net at batch 1024 is 6 * 27091 * 1024 FLOP).
 """
 

@@ -3,8 +3,8 @@
 Not a test (pytest does not collect it: the name does not start with test_).
 Run it as a script::
 
-    python benchmarks/speed_probe.py                 # the post's net, B=16, batch 1024
-    python benchmarks/speed_probe.py --threads 1 --clock cpu   # steadier on a busy machine
+    python benchmarks/studies/speed_probe.py                 # the post's net, B=16, batch 1024
+    python benchmarks/studies/speed_probe.py --threads 1 --clock cpu   # steadier on a busy machine
 
 Prints net-steps/s and GFLOP/s (one net-step = 6 * params * batch FLOP) for
 
@@ -42,7 +42,7 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from genprobe.fastmlp import FastMLPStep, torch_threads  # noqa: E402
 from genprobe.model import BatchedMLP, param_count  # noqa: E402
