@@ -1,0 +1,107 @@
+"""Pre-registration of the claim suite (``genprobe.registration``): one command writes it.
+
+    python benchmarks/studies/registration.py --write   # after changing what decides a test, before
+                                                         # training the confirmation seeds that judge it
+    python benchmarks/studies/registration.py --check   # exit 1 where the committed registration is stale
+
+It writes ``genprobe/evidence/registration.json``: per profile and claim or control test, the digest of
+everything that decides its verdict (its code and the claim code it reaches, its thresholds, the
+decision rule and the gate policy) and of each part, so that a change names what moved. Commit it, then
+train confirmation seeds from that commit (a clean tree): each run records the commit it was trained
+from, and an export's stamp (:func:`stamp_of`) is the registration committed there. ``tests/
+test_registration.py`` fails where the committed registration is stale, where an export that confirms
+a test was trained from an uncommitted tree, or under another registration than the one it claims; and
+the evidence (``threshold_evidence.py``) takes a test's expectation only from confirmation sets trained
+under its current digest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))  # the checkout: genprobe, benchmarks.*
+
+from genprobe import registration  # noqa: E402
+
+EVIDENCE = ROOT / "benchmarks" / "studies" / "evidence"
+#: stamps of exports written before exports carried their own (file name -> stamp), each with its reason
+STAMPS = EVIDENCE / "stamps.json"
+REGISTRATION_PATH = "genprobe/evidence/registration.json"
+
+
+def current() -> dict[str, Any]:
+    """The registration of the suite as it is in this checkout."""
+    from benchmarks.studies.threshold_evidence import LAYOUTS, cases
+
+    return registration.register(cases(), {name: layout.plan_tops for name, layout in LAYOUTS.items()})
+
+
+def _committed_registration(commit: str) -> dict[str, Any] | None:
+    """``genprobe/evidence/registration.json`` as committed at ``commit`` (None: not there, or no git)."""
+    try:
+        out = subprocess.run(
+            ["git", "show", f"{commit}:{REGISTRATION_PATH}"], cwd=ROOT, capture_output=True, text=True, timeout=30
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return json.loads(out.stdout) if out.returncode == 0 and out.stdout.strip() else None
+
+
+def export_commits(path: Path) -> set[str]:
+    """The commits an export's runs record they were trained from (``-dirty``: an uncommitted tree)."""
+    data = json.loads(gzip.decompress(path.read_bytes()) if path.name.endswith(".gz") else path.read_bytes())
+    return {str((r.get("meta") or {}).get("git_commit")) for r in data["runs"]}
+
+
+def stamp_of(path: Path, profile: str) -> dict[str, Any] | None:
+    """The registration an export was trained under: its runs' one clean commit and the registration
+    committed there; or its entry in :data:`STAMPS` (exports trained before registrations existed). None:
+    trained from several commits, an uncommitted tree, or before any registration."""
+    known = json.loads(STAMPS.read_text()) if STAMPS.exists() else {}
+    if path.name in known:
+        return known[path.name]
+    commits = export_commits(path)
+    if len(commits) != 1:
+        return None
+    [commit] = commits
+    if commit.endswith("-dirty") or commit == "None":
+        return None
+    reg = _committed_registration(commit)
+    if reg is None or profile not in reg.get("profiles", {}):
+        return None
+    return {
+        "commit": commit,
+        "digests": {t: e["digest"] for t, e in reg["profiles"][profile].items()},
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--write", action="store_true", help="write genprobe/evidence/registration.json")
+    ap.add_argument("--check", action="store_true", help="exit 1 if the committed registration is stale")
+    args = ap.parse_args()
+    new = current()
+    old = registration.load()
+    moved = {p: registration.changed(old, new, p) for p in new["profiles"]}
+    for profile, tests in moved.items():
+        for test, parts in tests.items():
+            print(f"{profile}: {test}: {', '.join(parts)}")
+    if args.write:
+        registration.REGISTRATION.write_text(json.dumps(new, indent=1, sort_keys=True) + "\n")
+        print(f"wrote {registration.REGISTRATION.relative_to(ROOT)}")
+        return 0
+    if args.check and any(moved.values()):
+        print("the committed registration is stale: run python benchmarks/studies/registration.py --write")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
