@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import logging
 import math
 import os
 import sys
@@ -26,7 +27,7 @@ from typing import Any
 
 from .errors import GenprobeError
 from .jsonio import atomic_write, to_json_safe
-from .text import number
+from .text import number, table
 
 __all__ = ["main"]
 
@@ -49,29 +50,79 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"genprobe: error: {message}\n")
 
 
-def _spec_flags(parser: argparse.ArgumentParser, skip: tuple[str, ...] = ("seed", "model", "model_kwargs")) -> None:
-    from .runs import RunSpec
+#: what each run-spec flag sets (the field comments of :class:`~genprobe.runs.RunSpec`)
+SPEC_HELP = {
+    "truth": "the true image: ring, ring@RES (the ring at RES^2) or a PNG's path",
+    "n": "training points, drawn without replacement",
+    "protocol": "standard: one Adam; blog: a fresh Adam every epoch, as the post's script",
+    "labels": "true, or shuffled: the grey values permuted among the N points",
+    "depth": "hidden layers",
+    "width": "neurons per hidden layer",
+    "negative_slope": "LeakyReLU slope; 0 is ReLU",
+    "features": "none, or fourier: random Fourier features of (x, y)",
+    "fourier_dim": "number of Fourier frequencies (inputs are twice as many)",
+    "fourier_scale": "std of the Fourier frequencies",
+    "epochs": "training budget in epochs (unless --steps)",
+    "steps": "training budget in optimizer steps, whatever N (step-matched)",
+    "lr": "Adam's learning rate",
+    "batch": "minibatch size; the last partial batch is kept",
+    "k": "neighbours of the k-NN rule (baseline knn)",
+    "eval_res": "grid of the final prediction and its metrics",
+    "curve_res": "grid of the metrics recorded along training",
+    "checkpoints": "evenly spaced checkpoints of the training curves (plus epoch 0)",
+    "wedge": "degrees of the image, around +x from its centre, left without training points",
+}
+#: what only a trained net reads: `genprobe baseline` lists these apart (knn, dot and other rules ignore them)
+TRAINING_FIELDS = (
+    "protocol",
+    "depth",
+    "width",
+    "negative_slope",
+    "fourier_dim",
+    "fourier_scale",
+    "epochs",
+    "steps",
+    "lr",
+    "batch",
+    "curve_res",
+    "checkpoints",
+)
 
+
+def _spec_flags(
+    parser: argparse.ArgumentParser,
+    skip: tuple[str, ...] = ("seed", "model", "model_kwargs"),
+    title: str = "run spec (defaults: the post's experiment)",
+    only: tuple[str, ...] | None = None,
+) -> None:
+    """A flag per :class:`~genprobe.runs.RunSpec` field (of ``only``, less ``skip``): what it sets, its
+    choices where the values are a fixed set, its default."""
+    from .runs import FEATURES, LABELS, PROTOCOLS, RunSpec
+
+    choices = {"protocol": PROTOCOLS, "labels": LABELS, "features": FEATURES}
     hints = typing.get_type_hints(RunSpec)
-    group = parser.add_argument_group("run spec (defaults: the post's experiment)")
+    group = parser.add_argument_group(title)
     for f in dataclasses.fields(RunSpec):
-        if f.name in skip:
+        if f.name in skip or (only is not None and f.name not in only):
             continue
         hint = hints[f.name]
         kind = int if hint in (int, int | None) else float if hint is float else str
-        default = f.default
+        what = SPEC_HELP.get(f.name, "")
+        among = f"choices: {', '.join(choices[f.name])}; " if f.name in choices else ""
         group.add_argument(
             f"--{f.name.replace('_', '-')}",
             dest=f.name,
             type=kind,
             default=None,
+            choices=choices.get(f.name),
             metavar=f.name.upper(),
-            help=f"(default: {default})",
+            help=f"{what} ({among}default: {f.default})".strip(),
         )
 
 
 # options several commands share, each declared once
-_DEVICE_HELP = "auto, cpu, cuda or mps (default: auto)"
+_DEVICE_HELP = "auto, cpu, cuda (or cuda:INDEX) or mps (default: auto: cuda, then mps, then cpu)"
+_PROFILE_HELP = "smoke or paper: the suite's scale, thresholds and seeds (default: smoke)"
 _CACHE_HELP = "cache folder (default: $GENPROBE_CACHE or ~/.cache/genprobe)"
 
 
@@ -109,14 +160,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     parser.add_argument("--json", type=Path, default=None, help="write spec, final metrics and history per run here")
     parser.add_argument("--png", type=Path, default=None, help="write the post-style panels (one row per seed) here")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
     _scheduler(parser)
 
 
 def _add_train(sub) -> None:
     train = sub.add_parser("train", help="train the post's net (model mlp), or your own model, for each seed")
     _common(train)
-    _spec_flags(train)
+    _spec_flags(train, skip=("seed", "model", "model_kwargs", "k"))
     train.add_argument(
         "--model",
         default=None,
@@ -132,11 +182,18 @@ def _add_baseline(sub) -> None:
     )
     base.add_argument(
         "kind",
-        help="knn, dot, shuffled or fourier (or a rule registered with genprobe.rules.register "
-        "in the process that calls genprobe.cli.main)",
+        help="knn (the k-nearest-neighbour rule), dot (the dot memoriser), shuffled (the net on shuffled grey "
+        "values), fourier (a net on random Fourier features); or a rule registered with genprobe.rules.register "
+        "in the process that calls genprobe.cli.main",
     )
     _common(base)
-    _spec_flags(base)
+    # the kind sets the model, labels and features; what only a trained net reads is listed apart
+    _spec_flags(base, skip=("seed", "model", "model_kwargs", "labels", "features", *TRAINING_FIELDS), title="run spec")
+    _spec_flags(
+        base,
+        title="training (shuffled and fourier only: knn, dot and other rules ignore these)",
+        only=TRAINING_FIELDS,
+    )
     _model_args(base, "a registered rule")
 
 
@@ -144,7 +201,7 @@ def _add_sweep(sub) -> None:
     sw = sub.add_parser(
         "sweep", help="train every run of a profile into the cache (e.g. on a GPU box), optionally in parallel"
     )
-    sw.add_argument("--profile", default="smoke", help="smoke or paper (default: smoke)")
+    sw.add_argument("--profile", default="smoke", help=_PROFILE_HELP)
     sw.add_argument("--seeds", default=None, help="seeds (default: the profile's)")
     _device(sw)
     _cache(sw)
@@ -180,7 +237,7 @@ def _add_judge(sub) -> None:
         help="training points: the N the claims are stated at (5000, 2500, 1250, 625, 312)",
     )
     jd.add_argument("--seeds", default="0-4", help="whose training points to judge it on, e.g. 0-4 (default: 0-4)")
-    jd.add_argument("--profile", default="smoke", help="smoke or paper: thresholds and grids (default: smoke)")
+    jd.add_argument("--profile", default="smoke", help=_PROFILE_HELP)
     _scheduler(jd)
     jd.add_argument(
         "--sequential", action="store_true", help="while a claim is undecided, judge on more seeds as the suite does"
@@ -192,7 +249,7 @@ def _add_judge(sub) -> None:
 
 def _add_report(sub) -> None:
     rep = sub.add_parser("report", help="run the claim suite (pytest benchmarks) and write reports/<profile>/")
-    rep.add_argument("--profile", default="smoke", help="smoke or paper (default: smoke)")
+    rep.add_argument("--profile", default="smoke", help=_PROFILE_HELP)
     _device(rep, default=None)
     rep.add_argument("--seeds", default=None, help="seeds (default: the profile's)")
     _cache(rep)
@@ -225,9 +282,12 @@ def _add_frontier(sub) -> None:
     )
     _model_args(fr, "a user model's factory")
     fr.add_argument(
-        "--protocol", default="standard", choices=("standard", "blog"), help="the net's (default: standard)"
+        "--protocol",
+        default="standard",
+        choices=("standard", "blog"),
+        help="the net's training protocol (choices: standard, blog; default: standard)",
     )
-    fr.add_argument("--profile", default="smoke", help="smoke or paper: thresholds, budgets, grids (default: smoke)")
+    fr.add_argument("--profile", default="smoke", help=_PROFILE_HELP)
     fr.add_argument("--bootstrap", type=int, default=None, help="bootstrap replicates of N*'s interval")
     _device(fr)
     _cache(fr)
@@ -239,7 +299,6 @@ def _add_frontier(sub) -> None:
         default=None,
         help="write every run the frontier read (spec, final metrics, history) here, as genprobe sweep --export does",
     )
-    fr.add_argument("--quiet", action="store_true", help="no progress bar")
     _scheduler(fr)
 
 
@@ -258,16 +317,69 @@ def _add_compare(sub) -> None:
     )
     cmp.add_argument("--root", default=".genprobe", help="folder of the saves (default: .genprobe)")
     cmp.add_argument("--list", action="store_true", help="list the saves under --root and exit")
+    cmp.add_argument(
+        "--json",
+        type=Path,
+        default=None,
+        help="write the comparison here: every test and metric's paired seeds and change, each rule's verdict "
+        "(- for stdout, instead of the table)",
+    )
+
+
+def _verbosity(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress bar or progress lines (warnings and errors only)",
+    )
+    group.add_argument("-v", "--verbose", action="store_true", help="also a line for each group as it starts training")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     parser = _Parser(
-        prog="genprobe", description="Train the ring-fitting nets of the post and measure them against the true image."
+        prog="genprobe",
+        description="Train the ring-fitting nets of the post and measure them against the true image.",
+        epilog="genprobe COMMAND --help shows a command's options. Progress goes to stderr: a bar on a terminal, "
+        "else a line every 30 s with an ETA.",
     )
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser.add_argument("--version", action="version", version=f"genprobe {__version__}")
+    sub = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND", parser_class=_Parser)
     for _, add, _ in COMMANDS:
         add(sub)
+    for command in sub.choices.values():
+        _verbosity(command)
     return parser
+
+
+class _ProgressHandler(logging.Handler):
+    """The ``genprobe`` logger's lines on the current stderr, above a progress bar if one is drawn."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            from tqdm import tqdm
+
+            tqdm.write(self.format(record), file=sys.stderr)
+        except Exception:  # pragma: no cover - logging must never break the command
+            self.handleError(record)
+
+
+def _logging(args: argparse.Namespace) -> logging.Handler:
+    """Send the ``genprobe`` logger to stderr for this command: INFO (progress lines), DEBUG with ``-v``,
+    warnings only with ``-q``. Returns the handler, removed when the command ends."""
+    logger = logging.getLogger("genprobe")
+    handler = _ProgressHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    quiet, verbose = getattr(args, "quiet", False), getattr(args, "verbose", False)
+    level = logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO
+    handler.setLevel(level)
+    logger.addHandler(handler)
+    if logger.level == logging.NOTSET or logger.level > level:
+        logger.setLevel(level)
+    return handler
 
 
 def _parse_seeds(text: str) -> tuple[int, ...]:
@@ -331,9 +443,12 @@ def _table(results) -> str:
         [str(r.spec.seed), *(number(r.final.get(m, math.nan), decimals=3) for m in columns), str(r.diverged_at or "-")]
         for r in results
     ]
-    widths = [max(len(x) for x in col) for col in zip(head, *rows)]
-    lines = ["  ".join(x.rjust(w) for x, w in zip(row, widths)) for row in [head, *rows]]
-    return "\n".join(lines)
+    return table(head, rows, right=True)
+
+
+def _progress(args: argparse.Namespace) -> bool | None:
+    """``run_sweep``'s progress: none with ``-q``, else a bar on a terminal (lines elsewhere)."""
+    return False if getattr(args, "quiet", False) else None
 
 
 def _check_output(path: Path | None, flag: str) -> None:
@@ -367,7 +482,7 @@ def _run(args: argparse.Namespace) -> int:
         specs,
         cache=cache,
         device=device,
-        progress=None if not args.quiet else False,
+        progress=_progress(args),
         workers=default_workers(device),
         scheduler=args.scheduler,
     )
@@ -461,7 +576,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
     from .profiles import get_profile
     from .runs import Cache
-    from .sweep import batch_work, default_workers, plan_groups, run_sweep
+    from .sweep import Progress, batch_work, default_workers, plan_groups, run_sweep, show_bar
     from .train import resolve_device
 
     profile = get_profile(args.profile)
@@ -476,19 +591,32 @@ def _sweep(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     if args.jobs == 1:
         workers = default_workers(device)
-        results = run_sweep(specs, cache=cache, device=device, progress=None, workers=workers, scheduler=args.scheduler)
+        results = run_sweep(
+            specs, cache=cache, device=device, progress=_progress(args), workers=workers, scheduler=args.scheduler
+        )
     else:
         todo = [s for s in specs if cache.get(s) is None]
         batches = [[s] for s in todo if not s.trained] + plan_groups([s for s in todo if s.trained])
         batches.sort(key=batch_work, reverse=True)  # longest first
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx) as pool:
-            threads = max(1, (os.cpu_count() or 1) // args.jobs)
-            futures = [pool.submit(_sweep_worker, b, str(cache.root), device, threads) for b in batches]
-            for i, f in enumerate(as_completed(futures), 1):
-                f.result()
-                print(f"[{time.perf_counter() - t0:7.1f} s] {i}/{len(futures)} groups done", flush=True)
-        results = run_sweep(specs, cache=cache, device=device)
+        # the workers train quietly; this process shows the sweep's one bar (or its lines), a group at a time
+        meter = Progress(
+            [b for b in batches if b[0].trained],
+            logging.getLogger("genprobe").info,
+            bar=show_bar(_progress(args)),
+            cached=len(specs) - len(todo),
+        )
+        try:
+            with ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx) as pool:
+                threads = max(1, (os.cpu_count() or 1) // args.jobs)
+                futures = {pool.submit(_sweep_worker, b, str(cache.root), device, threads): b for b in batches}
+                for f in as_completed(futures):
+                    f.result()
+                    if futures[f][0].trained:
+                        meter.done(futures[f])
+        finally:
+            meter.close()
+        results = run_sweep(specs, cache=cache, device=device, progress=False)
     print(
         f"{len(results)} runs of profile {profile.name} (seeds {','.join(map(str, seeds))}) "
         f"in {time.perf_counter() - t0:.1f} s on {device}; cache {cache.root}"
@@ -524,7 +652,7 @@ def _judge(args: argparse.Namespace) -> int:
         profile,
         sequential=args.sequential,
         runs=lambda specs: run_sweep(
-            specs, cache=cache, device=device, progress=None, workers=workers, scheduler=args.scheduler
+            specs, cache=cache, device=device, progress=_progress(args), workers=workers, scheduler=args.scheduler
         ),
     )
     result["picture"] = name
@@ -551,10 +679,18 @@ def _compare(args: argparse.Namespace) -> int:
         raise GenprobeError("compare needs two saves, BASE and NEW (genprobe compare --list shows them)")
     rules = [cmp.parse_fail_rule(r) for r in args.fail]
     comparison = cmp.compare(cmp.load(args.base, args.root), cmp.load(args.new, args.root))
-    print(cmp.format_comparison(comparison, rules))
     found = cmp.regressions(comparison, rules)
+    if args.json is not None:
+        text = json.dumps(to_json_safe(cmp.comparison_dict(comparison, rules)), indent=1, allow_nan=False)
+        if str(args.json) == "-":
+            print(text)
+            return 1 if found else 0
+        atomic_write(args.json, text.encode())
+    print(cmp.format_comparison(comparison, rules))
     for j in found:
         print(f"REGRESSION {j.rule}: {j.explanation}")
+    if args.json is not None:
+        print(f"wrote {args.json}")
     return 1 if found else 0
 
 
@@ -621,7 +757,7 @@ def _frontier(args: argparse.Namespace) -> int:
         specs,
         cache=Cache(args.cache),
         device=device,
-        progress=None if not args.quiet else False,
+        progress=_progress(args),
         workers=default_workers(device),
         scheduler=args.scheduler,
     )
@@ -663,7 +799,13 @@ COMMANDS: tuple[tuple[str, Callable[[Any], None], Callable[[argparse.Namespace],
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is None:  # `genprobe` alone: what it can do
+        parser.print_help()
+        return 0
     commands = {name: run for name, _, run in COMMANDS}
+    logger = logging.getLogger("genprobe")
+    level = logger.level
+    handler = _logging(args)
     try:
         if args.command not in commands:  # a command the parser knows but nothing runs: never train instead
             raise GenprobeError(f"command {args.command!r} is not implemented")
@@ -677,6 +819,9 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 130
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 if __name__ == "__main__":

@@ -73,8 +73,12 @@ def train_on_cluster(
     keep: Callable[[RunResult], None],
     say: Callable[[str], None],
     progress: bool | None = None,
+    meter: Callable[[Sequence[list[RunSpec]]], Any] | None = None,
 ) -> None:
     """Train ``groups`` as tasks on the cluster; ``keep(result)`` (on this process) for every run.
+
+    ``meter(tasks)``: the sweep's overall progress (:class:`genprobe.sweep.Progress`) of the tasks sent, told
+    of each task done; without it, a bar of tasks on a terminal (``progress``: None, only on a terminal).
 
     Raises :class:`GenprobeError` naming the groups that failed, after every
     other group has been kept.
@@ -104,7 +108,10 @@ def train_on_cluster(
 
         failed: list[str] = []
         quiet = (not progress) if progress is not None else None
-        with tqdm(total=len(groups), unit="group", desc="genprobe groups", disable=quiet) as bar:
+        overall = meter(groups) if meter is not None else None
+        with tqdm(
+            total=len(groups), unit="group", desc="genprobe groups", disable=True if overall is not None else quiet
+        ) as bar:
             for f in distributed.as_completed(list(futures)):
                 g = futures[f]
                 try:
@@ -116,6 +123,8 @@ def train_on_cluster(
                     for r in results:
                         keep(r)
                 bar.update(1)
+                if overall is not None:
+                    overall.done(g)
         if failed:
             raise GenprobeError(f"{len(failed)} of {len(groups)} groups failed on the cluster: " + "; ".join(failed))
     finally:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["number"]
+__all__ = ["number", "duration", "table"]
 
 
 def number(x: Any, *, signed: bool = False, decimals: int | None = None) -> str:
@@ -35,3 +36,37 @@ def number(x: Any, *, signed: bool = False, decimals: int | None = None) -> str:
     if decimals is not None:
         return f"{f:.0f}" if f.is_integer() else f"{f:.{decimals}f}"
     return str(int(f)) if f.is_integer() and abs(f) < 1e6 else f"{f:.3g}"
+
+
+def duration(seconds: float) -> str:
+    """A span of time for a person: ``42s``, ``3m10s``, ``2h05m``.
+
+    >>> duration(42.4), duration(190), duration(7500), duration(float("inf"))
+    ('42s', '3m10s', '2h05m', '?')
+    """
+    if not math.isfinite(seconds) or seconds < 0:
+        return "?"
+    s = round(seconds)
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{s % 3600 // 60:02d}m"
+
+
+def table(head: Sequence[str], rows: Sequence[Sequence[str]], *, right: Sequence[bool] | bool = False) -> str:
+    """A fixed-width text table: each column as wide as its widest cell, two spaces apart, no trailing blanks.
+
+    ``right``: right-align every column (numbers) or, per column, those marked True; else left-aligned.
+
+    >>> print(table(["seed", "iou"], [["0", "0.5"], ["12", "0.75"]], right=True))
+    seed   iou
+       0   0.5
+      12  0.75
+    """
+    cells = [[str(x) for x in row] for row in [head, *rows]]
+    flags = [right] * len(head) if isinstance(right, bool) else list(right)
+    widths = [max(len(row[i]) for row in cells) for i in range(len(head))]
+    return "\n".join(
+        "  ".join(x.rjust(w) if r else x.ljust(w) for x, w, r in zip(row, widths, flags)).rstrip() for row in cells
+    )

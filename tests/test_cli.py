@@ -14,7 +14,7 @@ import pytest
 import torch
 from PIL import Image
 
-from genprobe.cli import main
+from genprobe.cli import COMMANDS, main
 
 TINY = [
     "--truth",
@@ -228,9 +228,13 @@ def test_json_path_is_a_folder(tmp_path, capsys):
     assert rc == 2 and len(err.strip().splitlines()) == 1 and str(tmp_path) in err
 
 
-def test_missing_subcommand(capsys):
-    assert run([]) == 2
-    assert "Traceback" not in capsys.readouterr().err
+def test_missing_subcommand_prints_the_commands(capsys):
+    """`genprobe` alone: the help, with every command (issue 32)."""
+    assert run([]) == 0
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    for name, _, _ in COMMANDS:
+        assert f"    {name} " in out, out
 
 
 def test_a_command_the_parser_knows_but_nothing_runs_is_an_error_not_training(monkeypatch, capsys):
@@ -314,7 +318,7 @@ _NO_TEST_EXTRAS = """
 import sys
 for name in ("pytest", "_pytest", "hypothesis", "pytest_benchmark", "pytest_html", "xdist", "distributed", "dask"):
     sys.modules[name] = None  # `import name` now fails, as in an install without the test extras
-from genprobe.cli import main
+from genprobe.cli import COMMANDS, main
 sys.exit(main(sys.argv[1:]))
 """
 

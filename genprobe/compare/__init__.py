@@ -31,7 +31,8 @@ Modules, lower first (each imports only those before it):
 * ``gate``: the fail rules and their sign test (:class:`FailRule`,
   :func:`parse_fail_rule`, :class:`Judgement`, :func:`judge`,
   :func:`regressions`).
-* ``table``: the comparison as a plain-text table (:func:`format_comparison`).
+* ``table``: the comparison as a plain-text table (:func:`format_comparison`) and as a dict for JSON
+  (:func:`comparison_dict`).
 
 Import from ``genprobe.compare``. Pure python and numpy: no torch, no pytest.
 """
@@ -48,7 +49,7 @@ from .pairing import Comparison, Pair, change, compare
 from .snapshot import FORMAT, default_meta, snapshot
 from .snapshot import Row as Row
 from .store import DEFAULT_ROOT, check_name, format_saved, load, save, saved
-from .table import format_comparison
+from .table import comparison_dict, format_comparison
 
 __all__ = [
     "FORMAT",
@@ -70,4 +71,5 @@ __all__ = [
     "judge",
     "regressions",
     "format_comparison",
+    "comparison_dict",
 ]

@@ -1,4 +1,5 @@
-"""The comparison as a plain-text table for the terminal (what the plugin and ``genprobe compare`` print).
+"""The comparison as a plain-text table for the terminal (what the plugin and ``genprobe compare`` print),
+and as a dict for JSON (``genprobe compare --json``).
 
 No torch, no pytest.
 """
@@ -8,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..stats import ALPHA
-from ..text import number
-from .gate import FailRule, Judgement, judge, parse_fail_rule
+from ..text import number, table
+from .gate import MISSING, FailRule, Judgement, judge, parse_fail_rule
 from .pairing import Comparison, _short
 
-__all__ = ["format_comparison"]
+__all__ = ["format_comparison", "comparison_dict"]
 
 
 def _cell(j: Judgement, named: bool) -> str:
@@ -40,7 +41,7 @@ def format_comparison(
             "controls and expected refutations not gated)"
         )
     head = ["test", "metric", "seeds", "median change [min..max]", "verdict"]
-    table = []
+    rows = []
     for p in comparison.pairs:
         seeds = str(len(p.seeds))
         if p.only_old or p.only_new:
@@ -55,11 +56,9 @@ def format_comparison(
             verdict = "; ".join(_cell(j, named=len(rules) > 1) for j in js)
         else:
             verdict = "no seeds in common" if not p.seeds else "-"
-        table.append([_short(p.test), p.metric, seeds, spread, verdict])
-    if table:
-        widths = [max(len(r[i]) for r in [head, *table]) for i in range(len(head) - 1)]
-        for r in [head, *table]:
-            lines.append("  ".join([*(x.ljust(w) for x, w in zip(r, widths)), r[-1]]).rstrip())
+        rows.append([_short(p.test), p.metric, seeds, spread, verdict])
+    if rows:
+        lines.append(table(head, rows))
     else:
         lines.append("no tests in common")
     for label, items in (
@@ -72,3 +71,56 @@ def format_comparison(
             lines.append(f"{label}: " + ", ".join(_short(x) for x in items))
     lines.extend(f"note: {n}" for n in comparison.notes)
     return "\n".join(lines)
+
+
+def comparison_dict(
+    comparison: Comparison, rules: Iterable[FailRule | str] = (), alpha: float = ALPHA, *, strict: bool = True
+) -> dict:
+    """The comparison for a program: per (test, metric) its paired seeds, old and new values, changes and each
+    fail rule's judgement; what only one save has; and ``regressed``, whether a rule found a regression."""
+    rules = [parse_fail_rule(r) for r in rules]
+    judgements = judge(comparison, rules, alpha, strict=strict)
+    judged: dict[tuple[str, str], list[Judgement]] = {}
+    for j in judgements:
+        judged.setdefault((j.pair.test, j.pair.metric), []).append(j)
+    pairs = []
+    for p in comparison.pairs:
+        pairs.append(
+            {
+                "test": p.test,
+                "metric": p.metric,
+                "op": p.op,
+                "expect": p.expect,
+                "gated": p.gated,
+                "seeds": list(p.seeds),
+                "old": list(p.old),
+                "new": list(p.new),
+                "change": list(p.changes),
+                "median_change": p.median,
+                "only_old": list(p.only_old),
+                "only_new": list(p.only_new),
+                "judgements": [
+                    {"rule": str(j.rule), "decision": j.decision, "regressed": j.regressed, "summary": j.summary}
+                    for j in judged.get((p.test, p.metric), [])
+                ],
+            }
+        )
+    missing = [
+        {"rule": str(j.rule), "test": j.pair.test, "metric": j.pair.metric, "summary": j.summary}
+        for j in judgements
+        if j.decision == MISSING
+    ]
+    return {
+        "base": comparison.base,
+        "new": comparison.new,
+        "rules": [str(r) for r in rules],
+        "alpha": alpha,
+        "regressed": any(j.regressed for j in judgements),
+        "pairs": pairs,
+        "missing": missing,
+        "added": list(comparison.added),
+        "removed": list(comparison.removed),
+        "added_checks": [list(x) for x in comparison.added_checks],
+        "removed_checks": [list(x) for x in comparison.removed_checks],
+        "notes": list(comparison.notes),
+    }

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,9 +65,20 @@ class GenprobeSession:
         return self._cache
 
     def _log(self, msg: str) -> None:
-        tr = self.config.pluginmanager.get_plugin("terminalreporter")
-        if tr is not None and not hasattr(self.config, "workerinput"):
-            tr.write_line(msg)
+        """A line for the person at the terminal: the sweep's progress and each group it trains.
+
+        On a pytest-xdist worker, whose terminal reporter writes nowhere, on its stderr (the controller's,
+        inherited), past pytest's capture and marked with the worker's id."""
+        worker = getattr(self.config, "workerinput", None)
+        if worker is None:
+            tr = self.config.pluginmanager.get_plugin("terminalreporter")
+            if tr is not None:
+                tr.write_line(msg)
+            return
+        capman = self.config.pluginmanager.get_plugin("capturemanager")
+        with capman.global_and_fixture_disabled() if capman is not None else contextlib.nullcontext():
+            sys.stderr.write(f"[{worker.get('workerid', 'worker')}] {msg}\n")
+            sys.stderr.flush()
 
     def results(self, specs: list[RunSpec]) -> list[RunResult]:
         """Results for ``specs``, from memory, the cache, or training.
