@@ -2,7 +2,7 @@
 
 A profile's evidence is a few sets of exported runs on disjoint seeds (:class:`Layout`): calibration,
 where its thresholds were set, and confirmation sets that nothing was tuned on. Every claim and control
-test of the suite is called on each set with a stand-in for the ``genprobe`` fixture
+test of the suite is called on each set with a stand-in for the ``probe`` fixture
 (:class:`StandIn`) whose ``check`` replays the suite's exact sequential sign test under each plan the
 test may gate with (:func:`judge`). A claim is expected ``holds`` or ``refuted`` only where every
 confirmation set decides it so and where, estimated from each set alone at the pessimistic end of a
@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 
 from . import metrics
 from .jsonio import from_json_safe, picture_from_text
@@ -37,6 +36,7 @@ from .probe import RunsFrom
 from .profiles import Profile, get_profile
 from .runs import RunResult, RunSpec
 from .sampling import sample_training_set
+from .stats import jeffreys_interval, jeffreys_quantile
 from .verdicts import Verdict, decide_over_seeds
 
 __all__ = [
@@ -137,7 +137,7 @@ class Outcome:
 
 
 class StandIn(RunsFrom):
-    """The ``genprobe`` fixture over exported runs (a :class:`~genprobe.probe.RunsFrom`), with the
+    """The ``probe`` fixture over exported runs (a :class:`~genprobe.probe.RunsFrom`), with the
     plugin's own sequential check, replayed under every plan of ``tops`` (most seeds in all; default: the
     profile's ``max_seeds``) on the set's seeds ``seeds``, the first ``first`` of them the start."""
 
@@ -211,7 +211,7 @@ class _Collector:
     def __init__(self) -> None:
         self.items: list[tuple[str, Callable, dict[str, Any]]] = []
 
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
+    def pytest_collection_finish(self, session: Any) -> None:  # a pytest.Session
         for item in session.items:
             callspec = getattr(item, "callspec", None)
             self.items.append((item.name, item.obj, dict(callspec.params) if callspec else {}))  # type: ignore[attr-defined]
@@ -220,6 +220,8 @@ class _Collector:
 def cases(modules: tuple[str, ...], root: Path) -> list[tuple[str, Callable, dict[str, Any]]]:
     """(pytest's test id, function, parameters) of every test case of ``modules`` (dotted names of files
     under ``root``), as pytest collects them."""
+    import pytest  # only here: genprobe imports pytest at module level nowhere outside its plugin
+
     collector = _Collector()
     paths = [str(root / (m.replace(".", "/") + ".py")) for m in modules]
     args = ["--collect-only", "-qq", "-p", "no:cacheprovider", "-o", "addopts=", "--rootdir", str(root), *paths]
@@ -272,6 +274,8 @@ def judge(
     suite: list[tuple[str, Callable, dict[str, Any]]],
 ) -> list[Row]:
     """Every test case of ``suite`` (:func:`cases`) on every evidence set, at ``layout``'s profile."""
+    import pytest
+
     profile = get_profile(layout.profile)
     rows = []
     with warnings.catch_warnings():
@@ -282,7 +286,7 @@ def judge(
                 seeds = tuple(sorted({s.seed for s in runs}))
                 probe = StandIn(runs, profile, seeds, first=len(profile.seeds), tops=layout.plan_tops)
                 params = fn.__code__.co_varnames[: fn.__code__.co_argcount]
-                args = {"genprobe": probe, "limits": lambda c: dict(profile.thresholds[c])}
+                args = {"probe": probe, "genprobe": probe, "limits": lambda c: dict(profile.thresholds[c])}
                 try:
                     fn(**{k: v for k, v in args.items() if k in params}, **kwargs)
                 except pytest.skip.Exception as exc:
@@ -308,20 +312,14 @@ def _met(row: Row, check: int, name: str) -> tuple[int, int]:
 
 def share_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
     """The two-sided Jeffreys interval of a chance from ``k`` of ``n`` (what the README and report quote)."""
-    from scipy.stats import beta
-
-    lo = float(beta.ppf((1 - level) / 2, k + 0.5, n - k + 0.5)) if k > 0 else 0.0
-    hi = float(beta.ppf(1 - (1 - level) / 2, k + 0.5, n - k + 0.5)) if k < n else 1.0
-    return lo, hi
+    return jeffreys_interval(k, n, level)
 
 
 def _pessimistic_q(k: int, n: int, expect: str) -> float:
     """Each check's chance of meeting its bound on a new seed, at the pessimistic end of a one-sided
     Jeffreys interval (level :data:`Q_CONFIDENCE`): the lower end where it must hold, the upper where refuted."""
-    from scipy.stats import beta
-
     tail = 1 - Q_CONFIDENCE if expect == "holds" else Q_CONFIDENCE
-    return float(beta.ppf(tail, k + 0.5, n - k + 0.5))
+    return jeffreys_quantile(tail, k, n)
 
 
 def _claim_probability(qs: list[float], counts: list[int], alpha: float, expect: str) -> float:

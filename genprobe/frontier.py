@@ -66,7 +66,7 @@ from typing import Any
 import numpy as np
 
 from .rules import RULES
-from .stats import meets
+from .stats import jeffreys_interval, meets  # jeffreys_interval: also genprobe.frontier's
 from .verdicts import Check, Verdict
 
 __all__ = [
@@ -98,26 +98,6 @@ LEVEL = 0.95  # of every interval here
 FRONTIER_SUFFIX = "-frontier"  # a frontier verdict's claim id: the claim's, then this (sparse_as)
 BOOTSTRAP = 2000  # bootstrap replicates of the frontier's interval
 CROSSES, ALWAYS, NEVER = "crosses", "always", "never"
-
-
-def jeffreys_interval(k: int, n: int, level: float = LEVEL) -> tuple[float, float]:
-    """Two-sided Jeffreys interval of a chance from ``k`` of ``n``.
-
-    >>> [round(x, 3) for x in jeffreys_interval(5, 10)]
-    [0.224, 0.776]
-    >>> jeffreys_interval(0, 10)[0], jeffreys_interval(10, 10)[1]
-    (0.0, 1.0)
-    """
-    from scipy.stats import beta
-
-    if not (0 < level < 1):
-        raise ValueError(f"level must be in (0, 1), got {level!r}")
-    if n < 1 or not (0 <= k <= n):
-        raise ValueError(f"need 0 <= k <= n and n >= 1, got k={k!r}, n={n!r}")
-    tail = (1 - level) / 2
-    lo = float(beta.ppf(tail, k + 0.5, n - k + 0.5)) if k > 0 else 0.0
-    hi = float(beta.ppf(1 - tail, k + 0.5, n - k + 0.5)) if k < n else 1.0
-    return lo, hi
 
 
 def holds_per_seed(verdict: Verdict) -> list[bool]:
@@ -239,7 +219,7 @@ def claim_holds(
     profile's thresholds, the window ending at the profile's ``epochs``, or at ``end_epoch`` where
     given: the same claim judged earlier in training, :func:`training_map`) and each seed is read off its
     checks by :func:`holds_per_seed`. ``probe``: a :class:`~genprobe.probe.ProfileRuns` (the
-    ``genprobe`` fixture, ``benchmarks.studies.threshold_evidence.StandIn``) or anything with ``profile``,
+    ``probe`` fixture, ``benchmarks.studies.threshold_evidence.StandIn``) or anything with ``profile``,
     ``seeds``, ``net``, ``baseline`` and ``fourier``. ``model`` ``knn`` or ``dot`` asks the claim of
     that baseline instead of the net, against the same comparison runs (so ``as-good-as-1nn`` asked of
     ``knn`` compares 1-NN with itself); ``fourier`` the Fourier-feature control; ``module:function`` a user
@@ -317,7 +297,7 @@ def sparse_as(
     protocol: str = "standard",
 ) -> Verdict:
     """``subject`` keeps ``claim`` down to data as sparse as ``reference`` does, paired by seed: a frontier
-    verdict a test can gate (``genprobe.check(lambda g: sparse_as("contiguous", g, POST_SIZES))``).
+    verdict a test can gate (``probe.check(lambda g: sparse_as("contiguous", g, POST_SIZES))``).
 
     Per seed, the value is how many halvings of N lower the subject's per-seed frontier lies than the
     reference's (:func:`seed_frontiers`; ``log2(reference / subject)``), and the check is that it is at

@@ -469,3 +469,34 @@ def test_c_kernel_fourier_features_in_chunks_change_no_bit(monkeypatch):
     torch.testing.assert_close(step.predict(x), whole[0], rtol=0, atol=0)
     with torch.no_grad():
         torch.testing.assert_close(whole[0], model(x), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("depth", [1, 3])
+def test_c_kernel_signed_zeros(depth):
+    """A -0.0 input and -0.0 biases (issue 33): the kernel's matmuls broadcast 0 + a, never a -0.0, so
+    the pre-activations are +0.0 as the matmul's own sum makes them (torch's too) and the prediction is
+    +0.0, not the -0.0 a broadcast of the raw operand gives; the gradients are the kernel's as before."""
+    _kernel_or_skip()
+    model = BatchedMLP([0, 1], depth=depth, width=20)
+    with torch.no_grad():
+        for w in model.weights:
+            w.abs_()  # positive weights: a -0.0 operand would make every product -0.0
+        for b in model.biases:
+            b.fill_(-0.0)
+    x = torch.full((2, 16, 2), -0.0)
+    x[1, 8:] = torch.rand(8, 2)  # net 1: half its rows ordinary points
+    x[1, 8:12, 0] = -0.0  # and some with one -0.0 coordinate
+    y = torch.rand(2, 16)
+    fast = FastMLPStep(model, backend="c")
+    pred = fast.predict(x)
+    with torch.no_grad():
+        ref = model(x)
+    assert not torch.signbit(pred[:, :8]).any() and (pred[:, :8] == 0).all()  # +0.0, not -0.0
+    assert torch.equal(torch.signbit(pred[0]), torch.signbit(ref[0]))  # the sign torch's matmuls give
+    torch.testing.assert_close(pred, ref, rtol=1e-5, atol=1e-7)
+    loss_ref, grads_ref = _autograd(model, x, y)
+    loss, grads = _fast(model, x, y, backend="c")
+    torch.testing.assert_close(loss, loss_ref, rtol=1e-5, atol=1e-7)
+    for g, r in zip(grads, grads_ref):
+        torch.testing.assert_close(g, r, rtol=1e-4, atol=1e-6)
+        assert not torch.signbit(g[g == 0]).any()  # every zero gradient +0.0 (sums start at +0.0)

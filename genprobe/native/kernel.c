@@ -50,7 +50,10 @@ static inline vf vselect(vi mask, vf a, vf b) { return (vf)(((vi)a & mask) | ((v
 
 static inline vf vload(const float *p) { return *(const vf *)p; }
 static inline void vstore(float *p, vf v) { *(vf *)p = v; }
+/* (0 + s) in every lane: how the kernel has always broadcast a scalar (the + 0 turns -0 into +0). */
 static inline vf vsplat(float s) { return (vf){0} + s; }
+/* x + 0, lane-wise: -0 becomes +0, every other value (NaN included) stays. */
+static inline vf vpos(vf x) { return x + (vf){0}; }
 
 /*
  * a * b + c with one rounding, written out rather than left to the compiler:
@@ -74,6 +77,29 @@ static inline vf vfma(vf a, vf b, vf c) {
 }
 #endif
 
+/*
+ * *p in every lane, as it is: no + 0. The hot loops broadcast their scalar operand with it straight
+ * from memory (a load-port uop, or an FMA's embedded {1to16} operand). vsplat's + 0 cannot be
+ * dropped by the compiler (it changes -0), so there every broadcast was a scalar add and a register
+ * shuffle, and on Intel's AVX-512 cores the shuffle takes port 5, one of the two 512-bit FMA ports:
+ * the loops ran at half the FMA rate. To keep every bit, the operands the hot loops broadcast are
+ * stored already as 0 + a (vpos: the input tile, the hidden activations a forward matmul reads, a
+ * second copy of the backward's gradient tile), so vbcast(p) == vsplat(*p) lane for lane.
+ */
+#if defined(__AVX512F__) && VL == 16
+static inline vf vbcast(const float *p) { return (vf)_mm512_set1_ps(*p); }
+#elif defined(__AVX__) && VL == 8
+#include <immintrin.h>
+static inline vf vbcast(const float *p) { return (vf)_mm256_broadcast_ss(p); }
+#else
+static inline vf vbcast(const float *p) {
+    vf r;
+    float s = *p;
+    for (int i = 0; i < VL; i++) r[i] = s;
+    return r;
+}
+#endif
+
 static inline int round_up(int x, int k) { return (x + k - 1) / k * k; }
 
 /* Leaky ReLU, as torch computes it: z > 0 ? z : z * slope. */
@@ -88,17 +114,25 @@ static inline vf dlrelu(vf g, vf h, vf slope) {
     return vselect(h > zero, g, g * slope);
 }
 
+/* Epilogues of gemm (see there). */
+enum { EPI_LRELU_POS = 1, EPI_DLRELU = 2, EPI_LRELU = 3 };
+
 /*
- * C[r, 16j : 16j+16] = A[r, :K] @ Bm[:K, 16j : 16j+16] (+ bias), rows 0..rows-1
+ * C[r, VL j : VL (j+2)] = A[r, :K] @ Bm[:K, VL j : VL (j+2)] (+ bias), rows 0..rows-1
  * (rows a multiple of RB), with an epilogue:
- *   mode 0: plain;  mode 1: leaky ReLU;  mode 2: times dlrelu(H[r, ...]).
+ *   EPI_LRELU_POS: vpos(leaky ReLU) (the activation a next forward matmul broadcasts);
+ *   EPI_LRELU: the leaky ReLU as it is (the last hidden layer, read by the scalar output layer);
+ *   EPI_DLRELU: times dlrelu(H[r, ...]) into C, and its vpos into Cp (the copy the next backward
+ *   matmul broadcasts; C is the one the weight gradient reads).
+ * A's elements are broadcast as they are stored: the caller stores them as vpos(a) (see vbcast).
  * Strides are in floats and multiples of VL; every pointer is VL-aligned.
  * Two column blocks at a time: 2 x RB accumulators live in registers while
  * k runs over the inner dimension.
  */
 static inline __attribute__((always_inline)) void gemm_block(const float *A, int as, int K, const float *Bm, int bs,
-                                                             const float *bias, float *C, int cs, int rows, int j,
-                                                             int two, int mode, const float *H, int hs, vf slope) {
+                                                             const float *bias, float *C, float *Cp, int cs, int rows,
+                                                             int j, int two, int mode, const float *H, int hs,
+                                                             vf slope) {
     for (int r = 0; r < rows; r += RB) {
         vf c0[RB], c1[RB];
         vf b0 = bias ? vload(bias + j * VL) : (vf){0};
@@ -111,22 +145,33 @@ static inline __attribute__((always_inline)) void gemm_block(const float *A, int
         for (int k = 0; k < K; k++) {
             vf w0 = vload(Bm + (size_t)k * bs + j * VL);
             vf w1 = two ? vload(Bm + (size_t)k * bs + (j + 1) * VL) : (vf){0};
-#pragma GCC unroll 8
+#pragma GCC unroll 16
             for (int i = 0; i < RB; i++) {
-                vf s = vsplat(a[(size_t)i * as + k]);
+                vf s = vbcast(a + (size_t)i * as + k);
                 c0[i] = vfma(s, w0, c0[i]);
                 if (two) c1[i] = vfma(s, w1, c1[i]);
             }
         }
         for (int i = 0; i < RB; i++) {
             float *c = C + (size_t)(r + i) * cs + j * VL;
-            if (mode == 1) {
-                c0[i] = lrelu(c0[i], slope);
-                if (two) c1[i] = lrelu(c1[i], slope);
-            } else if (mode == 2) {
+            if (mode == EPI_DLRELU) {
                 const float *h = H + (size_t)(r + i) * hs + j * VL;
+                float *cp = Cp + (size_t)(r + i) * cs + j * VL;
                 c0[i] = dlrelu(c0[i], vload(h), slope);
-                if (two) c1[i] = dlrelu(c1[i], vload(h + VL), slope);
+                vstore(c, c0[i]);
+                vstore(cp, vpos(c0[i]));
+                if (two) {
+                    c1[i] = dlrelu(c1[i], vload(h + VL), slope);
+                    vstore(c + VL, c1[i]);
+                    vstore(cp + VL, vpos(c1[i]));
+                }
+                continue;
+            }
+            c0[i] = lrelu(c0[i], slope);
+            if (two) c1[i] = lrelu(c1[i], slope);
+            if (mode == EPI_LRELU_POS) {
+                c0[i] = vpos(c0[i]);
+                if (two) c1[i] = vpos(c1[i]);
             }
             vstore(c, c0[i]);
             if (two) vstore(c + VL, c1[i]);
@@ -134,66 +179,111 @@ static inline __attribute__((always_inline)) void gemm_block(const float *A, int
     }
 }
 
-static void gemm(const float *A, int as, int K, const float *Bm, int bs, const float *bias, float *C, int cs, int rows,
-                 int ncols, int mode, const float *H, int hs, vf slope) {
+static void gemm(const float *A, int as, int K, const float *Bm, int bs, const float *bias, float *C, float *Cp,
+                 int cs, int rows, int ncols, int mode, const float *H, int hs, vf slope) {
     int nb = ncols / VL, j = 0;
-    for (; j + 1 < nb; j += 2) {
-        if (mode == 0) gemm_block(A, as, K, Bm, bs, bias, C, cs, rows, j, 1, 0, H, hs, slope);
-        else if (mode == 1) gemm_block(A, as, K, Bm, bs, bias, C, cs, rows, j, 1, 1, H, hs, slope);
-        else gemm_block(A, as, K, Bm, bs, bias, C, cs, rows, j, 1, 2, H, hs, slope);
-    }
-    if (j < nb) {
-        if (mode == 0) gemm_block(A, as, K, Bm, bs, bias, C, cs, rows, j, 0, 0, H, hs, slope);
-        else if (mode == 1) gemm_block(A, as, K, Bm, bs, bias, C, cs, rows, j, 0, 1, H, hs, slope);
-        else gemm_block(A, as, K, Bm, bs, bias, C, cs, rows, j, 0, 2, H, hs, slope);
-    }
+#define GEMM_BLOCKS(two)                                                                                        \
+    do {                                                                                                        \
+        if (mode == EPI_LRELU_POS)                                                                              \
+            gemm_block(A, as, K, Bm, bs, bias, C, Cp, cs, rows, j, two, EPI_LRELU_POS, H, hs, slope);           \
+        else if (mode == EPI_LRELU)                                                                             \
+            gemm_block(A, as, K, Bm, bs, bias, C, Cp, cs, rows, j, two, EPI_LRELU, H, hs, slope);               \
+        else                                                                                                    \
+            gemm_block(A, as, K, Bm, bs, bias, C, Cp, cs, rows, j, two, EPI_DLRELU, H, hs, slope);              \
+    } while (0)
+    for (; j + 1 < nb; j += 2) GEMM_BLOCKS(1);
+    if (j < nb) GEMM_BLOCKS(0);
+#undef GEMM_BLOCKS
 }
 
 /*
- * dW[k, :] += sum_r A[r, k] * G[r, :] for k < K8 (K rounded up to RB; A's
- * padding columns are zero), and db[:] += sum_r G[r, :]. dW has stride ncols.
+ * The weight gradient's k blocks: KB rows of dW (KB x 2 accumulators) at a time. The blocks are
+ * sized to the layer's true input width (30 = 3 x 10), not its padded one.
  */
-static void gemm_at_b(const float *A, int as, int K8, const float *G, int gs, float *dW, float *db, int rows,
-                      int ncols) {
-    int nb = ncols / VL;
-    for (int j = 0; j < nb; j++) {
-        vf s = {0};
-        for (int r = 0; r < rows; r++) s += vload(G + (size_t)r * gs + j * VL);
-        vstore(db + j * VL, vload(db + j * VL) + s);
+#if VL == 16
+#define KB_MAX 10
+#else
+#define KB_MAX 6 /* 16 vector registers */
+#endif
+
+/*
+ * dW[k0 + i, VL j : VL (j+2)] += sum_r A[r, k0 + i] * G[r, VL j : ...] for i < kb; with `bias`, also
+ * db[VL j : ...] += sum_r G[r, VL j : ...] (in the order of the rows, as a separate pass did).
+ * A's elements are broadcast as stored (vpos'd, see vbcast); G is the raw gradient.
+ */
+static inline __attribute__((always_inline)) void at_b_block(const float *A, int as, int k0, int kb, const float *G,
+                                                             int gs, float *dW, float *db, int rows, int ncols,
+                                                             int j, int two, int bias) {
+    vf c0[KB_MAX], c1[KB_MAX], s0 = {0}, s1 = {0};
+    for (int i = 0; i < kb; i++) {
+        c0[i] = (vf){0};
+        c1[i] = (vf){0};
     }
+    for (int r = 0; r < rows; r++) {
+        vf g0 = vload(G + (size_t)r * gs + j * VL);
+        vf g1 = two ? vload(G + (size_t)r * gs + (j + 1) * VL) : (vf){0};
+        if (bias) {
+            s0 += g0;
+            if (two) s1 += g1;
+        }
+        const float *a = A + (size_t)r * as + k0;
+#pragma GCC unroll 16
+        for (int i = 0; i < kb; i++) {
+            vf s = vbcast(a + i);
+            c0[i] = vfma(s, g0, c0[i]);
+            if (two) c1[i] = vfma(s, g1, c1[i]);
+        }
+    }
+    for (int i = 0; i < kb; i++) {
+        float *d = dW + (size_t)(k0 + i) * ncols + j * VL;
+        vstore(d, vload(d) + c0[i]);
+        if (two) vstore(d + VL, vload(d + VL) + c1[i]);
+    }
+    if (bias) {
+        vstore(db + j * VL, vload(db + j * VL) + s0);
+        if (two) vstore(db + (j + 1) * VL, vload(db + (j + 1) * VL) + s1);
+    }
+}
+
+/* at_b_block with kb, two and bias compile-time constants. */
+static void at_b_dispatch(const float *A, int as, int k0, int kb, const float *G, int gs, float *dW, float *db,
+                          int rows, int ncols, int j, int two, int bias) {
+#define AT_B_CASE(n)                                                                                            \
+    case n:                                                                                                     \
+        if (two && bias) at_b_block(A, as, k0, n, G, gs, dW, db, rows, ncols, j, 1, 1);                        \
+        else if (two) at_b_block(A, as, k0, n, G, gs, dW, db, rows, ncols, j, 1, 0);                           \
+        else if (bias) at_b_block(A, as, k0, n, G, gs, dW, db, rows, ncols, j, 0, 1);                          \
+        else at_b_block(A, as, k0, n, G, gs, dW, db, rows, ncols, j, 0, 0);                                    \
+        break;
+    switch (kb) {
+        AT_B_CASE(1)
+        AT_B_CASE(2)
+        AT_B_CASE(3)
+        AT_B_CASE(4)
+        AT_B_CASE(5)
+        AT_B_CASE(6)
+#if KB_MAX > 6
+        AT_B_CASE(7)
+        AT_B_CASE(8)
+        AT_B_CASE(9)
+        AT_B_CASE(10)
+#endif
+    }
+#undef AT_B_CASE
+}
+
+/*
+ * dW[k, :] += sum_r A[r, k] * G[r, :] for k < K, and db[:] += sum_r G[r, :]. dW has stride ncols.
+ * Each dW and db element is one lane's chain over the rows in order, whatever the blocking.
+ */
+static void gemm_at_b(const float *A, int as, int K, const float *G, int gs, float *dW, float *db, int rows,
+                      int ncols) {
+    int nb = ncols / VL, nk = (K + KB_MAX - 1) / KB_MAX;
+    int kb = (K + nk - 1) / nk; /* nk blocks of kb rows (the last one shorter) */
     for (int j = 0; j < nb; j += 2) {
         int two = j + 1 < nb;
-        for (int k0 = 0; k0 < K8; k0 += RB) {
-            vf c0[RB], c1[RB];
-            for (int i = 0; i < RB; i++) {
-                c0[i] = (vf){0};
-                c1[i] = (vf){0};
-            }
-            if (two) {
-                for (int r = 0; r < rows; r++) {
-                    vf g0 = vload(G + (size_t)r * gs + j * VL), g1 = vload(G + (size_t)r * gs + (j + 1) * VL);
-                    const float *a = A + (size_t)r * as + k0;
-#pragma GCC unroll 8
-                    for (int i = 0; i < RB; i++) {
-                        vf s = vsplat(a[i]);
-                        c0[i] = vfma(s, g0, c0[i]);
-                        c1[i] = vfma(s, g1, c1[i]);
-                    }
-                }
-            } else {
-                for (int r = 0; r < rows; r++) {
-                    vf g0 = vload(G + (size_t)r * gs + j * VL);
-                    const float *a = A + (size_t)r * as + k0;
-#pragma GCC unroll 8
-                    for (int i = 0; i < RB; i++) c0[i] = vfma(vsplat(a[i]), g0, c0[i]);
-                }
-            }
-            for (int i = 0; i < RB; i++) {
-                float *d = dW + (size_t)(k0 + i) * ncols + j * VL;
-                vstore(d, vload(d) + c0[i]);
-                if (two) vstore(d + VL, vload(d + VL) + c1[i]);
-            }
-        }
+        for (int k0 = 0; k0 < K; k0 += kb)
+            at_b_dispatch(A, as, k0, K - k0 < kb ? K - k0 : kb, G, gs, dW, db, rows, ncols, j, two, k0 == 0);
     }
 }
 
@@ -212,8 +302,9 @@ typedef struct {
     float *dW[MAX_LAYERS];  /* dW accumulator, (P[l], out) */
     float *bp[MAX_LAYERS];  /* bias, (out) */
     float *db[MAX_LAYERS];  /* db accumulator, (out) */
-    float *act[MAX_LAYERS]; /* layer l's input for one tile, (tile, P[l]) */
+    float *act[MAX_LAYERS]; /* layer l's input for one tile, (tile, P[l]); vpos'd but for the last */
     float *gbuf[2];         /* gradient tiles, ping-ponged */
+    float *gpos[2];         /* the same, vpos'd: what the backward matmuls broadcast */
     float *pred, *gout;     /* output layer: predictions and their gradients, (tile) */
     float *wrow;            /* the output weights as one padded row, (P[L-1]) */
 } Work;
@@ -247,6 +338,8 @@ static long carve(Work *w, int L, const int *dims, int tile, float *ws) {
     }
     w->gbuf[0] = TAKE((size_t)tile * pmax);
     w->gbuf[1] = TAKE((size_t)tile * pmax);
+    w->gpos[0] = TAKE((size_t)tile * pmax);
+    w->gpos[1] = TAKE((size_t)tile * pmax);
     w->pred = TAKE(tile);
     w->gout = TAKE(tile);
     w->wrow = TAKE(pmax);
@@ -308,8 +401,10 @@ static void fold_patterns(const Work *w, int l, int width, int rows, uint64_t *i
 /*
  * Forward pass of one tile: rows r0..r0+rows-1 of xn (row stride dims[0])
  * through the packed network. The hidden activations stay in w->act (rows
- * padded to RB with zero inputs); pred[r] gets the output of row r < rows,
- * and ids[r] (unless ids is NULL) its activation-pattern id.
+ * padded to RB with zero inputs), each vpos'd where a matmul broadcasts it
+ * (layers 0..L-2), as it is where only the scalar output layer reads it
+ * (layer L-1); pred[r] gets the output of row r < rows, and ids[r] (unless
+ * ids is NULL) its activation-pattern id.
  */
 static void forward_tile(Work *w, const int *dims, const float *xn, long r0, int rows, vf slope, float *pred,
                          uint64_t *ids) {
@@ -317,12 +412,18 @@ static void forward_tile(Work *w, const int *dims, const float *xn, long r0, int
     const int *P = w->P;
     float *a0 = w->act[0]; /* layer 0's input: the tile of x, zero-padded (columns and rows) */
     memset(a0, 0, sizeof(float) * (size_t)rp * P[0]);
-    for (int r = 0; r < rows; r++)
-        memcpy(a0 + (size_t)r * P[0], xn + (size_t)(r0 + r) * dims[0], sizeof(float) * dims[0]);
+    for (int r = 0; r < rows; r++) {
+        float *row = a0 + (size_t)r * P[0];
+        const float *xr = xn + (size_t)(r0 + r) * dims[0];
+        if (L == 1) /* the output layer reads it */
+            memcpy(row, xr, sizeof(float) * dims[0]);
+        else /* a matmul broadcasts it */
+            for (int k = 0; k < dims[0]; k++) row[k] = xr[k] + 0.0f;
+    }
     if (ids) memset(ids, 0, sizeof(uint64_t) * (size_t)rows);
     for (int l = 0; l < L - 1; l++) {
-        gemm(w->act[l], P[l], dims[l], w->Wp[l], P[l + 1], w->bp[l], w->act[l + 1], P[l + 1], rp, P[l + 1], 1, NULL,
-             0, slope);
+        gemm(w->act[l], P[l], dims[l], w->Wp[l], P[l + 1], w->bp[l], w->act[l + 1], NULL, P[l + 1], rp, P[l + 1],
+             l + 1 < L - 1 ? EPI_LRELU_POS : EPI_LRELU, NULL, 0, slope);
         if (ids) fold_patterns(w, l + 1, dims[l + 1], rows, ids);
     }
     const float *h = w->act[L - 1], *wout = w->Wp[L - 1]; /* output layer: one unit, column 0 of Wp */
@@ -372,20 +473,24 @@ static float net_loss_and_grads(Work *w, const int *dims, int net, int m, const 
         }
         if (L == 1) continue;
         /* gradient w.r.t. the last hidden activation, times the activation's derivative */
-        float *G = w->gbuf[0];
+        float *G = w->gbuf[0], *Gp = w->gpos[0];
         for (int r = 0; r < rp; r++) {
             vf g = vsplat(w->gout[r]);
-            for (int j = 0; j < pl; j += VL)
-                vstore(G + (size_t)r * pl + j, dlrelu(g * vload(w->wrow + j), vload(h + (size_t)r * pl + j), slope));
+            for (int j = 0; j < pl; j += VL) {
+                vf v = dlrelu(g * vload(w->wrow + j), vload(h + (size_t)r * pl + j), slope);
+                vstore(G + (size_t)r * pl + j, v);
+                vstore(Gp + (size_t)r * pl + j, vpos(v));
+            }
         }
-        /* backward through the hidden layers: G is d/d(pre-activation) of layer l's output */
+        /* backward through the hidden layers: G is d/d(pre-activation) of layer l's output, Gp its vpos */
         int gi = 0;
         for (int l = L - 2; l >= 0; l--) {
-            gemm_at_b(w->act[l], P[l], round_up(dims[l], RB), G, P[l + 1], w->dW[l], w->db[l], rows, P[l + 1]);
+            gemm_at_b(w->act[l], P[l], dims[l], G, P[l + 1], w->dW[l], w->db[l], rows, P[l + 1]);
             if (l > 0) {
-                float *Gn = w->gbuf[gi ^ 1];
-                gemm(G, P[l + 1], dims[l + 1], w->WT[l], P[l], NULL, Gn, P[l], rp, P[l], 2, w->act[l], P[l], slope);
-                G = Gn;
+                float *Gn = w->gbuf[gi ^ 1], *Gpn = w->gpos[gi ^ 1];
+                gemm(Gp, P[l + 1], dims[l + 1], w->WT[l], P[l], NULL, Gn, Gpn, P[l], rp, P[l], EPI_DLRELU, w->act[l],
+                     P[l], slope);
+                G = Gn, Gp = Gpn;
                 gi ^= 1;
             }
         }
