@@ -32,46 +32,46 @@ PROTOCOLS = ("standard", "blog")
 
 @pytest.mark.claim("no-overfitting")
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_no_overfitting_at_5000_points(genprobe, protocol):
+def test_no_overfitting_at_5000_points(probe, protocol):
     """Claim 1: 5000 points, 27k parameters: no overfitting, the net draws the circle
     (as well as the 1-NN rule, a local interpolator, does)."""
-    genprobe.check(shape_claim("no-overfitting", 5000, protocol))
+    probe.check(shape_claim("no-overfitting", 5000, protocol))
 
 
 @pytest.mark.claim("concept-learnt")
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_concept_learnt_at_2500_points(genprobe, protocol):
+def test_concept_learnt_at_2500_points(probe, protocol):
     """Claim 2: 2500 points: noticeably slower, but the concept (the whole, closed ring) is learnt."""
-    genprobe.check(shape_claim("concept-learnt", 2500, protocol))
+    probe.check(shape_claim("concept-learnt", 2500, protocol))
 
 
 @pytest.mark.claim("slower")
 @pytest.mark.parametrize("x", ["epoch", "step"])
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_less_data_learns_slower(genprobe, limits, protocol, x):
+def test_less_data_learns_slower(probe, limits, protocol, x):
     """Claims 2-4: less data learns slower, per epoch and per optimizer step.
 
     Per step exposes the confound of the post's setup: N = 5000 takes 5
     optimizer steps per epoch, N <= 1024 only one.
     """
     t = limits("slower")
-    genprobe.check(lambda g: claims.slower(by_n(g, POST_SIZES, protocol), x=x, end_epoch=g.profile.epochs, **t))
+    probe.check(lambda g: claims.slower(by_n(g, POST_SIZES, protocol), x=x, end_epoch=g.profile.epochs, **t))
 
 
 @pytest.mark.claim("less-stable")
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 @pytest.mark.parametrize("n", [2500, 1250, 625, 312])
-def test_less_data_is_less_stable(genprobe, limits, n, protocol):
+def test_less_data_is_less_stable(probe, limits, n, protocol):
     """Claim 3: with less data, late training is less stable (IoU jumps more) than at 5000."""
     t = limits("less-stable")
-    genprobe.check(
+    probe.check(
         lambda g: claims.less_stable(by_n(g, (5000, n), protocol), small=(n,), end_epoch=g.profile.epochs, **t)
     )
 
 
 @pytest.mark.claim("ring-not-points")
 @pytest.mark.parametrize("n", [625, 312])
-def test_ring_like_shape_not_points(genprobe, n):
+def test_ring_like_shape_not_points(probe, n):
     """Claims 3-4: at 625 and 312 points the net is drawn to pieces of the ring, not to the points
     (as a local interpolator is: the 1-NN rule passes this too; tests/test_gallery.py).
 
@@ -79,24 +79,24 @@ def test_ring_like_shape_not_points(genprobe, n):
     the dot memoriser and a ReLU net on random Fourier features (scale 10);
     and the black must lie on the true shape, not off it or thicker than it.
     """
-    genprobe.check(shape_claim("ring-not-points", n))
+    probe.check(shape_claim("ring-not-points", n))
 
 
 @pytest.mark.claim("contiguous")
 @pytest.mark.parametrize("n", POST_SIZES)
-def test_contiguous_regions(genprobe, n):
+def test_contiguous_regions(probe, n):
     """Claim 5: nets form contiguous regions on the shape, far fewer pieces than black training points."""
-    genprobe.check(shape_claim("contiguous", n))
+    probe.check(shape_claim("contiguous", n))
 
 
 @pytest.mark.claim("longer-helps")
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 @pytest.mark.parametrize("n", [625, 312])
-def test_longer_training_helps_sparse_data(genprobe, limits, n, protocol):
+def test_longer_training_helps_sparse_data(probe, limits, n, protocol):
     """Claim 6: more epochs raise the small-N scores (paper: 20000 vs 6000)."""
     t = limits("longer-helps")
-    p = genprobe.profile
-    genprobe.check(
+    p = probe.profile
+    probe.check(
         lambda g: claims.longer_helps(g.net(n, protocol), short_epoch=p.epochs, long_epoch=p.long_epochs, **t)
     )
 
@@ -104,12 +104,12 @@ def test_longer_training_helps_sparse_data(genprobe, limits, n, protocol):
 @pytest.mark.claim("catches-up")
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 @pytest.mark.parametrize("n", [625, 312])
-def test_sparse_data_catches_up_with_longer_training(genprobe, limits, n, protocol):
+def test_sparse_data_catches_up_with_longer_training(probe, limits, n, protocol):
     """Claim 6, the post's question: after the longer budget (paper: 20000 epochs) the sparse net draws
     the ring as well as the 5000-point net does at the post's budget (6000), paired by seed."""
     t = limits("catches-up")
-    dense, p = t.pop("dense"), genprobe.profile
-    genprobe.check(
+    dense, p = t.pop("dense"), probe.profile
+    probe.check(
         lambda g: claims.catches_up(
             g.net(n, protocol),
             g.net(dense, protocol),
@@ -122,35 +122,35 @@ def test_sparse_data_catches_up_with_longer_training(genprobe, limits, n, protoc
 
 @pytest.mark.claim("as-good-as-1nn")
 @pytest.mark.parametrize("n", POST_SIZES)
-def test_as_good_as_local_interpolator(genprobe, n):
+def test_as_good_as_local_interpolator(probe, n):
     """The net generalises at least as well as the 1-NN rule on the same points (held-out IoU).
 
     Not a claim of the post in so many words, but what "it generalises" must
     mean against the right alternative: 1-NN is a strong local interpolator on
     this geometry.
     """
-    genprobe.check(shape_claim("as-good-as-1nn", n))
+    probe.check(shape_claim("as-good-as-1nn", n))
 
 
 @pytest.mark.claim("frontier")
 @pytest.mark.parametrize("claim", ["no-overfitting", "concept-learnt", "ring-not-points", "contiguous"])
-def test_keeps_the_shape_at_data_as_sparse_as_1nn(genprobe, claim):
+def test_keeps_the_shape_at_data_as_sparse_as_1nn(probe, claim):
     """Claims 2-5 as a frontier: the net keeps each shape claim down to data at least as sparse as the
     1-NN rule (a local interpolator) does, paired by seed. Per seed, the frontier is the smallest of the
     claim's sizes from which the claim holds at every larger one (``genprobe.frontier.sparse_as``); the
     question the post asks is where the net stops drawing the shape, and against what."""
     sizes = SHAPE_CLAIMS[claim][0] if claim == "ring-not-points" else POST_SIZES
-    genprobe.check(lambda g: sparse_as(claim, g, sizes, reference="knn"))
+    probe.check(lambda g: sparse_as(claim, g, sizes, reference="knn"))
 
 
 @pytest.mark.claim("closes-the-ring")
 @pytest.mark.parametrize("n", [1250, 625])
-def test_net_closes_the_ring_across_a_gap(genprobe, limits, n):
+def test_net_closes_the_ring_across_a_gap(probe, limits, n):
     """Claims 3-5, decided where the points cannot draw it: trained on points drawn outside a
     90-degree wedge of the image, does the net draw the ring inside the wedge (more of it than the
     1-NN rule, which only copies the nearest points)? Whatever the data say is the verdict."""
     t = limits("closes-the-ring")
-    genprobe.check(
+    probe.check(
         lambda g: claims.closes_the_ring(
             g.completion("net", n), g.completion("knn", n), end_epoch=g.profile.epochs, **t
         )

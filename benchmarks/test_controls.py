@@ -33,7 +33,7 @@ from genprobe.shapes import SHAPE_CLAIMS
 
 @pytest.mark.claim("no-overfitting")
 @pytest.mark.parametrize("control", ["dot", "shuffled"])
-def test_no_overfitting_fails_on(genprobe, limits, control):
+def test_no_overfitting_fails_on(probe, limits, control):
     t = limits("no-overfitting")
     n = t.pop("n")
 
@@ -43,12 +43,12 @@ def test_no_overfitting_fails_on(genprobe, limits, control):
             subject, g.baseline("dot", n), g.baseline("knn", n), end_epoch=g.profile.epochs, **t
         )
 
-    genprobe.check(verdict, "fails", refuted_by="held_out_iou")
+    probe.check(verdict, "fails", refuted_by="held_out_iou")
 
 
 @pytest.mark.claim("concept-learnt")
 @pytest.mark.parametrize("control", ["dot", "shuffled"])
-def test_concept_learnt_fails_on(genprobe, limits, control):
+def test_concept_learnt_fails_on(probe, limits, control):
     t = limits("concept-learnt")
     n = t.pop("n")
 
@@ -56,12 +56,12 @@ def test_concept_learnt_fails_on(genprobe, limits, control):
         subject = g.baseline("dot", n) if control == "dot" else g.shuffled(max(g.profile.shuffled_sizes))
         return claims.concept_learnt(subject, end_epoch=g.profile.epochs, **t)
 
-    genprobe.check(verdict, "fails", refuted_by="held_out_iou")
+    probe.check(verdict, "fails", refuted_by="held_out_iou")
 
 
 @pytest.mark.claim("slower")
 @pytest.mark.parametrize("control", ["dot", "shuffled"])
-def test_slower_fails_on(genprobe, limits, control):
+def test_slower_fails_on(probe, limits, control):
     t = limits("slower")
 
     def verdict(g):
@@ -71,19 +71,19 @@ def test_slower_fails_on(genprobe, limits, control):
             runs = {n: g.shuffled(n) for n in g.profile.shuffled_sizes}
         return claims.slower(runs, end_epoch=g.profile.epochs, **t)
 
-    genprobe.check(verdict, "fails", refuted_by=f"epochs N={min(POST_SIZES)} / N={max(POST_SIZES)}")
+    probe.check(verdict, "fails", refuted_by=f"epochs N={min(POST_SIZES)} / N={max(POST_SIZES)}")
 
 
 @pytest.mark.claim("less-stable")
 @pytest.mark.parametrize("n", [2500, 312])
-def test_less_stable_fails_on_dot(genprobe, limits, n):
+def test_less_stable_fails_on_dot(probe, limits, n):
     t = limits("less-stable")
 
     def verdict(g):
         runs = {m: g.baseline("dot", m) for m in (5000, n)}
         return claims.less_stable(runs, small=(n,), end_epoch=g.profile.epochs, **t)
 
-    genprobe.check(verdict, "fails")
+    probe.check(verdict, "fails")
 
 
 # what each control breaks in ring-not-points: the dot memoriser draws no more
@@ -99,8 +99,8 @@ BREAKS_RING_NOT_POINTS = {
 @pytest.mark.claim("ring-not-points")
 @pytest.mark.parametrize("control", ["dot", "fourier", "shuffled"])
 @pytest.mark.parametrize("n", [625, 312])
-def test_ring_not_points_fails_on(genprobe, limits, n, control):
-    if control == "shuffled" and n not in genprobe.profile.shuffled_sizes:
+def test_ring_not_points_fails_on(probe, limits, n, control):
+    if control == "shuffled" and n not in probe.profile.shuffled_sizes:
         pytest.skip(f"no shuffled-label control at N={n} in this profile")
     rules = limits("ring-not-points")
 
@@ -113,12 +113,12 @@ def test_ring_not_points_fails_on(genprobe, limits, n, control):
         }[control]()
         return claims.ring_not_points(subject, memorisers, rules, end_epoch=g.profile.epochs)
 
-    genprobe.check(verdict, "fails", refuted_by=BREAKS_RING_NOT_POINTS[control])
+    probe.check(verdict, "fails", refuted_by=BREAKS_RING_NOT_POINTS[control])
 
 
 @pytest.mark.claim("contiguous")
 @pytest.mark.parametrize("control", ["dot", "fourier"])
-def test_contiguous_fails_on(genprobe, limits, control):
+def test_contiguous_fails_on(probe, limits, control):
     """Point-fitting models fail "contiguous". Not the shuffled-label net: it
     has the same architecture, so the same bias to contiguous blobs (it draws
     a few blobs away from the ring), which is what this claim is about."""
@@ -129,36 +129,36 @@ def test_contiguous_fails_on(genprobe, limits, control):
         subject = g.baseline("dot", n) if control == "dot" else g.fourier(n)
         return claims.contiguous(subject, end_epoch=g.profile.epochs, **t)
 
-    genprobe.check(verdict, "fails", refuted_by="pieces per black training point")
+    probe.check(verdict, "fails", refuted_by="pieces per black training point")
 
 
 @pytest.mark.claim("frontier")
 @pytest.mark.parametrize("claim", ["no-overfitting", "concept-learnt", "ring-not-points", "contiguous"])
-def test_frontier_fails_on_dot(genprobe, claim):
+def test_frontier_fails_on_dot(probe, claim):
     """The dot memoriser holds no shape claim at any size, so its frontier never reaches the 1-NN rule's."""
     sizes = SHAPE_CLAIMS[claim][0] if claim == "ring-not-points" else POST_SIZES
-    genprobe.check(lambda g: sparse_as(claim, g, sizes, subject="dot", reference="knn"), "fails")
+    probe.check(lambda g: sparse_as(claim, g, sizes, subject="dot", reference="knn"), "fails")
 
 
 @pytest.mark.claim("longer-helps")
-def test_longer_helps_fails_on_dot(genprobe, limits):
+def test_longer_helps_fails_on_dot(probe, limits):
     """A model that does not train cannot gain from training longer. (The
     shuffled-label net is no control here: its blobs drift over training, so
     its IoU moves either way.)"""
     t = limits("longer-helps")
-    p = genprobe.profile
-    genprobe.check(
+    p = probe.profile
+    probe.check(
         lambda g: claims.longer_helps(g.baseline("dot", 312), short_epoch=p.epochs, long_epoch=p.long_epochs, **t),
         "fails",
     )
 
 
 @pytest.mark.claim("catches-up")
-def test_catches_up_fails_on_dot(genprobe, limits):
+def test_catches_up_fails_on_dot(probe, limits):
     """A model that does not train never catches up with a net that had more data."""
     t = limits("catches-up")
-    dense, p = t.pop("dense"), genprobe.profile
-    genprobe.check(
+    dense, p = t.pop("dense"), probe.profile
+    probe.check(
         lambda g: claims.catches_up(
             g.baseline("dot", 312), g.net(dense), short_epoch=p.epochs, long_epoch=p.long_epochs, **t
         ),
@@ -168,7 +168,7 @@ def test_catches_up_fails_on_dot(genprobe, limits):
 
 @pytest.mark.claim("as-good-as-1nn")
 @pytest.mark.parametrize("control", ["dot", "shuffled"])
-def test_as_good_as_1nn_fails_on(genprobe, limits, control):
+def test_as_good_as_1nn_fails_on(probe, limits, control):
     t = limits("as-good-as-1nn")
     n = 312
 
@@ -176,18 +176,18 @@ def test_as_good_as_1nn_fails_on(genprobe, limits, control):
         subject = g.baseline("dot", n) if control == "dot" else g.shuffled(n)
         return claims.as_good_as_1nn(subject, g.baseline("knn", n), end_epoch=g.profile.epochs, **t)
 
-    genprobe.check(verdict, "fails")
+    probe.check(verdict, "fails")
 
 
 @pytest.mark.claim("closes-the-ring")
 @pytest.mark.parametrize("control", ["dot", "knn"])
 @pytest.mark.parametrize("n", [1250, 625])
-def test_closes_the_ring_fails_on(genprobe, limits, n, control):
+def test_closes_the_ring_fails_on(probe, limits, n, control):
     """Models that only fit or copy their points draw nothing (dot) or the nearest points'
     colour (1-NN itself) inside the empty wedge. (No Fourier-feature control here: at 4x256
     it is the costliest run of the profile, and the dot memoriser is the extreme it approaches.)"""
     t = limits("closes-the-ring")
-    genprobe.check(
+    probe.check(
         lambda g: claims.closes_the_ring(
             g.completion(control, n), g.completion("knn", n), end_epoch=g.profile.epochs, **t
         ),
@@ -198,7 +198,7 @@ def test_closes_the_ring_fails_on(genprobe, limits, n, control):
 
 @pytest.mark.claim("knn-baseline")
 @pytest.mark.parametrize("n", [5000, 2500, 625, 312])
-def test_knn_baseline(genprobe, limits, n):
+def test_knn_baseline(probe, limits, n):
     """Which claims the 1-NN rule passes (recorded, never fails the suite)."""
 
     def verdict(g):
@@ -214,4 +214,4 @@ def test_knn_baseline(genprobe, limits, n):
         memorisers = {"dot": g.baseline("dot", n), "fourier": g.fourier(n)}
         return claims.ring_not_points(knn, memorisers, limits("ring-not-points"))
 
-    genprobe.check(verdict, "report")
+    probe.check(verdict, "report")

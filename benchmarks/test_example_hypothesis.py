@@ -12,13 +12,13 @@ from genprobe import claims
 
 
 @pytest.mark.claim("right-size")
-def test_net_draws_a_ring_of_the_right_size(genprobe):
-    end = genprobe.profile.epochs
-    genprobe.check(
+def test_net_draws_a_ring_of_the_right_size(probe):
+    end = probe.profile.epochs
+    probe.check(
         lambda g: claims.threshold(g.net(5000), "circle_radius_error", "<=", 0.02, claim="right-size", end_epoch=end)
     )
 
     # every claim needs a control that fails it
-    genprobe.check(
+    probe.check(
         lambda g: claims.threshold(g.fourier(312), "circle_radius_error", "<=", 0.02, claim="right-size"), "fails"
     )

@@ -150,7 +150,7 @@ def picture_runs(
 
 
 class _Pictures(ProfileRuns):
-    """The parts of the ``genprobe`` fixture the shape claims use, with the picture as the net."""
+    """The parts of the ``probe`` fixture the shape claims use, with the picture as the net."""
 
     def __init__(
         self, picture: Picture, profile: Profile, seeds: Sequence[int], runs: Callable[[list[RunSpec]], list[RunResult]]

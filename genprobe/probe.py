@@ -1,6 +1,6 @@
 """What a claim is written against: a profile's runs over some seeds, from any source of results.
 
-The ``genprobe`` fixture (:class:`genprobe.plugin.Probe`, runs from the
+The ``probe`` fixture (:class:`genprobe.plugin.Probe`, runs from the
 session's cache or training) and the evidence replay of
 ``benchmarks/studies/threshold_evidence.py`` (runs from a committed export) are both a
 :class:`ProfileRuns`; they differ only in where :meth:`ProfileRuns.runs` finds

@@ -6,7 +6,7 @@ in ``tests/test_gallery.py``). ``benchmarks/test_claims.py`` builds its shape
 claims from here, so the suite, ``genprobe judge`` and the gallery judge the
 same thing.
 
-Each builder takes a probe ``g`` (the ``genprobe`` fixture, or its stand-ins),
+Each builder takes a probe ``g`` (the ``probe`` fixture, or its stand-ins),
 the number of points and the profile, and returns a verdict on ``g.net(n, protocol)``.
 """
 
@@ -72,7 +72,7 @@ SHAPE_SIZES: tuple[int, ...] = tuple(sorted({n for sizes, _ in SHAPE_CLAIMS.valu
 
 
 def shape_claim(claim: str, n: int, protocol: str = "standard") -> Callable[[Any], Verdict]:
-    """``g -> Verdict`` for ``genprobe.check``: shape claim ``claim`` on the net at ``n`` points, ``g``'s profile."""
+    """``g -> Verdict`` for ``probe.check``: shape claim ``claim`` on the net at ``n`` points, ``g``'s profile."""
     sizes, build = SHAPE_CLAIMS[claim]
     if n not in sizes:
         raise ValueError(f"{claim} is stated at N in {sizes}, got {n}")

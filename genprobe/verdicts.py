@@ -295,7 +295,7 @@ def decide_over_seeds(
         verdict: ``probe -> Verdict`` (called with ``probe.on(seeds)`` for
             each look of ``plan`` while the verdict is inconclusive), or a
             ready ``Verdict`` (judged once, on its own seeds).
-        probe: anything with ``on(seeds)`` (the ``genprobe`` fixture).
+        probe: anything with ``on(seeds)`` (the ``probe`` fixture).
         plan: the seeds of each look (:meth:`genprobe.profiles.Profile.plan`).
         alpha: the error of a claim over all looks, per direction
             (:func:`genprobe.stats.design`).

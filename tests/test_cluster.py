@@ -182,8 +182,8 @@ def tiny(s):
     return RunSpec(truth="ring@64", n=200, seed=s, epochs=3, depth=3, width=8, eval_res=16, curve_res=16, checkpoints=1)
 
 
-def test_nets(genprobe):
-    genprobe.check(lambda g: claims.threshold(g.runs([tiny(s) for s in g.seeds]), "held_out_iou", ">=", 0, claim="n"))
+def test_nets(probe):
+    probe.check(lambda g: claims.threshold(g.runs([tiny(s) for s in g.seeds]), "held_out_iou", ">=", 0, claim="n"))
 """
 
 

@@ -32,9 +32,9 @@ def tiny(seed):
 
 
 @pytest.mark.claim("nets")
-def test_nets(genprobe):
-    nets = genprobe.runs([tiny(s) for s in (0, 1)])
-    genprobe.check(claims.threshold(nets, "held_out_iou", ">=", 0.0, claim="nets"), expect="report")
+def test_nets(probe):
+    nets = probe.runs([tiny(s) for s in (0, 1)])
+    probe.check(claims.threshold(nets, "held_out_iou", ">=", 0.0, claim="nets"), expect="report")
 
 
 def test_plain():

@@ -36,23 +36,23 @@ def dots(g):
 
 
 @pytest.mark.claim("iou-floor")
-def test_holds(genprobe):
-    genprobe.check(lambda g: claims.threshold(dots(g), "held_out_iou", ">=", 0.0, claim="iou-floor"))
+def test_holds(probe):
+    probe.check(lambda g: claims.threshold(dots(g), "held_out_iou", ">=", 0.0, claim="iou-floor"))
 
 
 @pytest.mark.claim("impossible")
-def test_refuted_expected(genprobe):
-    genprobe.check(lambda g: claims.threshold(dots(g), "held_out_iou", ">=", 2.0, claim="impossible"), expect="refuted")
+def test_refuted_expected(probe):
+    probe.check(lambda g: claims.threshold(dots(g), "held_out_iou", ">=", 2.0, claim="impossible"), expect="refuted")
 
 
 @pytest.mark.claim("control")
-def test_control(genprobe):
-    genprobe.check(lambda g: claims.threshold(dots(g), "components", "<=", 0, claim="control"), expect="fails")
+def test_control(probe):
+    probe.check(lambda g: claims.threshold(dots(g), "components", "<=", 0, claim="control"), expect="fails")
 
 
 @pytest.mark.claim("nets")
-def test_nets_recorded(genprobe):
-    genprobe.check(lambda g: claims.threshold(nets(g), "held_out_iou", ">=", 0.0, claim="nets"))
+def test_nets_recorded(probe):
+    probe.check(lambda g: claims.threshold(nets(g), "held_out_iou", ">=", 0.0, claim="nets"))
 """
 
 COIN = """
@@ -67,13 +67,13 @@ def coin(g):
 
 
 @pytest.mark.claim("coin")
-def test_coin_gated(genprobe):
-    genprobe.check(coin)
+def test_coin_gated(probe):
+    probe.check(coin)
 
 
 @pytest.mark.claim("coin")
-def test_coin_reported(genprobe):
-    genprobe.check(coin, expect="report")
+def test_coin_reported(probe):
+    probe.check(coin, expect="report")
 """
 
 
@@ -173,12 +173,12 @@ def test_claim_selection_trains_only_what_the_claim_needs(pytester, tmp_path, mo
             "import pytest\n"
             "from genprobe import claims\n"
             "@pytest.mark.claim('dots')\n"
-            "def test_dots(genprobe):\n"
+            "def test_dots(probe):\n"
             "    dots = lambda g: claims.threshold(g.baseline('dot', 312), 'components', '>=', 0, claim='dots')\n"
-            "    genprobe.check(dots)\n"
+            "    probe.check(dots)\n"
             "@pytest.mark.claim('nets')\n"
-            "def test_nets(genprobe):  # the profile's nets: minutes of training\n"
-            "    genprobe.check(lambda g: claims.threshold(g.net(312), 'held_out_iou', '>=', 0, claim='nets'))\n"
+            "def test_nets(probe):  # the profile's nets: minutes of training\n"
+            "    probe.check(lambda g: claims.threshold(g.net(312), 'held_out_iou', '>=', 0, claim='nets'))\n"
         )
     )
     result = pytester.runpytest_subprocess("--genprobe-seeds=0", "--genprobe-no-report", "--genprobe-claim=dots", "-s")
@@ -261,11 +261,11 @@ import pytest
 from genprobe import claims
 from genprobe.runs import RunSpec
 
-def test_strict(genprobe):
-    runs = genprobe.runs(
+def test_strict(probe):
+    runs = probe.runs(
         [RunSpec(truth="ring@64", n=300, seed=s, model="dot", eval_res=32, curve_res=32) for s in range(5)]
     )
-    genprobe.check(claims.threshold(runs, "held_out_iou", ">=", 0.0), expect="refuted")
+    probe.check(claims.threshold(runs, "held_out_iou", ">=", 0.0), expect="refuted")
 """
     )
     result = suite.runpytest_subprocess("--genprobe-no-report", "test_strict.py")
@@ -279,11 +279,11 @@ def test_control_that_passes_the_claim_fails(suite):
 from genprobe import claims
 from genprobe.runs import RunSpec
 
-def test_ctrl(genprobe):
-    runs = genprobe.runs(
+def test_ctrl(probe):
+    runs = probe.runs(
         [RunSpec(truth="ring@64", n=300, seed=s, model="dot", eval_res=32, curve_res=32) for s in range(5)]
     )
-    genprobe.check(claims.threshold(runs, "held_out_iou", ">=", 0.0), expect="fails")
+    probe.check(claims.threshold(runs, "held_out_iou", ">=", 0.0), expect="fails")
 """
     )
     result = suite.runpytest_subprocess("--genprobe-no-report", "test_ctrl.py")
@@ -306,12 +306,12 @@ def both(g):
     b = claims.threshold(runs, "components", "<=", 0)
     return Verdict("two", "two checks", a.subject, a.n, a.seeds, a.checks + b.checks)
 
-def test_declared(genprobe):
-    v = genprobe.check(both, expect="fails", refuted_by="held_out_iou")
+def test_declared(probe):
+    v = probe.check(both, expect="fails", refuted_by="held_out_iou")
     assert len(v.seeds) == 5 and v.refuted_by == ["held_out_iou"]
 
-def test_misnamed(genprobe):
-    genprobe.check(both, expect="fails", refuted_by="held_out")
+def test_misnamed(probe):
+    probe.check(both, expect="fails", refuted_by="held_out")
 """
     )
     result = suite.runpytest_subprocess("--genprobe-no-report", "test_by.py")
@@ -333,13 +333,13 @@ def dots(g):
     return g.runs([RunSpec(truth="ring@64", n=300, seed=s, model="dot", eval_res=32, curve_res=32) for s in g.seeds])
 
 @pytest.mark.claim("dots-floor")
-def test_named_by_marker(genprobe):
-    genprobe.check(lambda g: claims.threshold(dots(g), "held_out_iou", ">=", 0.0))
+def test_named_by_marker(probe):
+    probe.check(lambda g: claims.threshold(dots(g), "held_out_iou", ">=", 0.0))
 
 @pytest.mark.claim("one")
 @pytest.mark.claim("two")
-def test_two_markers(genprobe):
-    genprobe.check(lambda g: claims.threshold(dots(g), "held_out_iou", ">=", 0.0))
+def test_two_markers(probe):
+    probe.check(lambda g: claims.threshold(dots(g), "held_out_iou", ">=", 0.0))
 """
     )
     junit = tmp_path / "junit.xml"

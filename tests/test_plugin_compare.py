@@ -44,8 +44,8 @@ def spec(seed):
 
 
 @pytest.mark.claim("draws-the-ring")
-def test_draws_the_ring(genprobe):
-    genprobe.check(
+def test_draws_the_ring(probe):
+    probe.check(
         lambda g: claims.threshold(g.runs([spec(s) for s in g.seeds]), "held_out_iou", ">=", 0.05), expect="report"
     )
 """

@@ -1,7 +1,8 @@
 """The genprobe pytest plugin (registered through the ``pytest11`` entry point).
 
 Adds the ``--genprobe-*`` options, a header line, the ``claim`` marker, the
-``genprobe`` fixture that hands out cached run results, a terminal summary
+``probe`` fixture (formerly ``genprobe``, still there for one version, with a warning) that hands out
+cached run results, a terminal summary
 table of verdicts and, at the end of the session, the report in
 ``reports/<profile>/``.
 
@@ -17,7 +18,7 @@ nothing.
 
 from __future__ import annotations
 
-from .fixture import Probe, genprobe
+from .fixture import Probe, genprobe, probe
 from .hooks import pytest_addoption, pytest_collection_modifyitems, pytest_configure, pytest_report_header
 from .session import GenprobeSession
 from .settings import EXPECTATIONS, VERDICT_PROPERTY, Settings
@@ -29,6 +30,7 @@ __all__ = [
     "Probe",
     "Settings",
     "genprobe",
+    "probe",
     "pytest_addoption",
     "pytest_collection_modifyitems",
     "pytest_configure",

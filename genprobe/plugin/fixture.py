@@ -1,8 +1,12 @@
-"""The ``genprobe`` fixture: runs at the session's profile, and :meth:`Probe.check`, which decides a claim."""
+"""The ``probe`` fixture: runs at the session's profile, and :meth:`Probe.check`, which decides a claim.
+
+``genprobe``, its name before 0.2, still works for one version and warns (a :class:`DeprecationWarning`).
+"""
 
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -17,11 +21,11 @@ from ..probe import ProfileRuns
 from .session import GenprobeSession, _session
 from .settings import EXPECTATIONS, VERDICT_PROPERTY
 
-__all__ = ["Probe", "genprobe"]
+__all__ = ["Probe", "probe", "genprobe"]
 
 
 class Probe(ProfileRuns):
-    """What a claim test gets from the ``genprobe`` fixture.
+    """What a claim test gets from the ``probe`` fixture.
 
     The runs of the session's profile over the probe's seeds
     (:class:`~genprobe.probe.ProfileRuns`: ``probe.net(312)``,
@@ -141,6 +145,17 @@ class Probe(ProfileRuns):
 
 
 @pytest.fixture
-def genprobe(request: pytest.FixtureRequest) -> Probe:
+def probe(request: pytest.FixtureRequest) -> Probe:
     """Runs of the post's experiment at the session's profile, and ``check``."""
+    return Probe(_session(request.config), request.node)
+
+
+@pytest.fixture
+def genprobe(request: pytest.FixtureRequest) -> Probe:
+    """Deprecated: the ``probe`` fixture's old name (it read as the package), kept for one version."""
+    warnings.warn(
+        "the genprobe fixture is now called probe (the class is Probe); genprobe goes in the next version",
+        DeprecationWarning,
+        stacklevel=2,
+    )
     return Probe(_session(request.config), request.node)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from . import fixture
 from .html import register as register_html_extras
 from .session import _SESSION, GenprobeSession, _session
 from .settings import _OPTIONS
@@ -88,7 +89,20 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def _uses_genprobe(item: pytest.Item) -> bool:
-    return "genprobe" in getattr(item, "fixturenames", ()) or item.get_closest_marker("claim") is not None
+    """Whether ``item`` asks for genprobe's fixture (``probe``, or the deprecated ``genprobe``: not another
+    project's own ``probe``) or is marked as a claim."""
+    if item.get_closest_marker("claim") is not None:
+        return True
+    names = getattr(item, "fixturenames", ())
+    if "genprobe" in names:
+        return True
+    if "probe" not in names:
+        return False
+    info = getattr(item, "_fixtureinfo", None)
+    defs = getattr(info, "name2fixturedefs", {}).get("probe") if info is not None else None
+    if not defs:  # pytest's internals moved: assume it is ours, as before the rename
+        return True
+    return getattr(defs[-1].func, "__module__", "") == fixture.__name__
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
