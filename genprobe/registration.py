@@ -72,6 +72,20 @@ def _sha(text: str, n: int = 16) -> str:
 
 
 class _NoDocstrings(ast.NodeTransformer):
+    """Drops docstrings, and reads the suite's fixture by one name: ``probe`` was called ``genprobe``
+    before (the old name is an alias of the same fixture), so renaming it is no change of definition. The
+    old name is the one digested, so that definitions registered before the rename keep their digests."""
+
+    def visit_Name(self, node: ast.Name) -> ast.Name:
+        if node.id == "probe":
+            node.id = "genprobe"
+        return node
+
+    def visit_arg(self, node: ast.arg) -> ast.arg:
+        if node.arg == "probe":
+            node.arg = "genprobe"
+        return node
+
     def _strip(self, node: Any) -> Any:
         self.generic_visit(node)
         body = node.body

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))  # the checkout: genprobe, benchmarks.*
 from genprobe import registration  # noqa: E402
 
 EVIDENCE = ROOT / "benchmarks" / "studies" / "evidence"
-#: stamps of exports written before exports carried their own (file name -> stamp), each with its reason
+#: stamps of exports trained before registrations existed (files, profile, commit, digests), with the reason
 STAMPS = EVIDENCE / "stamps.json"
 REGISTRATION_PATH = "genprobe/evidence/registration.json"
 
@@ -64,9 +64,9 @@ def stamp_of(path: Path, profile: str) -> dict[str, Any] | None:
     """The registration an export was trained under: its runs' one clean commit and the registration
     committed there; or its entry in :data:`STAMPS` (exports trained before registrations existed). None:
     trained from several commits, an uncommitted tree, or before any registration."""
-    known = json.loads(STAMPS.read_text()) if STAMPS.exists() else {}
-    if path.name in known:
-        return known[path.name]
+    for entry in json.loads(STAMPS.read_text())["retro"] if STAMPS.exists() else ():
+        if path.name in entry["files"] and entry["profile"] == profile:
+            return {k: v for k, v in entry.items() if k != "files"}
     commits = export_commits(path)
     if len(commits) != 1:
         return None
