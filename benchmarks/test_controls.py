@@ -7,7 +7,11 @@ that no control can fail tests nothing. Controls:
 - the dot memoriser (black only at the black training points);
 - the post's net trained on grey values shuffled among its N points;
 - a ReLU net on random Fourier features (scale 10), which fits its training
-  points exactly and draws about one piece per black point at N = 312.
+  points exactly and draws about one piece per black point at N = 312;
+- near misses of the claims that compare runs (``slower``, ``less-stable``):
+  the claim's own paired comparison on two trained nets with the same points,
+  the faster or steadier protocol in the less-data place, whose per-seed
+  values vary and come near the bound.
 
 Each control names the one check its model is made to break
 (``refuted_by``: the held-out IoU of a memoriser, the pieces of a
@@ -60,30 +64,43 @@ def test_concept_learnt_fails_on(probe, limits, control):
 
 
 @pytest.mark.claim("slower")
-@pytest.mark.parametrize("control", ["dot", "shuffled"])
-def test_slower_fails_on(probe, limits, control):
+def test_slower_fails_on_the_faster_protocol(probe, limits):
+    """A near miss of "less data learns slower": the same 5000 points at both ends of the comparison,
+    the standard protocol's net in the less-data place and the blog protocol's in the more-data place.
+
+    Everything but the property is kept: trained nets that reach the level at times spread like the
+    claim's, the same level, censoring, shared checkpoints and pairing by seed. What is broken is that
+    the subject has no less data; and the standard protocol learns faster than the blog one, so the
+    check is refuted, not just undecided (a pairing with no effect at all would leave it
+    inconclusive, which a control must not be). On the calibration seeds the per-seed delays go from
+    -400 to +33 epochs, median -133 (smoke, seeds 0-29: 1 seed later), and from -540 to 0 (paper,
+    seeds 0-9: one tie): near the bound, not constant. (At 2500 points the paper's two protocols are
+    too close to refute on 10 seeds: 4 of 10 later.)
+    """
     t = limits("slower")
-
-    def verdict(g):
-        if control == "dot":
-            runs = {n: g.baseline("dot", n) for n in POST_SIZES}
-        else:
-            runs = {n: g.shuffled(n) for n in g.profile.shuffled_sizes}
-        return claims.slower(runs, end_epoch=g.profile.epochs, **t)
-
-    probe.check(verdict, "fails", refuted_by=f"epochs N={min(POST_SIZES)} / N={max(POST_SIZES)}")
+    probe.check(
+        lambda g: claims.slower_than(g.net(5000, "standard"), g.net(5000, "blog"), end_epoch=g.profile.epochs, **t),
+        "fails",
+    )
 
 
 @pytest.mark.claim("less-stable")
-@pytest.mark.parametrize("n", [2500, 312])
-def test_less_stable_fails_on_dot(probe, limits, n):
+def test_less_stable_fails_on_the_steadier_protocol(probe, limits):
+    """A near miss of "less data is less stable": the 5000-point net of the standard protocol in the
+    less-data place against the same points under the blog protocol.
+
+    Both are trained nets whose IoU moves late in training (neither is 0 by construction); the subject
+    has no less data and moves less relative to its level, so the check is refuted. On the calibration
+    seeds the per-seed ratios go from 0.24 to 0.97, median 0.46 (smoke, seeds 0-29), and from 0.15 to
+    0.44 (paper, seeds 0-9): below the bound of 1 on every seed, close to it on some.
+    """
     t = limits("less-stable")
-
-    def verdict(g):
-        runs = {m: g.baseline("dot", m) for m in (5000, n)}
-        return claims.less_stable(runs, small=(n,), end_epoch=g.profile.epochs, **t)
-
-    probe.check(verdict, "fails")
+    probe.check(
+        lambda g: claims.less_stable_than(
+            g.net(5000, "standard"), g.net(5000, "blog"), end_epoch=g.profile.epochs, **t
+        ),
+        "fails",
+    )
 
 
 # what each control breaks in ring-not-points: the dot memoriser draws no more

@@ -237,12 +237,17 @@ _SMOKE_THRESHOLDS: dict[str, Any] = {
     # the angles around it (a 270-degree arc covers 75 %), the threshold-free
     # contrast (a dark-grey ring that a 0.5 threshold misses still counts)
     "concept-learnt": {"n": 2500, "iou_min": 0.45, "coverage_min": 0.9, "contrast_min": 0.4, **_ON_SHAPE},
-    # epochs (or steps) until held-out IoU stays >= 0.3; sizes 4x apart are
-    # compared, neighbours (2x) are within seed noise
-    "slower": {"level": 0.3, "min_ratio": 2.0, "gap": 4},
-    # late IoU jumps 1.2x those at 5000 points and at least 0.02 (a model
-    # that never changes, like a memoriser, is not "unstable")
-    "less-stable": {"factor": 1.2, "floor": 0.02},
+    # epochs (or steps) until held-out IoU stays >= 0.3: every neighbouring
+    # pair of sizes (5000/2500, ..., 625/312), paired by seed, the smaller N
+    # at least one epoch (step) later; a seed that reaches 0.3 at neither
+    # size has no order and counts as a miss (claims.slower). No other bound:
+    # the sign test on the paired differences is the whole rule.
+    "slower": {"level": 0.3},
+    # late IoU jumps relative to the window's level (claims.relative_instability),
+    # per seed over the same seed's at 5000 points, strictly above 1: the
+    # bound of "less stable" itself, not a margin read off any seeds (a
+    # model that never changes, like a memoriser, has 0 and never passes)
+    "less-stable": {"factor": 1.0},
     # paired by seed against the dot memoriser and the Fourier-feature net:
     # at most half their pieces, more angular coverage and contrast than the
     # dot memoriser, more black on the widened ring and nearer to it than

@@ -252,3 +252,137 @@ def test_a_missing_value_is_reported_as_what_it_means():
     v = claims.threshold([fake(s, [0.8] * 5) for s in range(3)], "held_out_iou", ">=", 0.7)
     v.checks = [c]
     assert Verdict.from_dict(v.to_dict()).checks[0].missing == c.missing
+
+
+def _reaching(seed: int, at: int | None, n: int, length: int = 11) -> RunResult:
+    """A run whose IoU reaches 0.5 at checkpoint ``at`` (epoch 100 * at) and stays; None: never."""
+    k = length if at is None else at
+    return fake(seed, [0.0] * k + [0.5] * (length - k), n=n)
+
+
+def test_slower_compares_every_pair_of_neighbouring_sizes_paired_by_seed():
+    """One check per neighbouring pair (5000/2500 included), each seed's smaller N against the same
+    seed's larger N; per seed the difference of reach times."""
+    at = {5000: [1, 1, 2, 1, 1], 2500: [2, 3, 2, 4, 1], 1250: [5, 5, 5, 5, 5]}
+    runs = {n: [_reaching(s, a, n) for s, a in enumerate(at[n])] for n in at}
+    v = claims.slower(runs, level=0.5)
+    assert [c.metric for c in v.checks] == [
+        "epochs to IoU>=0.5: N=2500 - N=5000",
+        "epochs to IoU>=0.5: N=1250 - N=2500",
+    ]
+    assert v.checks[0].values == [100.0, 200.0, 0.0, 300.0, 0.0]  # seeds 2 and 4 tie: not slower
+    assert v.checks[0].threshold == claims.LATER == 1.0
+    assert v.checks[1].values == [300.0, 200.0, 300.0, 100.0, 400.0]
+    assert v.checks[0].status == INCONCLUSIVE and v.checks[1].status == HOLDS  # 3 of 5, 5 of 5
+    assert v.n == "5000..1250" and v.claim == "slower"
+
+
+def test_slower_censors_at_a_common_end_and_a_seed_with_no_order_is_no_evidence():
+    """The small N not reaching the level while the big one does is slower (+inf, meets); the reverse is
+    faster (-inf); reaching it at neither has no order: NaN, a seed that misses, so a claim whose sizes
+    never reach the level is refuted, never held, and the report says why."""
+    assert claims.delay(math.inf, 300.0) == math.inf and claims.delay(300.0, math.inf) == -math.inf
+    assert math.isnan(claims.delay(math.inf, math.inf)) and math.isnan(claims.delay(math.nan, 100.0))
+    big = [_reaching(s, 2, 5000) for s in range(5)]
+    late = [_reaching(s, 9, 2500) for s in range(5)]  # reaches at epoch 900, after the end at 500
+    v = claims.slower({5000: big, 2500: late}, level=0.5, end_epoch=500)
+    assert v.checks[0].values == [math.inf] * 5 and v.passed
+    never = {n: [_reaching(s, None, n) for s in range(5)] for n in (5000, 2500)}
+    w = claims.slower(never, level=0.5)
+    assert all(math.isnan(x) for x in w.checks[0].values) and w.status == REFUTED
+    assert "5 reached at neither by each run's end (no order)" in w.checks[0].measured
+    diverged = [fake(s, [0.0, 0.0, 0.5, np.nan, np.nan], n=2500, diverged_at=300) for s in range(5)]
+    assert all(math.isnan(x) for x in claims.slower({5000: big, 2500: diverged}, level=0.5).checks[0].values)
+
+
+def test_slower_per_step_reads_the_step_axis():
+    runs = {n: [_reaching(s, 2, n) for s in range(5)] for n in (5000, 2500)}
+    for r in runs[5000]:
+        r.history["step"] = r.history["epoch"] * 5  # five optimizer steps per epoch at 5000 points
+    v = claims.slower(runs, level=0.5, x="step")
+    assert v.checks[0].metric.startswith("steps to") and v.checks[0].values == [-800.0] * 5
+    assert claims.slower(runs, level=0.5).checks[0].values == [0.0] * 5  # per epoch: a tie
+
+
+def test_relative_instability_is_level_free_and_zero_for_a_net_that_never_changes():
+    wobble = [0.8, 0.6] * 5
+    r = claims.relative_instability(fake(0, wobble), frac=1.0)  # every checkpoint: mean 0.7, jumps 0.2
+    assert r == pytest.approx(0.2 / 0.7)
+    assert claims.relative_instability(fake(0, [v / 8 for v in wobble]), frac=1.0) == pytest.approx(r)  # any scale
+    assert claims.relative_instability(fake(0, wobble)) == pytest.approx(0.2 / 0.68)  # the last half by default
+    assert claims.relative_instability(fake(0, [0.0] * 10)) == 0.0  # stuck at IoU 0: not unstable
+    assert claims.relative_instability(fake(0, [0.5] * 10)) == 0.0
+    assert claims.relative_instability(fake(0, [0.6, 0.0] * 5), frac=1.0) == pytest.approx(0.6 / 0.3)  # to white
+    assert math.isnan(claims.relative_instability(fake(0, [0.5] * 10, diverged_at=500)))
+
+
+def test_absolute_instability_calls_a_low_net_that_jumps_proportionally_more_the_steadier():
+    """Why the claim is level-free: a 312-point net drawing little (IoU 0.1, losing half of it at every
+    other checkpoint) against a 5000-point net at IoU 0.8 wobbling by 0.1. In absolute terms the small
+    net moves less (0.05 against 0.1), so the absolute measure could never find it less stable; relative
+    to its level it moves far more (0.67 against 0.13), and the claim holds."""
+    small = [fake(s, [0.1, 0.05] * 5, n=312) for s in range(5)]
+    big = [fake(s, [0.8, 0.7] * 5, n=5000) for s in range(5)]
+    assert claims.late_instability(small[0]) < claims.late_instability(big[0])
+    v = claims.less_stable({5000: big, 312: small}, small=(312,), factor=1.0, frac=1.0)
+    assert v.checks[0].values == pytest.approx([(0.05 / 0.075) / (0.1 / 0.75)] * 5)
+    assert v.checks[0].metric == "relative IoU instability N=312 / N=5000" and v.passed
+
+
+def test_less_stable_is_strict_and_a_net_that_never_changes_never_passes():
+    """A tie (two nets that never change, or equal ratios) is not less stable; a small net stuck at IoU 0
+    has instability 0; a 5000-point net that never changes against a small one that does is (inf)."""
+    flat = [fake(s, [0.5] * 10, n=5000) for s in range(5)]
+    stuck = [fake(s, [0.0] * 10, n=312) for s in range(5)]
+    moving = [fake(s, [0.6, 0.3] * 5, n=312) for s in range(5)]
+    same = [fake(s, [0.6, 0.3] * 5, n=5000) for s in range(5)]
+    v = claims.less_stable({5000: flat, 312: stuck}, small=(312,))
+    assert v.checks[0].values == [1.0] * 5 and v.status == REFUTED  # 0 against 0: a tie, not less stable
+    assert claims.less_stable({5000: same, 312: stuck}, small=(312,)).checks[0].values == [0.0] * 5
+    w = claims.less_stable({5000: same, 312: moving}, small=(312,))
+    assert w.checks[0].values == pytest.approx([1.0] * 5) and w.status == REFUTED  # equal: not strictly more
+    assert claims.less_stable({5000: flat, 312: moving}, small=(312,)).checks[0].values == [math.inf] * 5
+
+
+def test_controls_pair_any_two_groups_of_runs_by_seed_and_name_what_differs():
+    std = [_reaching(s, 1, 5000) for s in range(5)]
+    blog = [
+        RunResult(**{**vars(_reaching(s, 3, 5000)), "spec": r.spec.replace(protocol="blog")}) for s, r in enumerate(std)
+    ]
+    v = claims.slower_than(std, blog, level=0.5)
+    assert v.claim == "slower" and v.checks[0].metric == "epochs to IoU>=0.5: N=5000 standard - N=5000 blog"
+    assert v.checks[0].values == [-200.0] * 5 and v.status == REFUTED
+    w = claims.less_stable_than(std, blog)
+    assert w.claim == "less-stable" and w.checks[0].metric.endswith("N=5000 standard / N=5000 blog")
+    with pytest.raises(ValueError, match="same seeds"):
+        claims.slower_than(std, blog[:4], level=0.5)
+    with pytest.raises(ValueError, match="same seeds"):
+        claims.less_stable_than(std[1:], blog[:4])
+
+
+def test_a_pair_is_read_on_the_checkpoints_both_runs_share():
+    """Runs trained longer record checkpoints further apart (smoke: 67 against 33 epochs; paper: 200
+    against 60). With one and the same curve, the coarser grid rounds the reach time up and sees larger
+    jumps, so on their own grids the small N would look slower and less stable with no effect at all;
+    on the shared checkpoints the two are equal: a tie, which is neither."""
+
+    def curve(epochs):
+        epochs = np.asarray(epochs, dtype=float)
+        tri = np.abs((epochs % 400) - 200) / 200  # a triangle wave: drifts down and up
+        return np.where(epochs >= 430, 0.5 + 0.2 * tri, 0.0)  # reaches the level at epoch 430
+
+    fine, coarse = np.arange(0, 2001, 60), np.arange(0, 4001, 200)
+    big = [fake(s, curve(fine), n=1250, epochs=fine) for s in range(5)]
+    small = [fake(s, curve(coarse), n=625, epochs=coarse) for s in range(5)]
+    own = claims.reach_time(small[0], "held_out_iou", 0.5, end_epoch=2000) - claims.reach_time(
+        big[0], "held_out_iou", 0.5, end_epoch=2000
+    )
+    assert own == 600 - 480  # later on its own grid, by rounding alone
+    shared = claims.common_epochs(small[0], big[0])
+    assert shared.tolist() == list(range(0, 2001, 600))
+    v = claims.slower({1250: big, 625: small}, level=0.5, end_epoch=2000)
+    assert v.checks[0].values == [0.0] * 5 and v.status == REFUTED
+    on_own = claims.relative_instability(small[0], end_epoch=2000), claims.relative_instability(big[0], end_epoch=2000)
+    assert on_own[0] > 1.5 * on_own[1]  # the coarser grid sees larger jumps
+    w = claims.less_stable({5000: big, 625: small}, small=(625,), end_epoch=2000)
+    assert w.checks[0].values == [1.0] * 5 and w.status == REFUTED
