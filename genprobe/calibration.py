@@ -81,6 +81,8 @@ class Layout:
     confirmation sets replay each plan's looks as far as their seeds go (each
     at that plan's levels). ``step_pair``: the same seeds trained with both
     CPU steps (the paired half of the step comparison), where there are any.
+    ``steps``: the two sets of independent seeds, one per CPU step, that the
+    step comparison reads (default: the confirmation sets, where there are two).
     """
 
     profile: str
@@ -90,6 +92,7 @@ class Layout:
     readme: tuple[str, str]  # the README's evidence section markers
     margins: tuple[str, str]  # the README's margins section markers
     step_pair: tuple[str, str] | None = None
+    steps: tuple[str, ...] = ()
 
     @property
     def confirmation_sets(self) -> str:
@@ -457,6 +460,46 @@ def _net_values(runs: dict[RunSpec, RunResult], n: int, protocol: str, metric: s
     return [got[k] for k in sorted(got)]
 
 
+def rounding_spread(
+    a: Mapping[RunSpec, RunResult], b: Mapping[RunSpec, RunResult], metric: str = "held_out_iou"
+) -> list[dict[str, Any]]:
+    """How far float rounding moves a run, against how far a new seed does: the same seeds trained with
+    two CPU steps (``a``, ``b``), per size and protocol, the post's net's final ``metric``.
+
+    ``within``: the median over seeds of |a - b| on the same seed (rounding alone); ``between``: the median
+    of |a - b| over pairs of *different* seeds (a new draw of the experiment, under either rounding);
+    ``ratio`` = within / between (1: rounding moves a run as much as a new seed; well below 1: a seed run
+    again with other rounding is still mostly the same draw, not a fresh one); ``spearman``: the rank
+    correlation of the two steps' values over seeds.
+    """
+    from scipy.stats import spearmanr
+
+    from genprobe.profiles import POST_SIZES
+
+    out = []
+    for protocol in ("standard", "blog"):
+        for n in POST_SIZES:
+            va, vb = np.array(_net_values(a, n, protocol, metric)), np.array(_net_values(b, n, protocol, metric))
+            if len(va) != len(vb) or len(va) < 3:
+                continue
+            within = float(np.median(np.abs(va - vb)))
+            off = ~np.eye(len(va), dtype=bool)
+            between = float(np.median(np.abs(va[:, None] - vb[None, :])[off]))
+            rho = float(spearmanr(va, vb).statistic)
+            out.append(
+                {
+                    "n": n,
+                    "protocol": protocol,
+                    "seeds": len(va),
+                    "within": within,
+                    "between": between,
+                    "ratio": within / between if between > 0 else None,
+                    "spearman": rho,
+                }
+            )
+    return out
+
+
 def step_agreement(
     rows: list[Row], sets: dict[str, dict[RunSpec, RunResult]], pair: dict[str, dict[RunSpec, RunResult]] | None = None
 ) -> dict[str, Any]:
@@ -473,9 +516,10 @@ def step_agreement(
 
     from genprobe.profiles import POST_SIZES
 
-    confirmation = rows[0]._layout.confirmation
+    layout = rows[0]._layout
+    confirmation = layout.steps or layout.confirmation
     if len(confirmation) != 2:
-        raise ValueError(f"the step comparison needs two confirmation sets, got {confirmation}")
+        raise ValueError(f"the step comparison needs two sets, one per CPU step, got {confirmation}")
     a, b = (sets[s] for s in confirmation)
     nets: list[dict[str, Any]] = []
     for n in POST_SIZES:
@@ -519,8 +563,10 @@ def step_agreement(
     differs = lambda r: any(v for k, v in r.items() if k.startswith("differ_"))  # noqa: E731
     return {
         "alpha": STEP_ALPHA,
+        "sets": list(confirmation),
         "nets": nets,
         "checks": checks,
+        **({"spread": rounding_spread(pair["pair-c"], pair["pair-torch"])} if pair is not None else {}),
         "differ": sorted(
             {f"net N={r['n']} {r['protocol']}" for r in nets if differs(r)} | {r["test"] for r in checks if differs(r)}
         ),
