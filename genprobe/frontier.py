@@ -30,27 +30,50 @@ none at 312), and there the plain maximum-likelihood slope is infinite
 (separation) while Firth's stays finite and puts N* between the sizes where
 the claim flips.
 
-**Its interval** is the hull of two intervals, each covering for its own
-reason. (a) Firth's penalised **profile likelihood** for the crossing: every
-log N* whose best curve through it (``logit share = b (log N - log N*)``, b
-free) stays within chi-square(1, 95 %) / 2 of the best fit overall, computed
-on a grid (121 crossings, 241 slopes); it assumes the seeds are independent.
-(b) A percentile **bootstrap over seeds** (a seed is drawn whole, with its
-outcome at every size: the same seed at two sizes shares its initialisation,
-so its outcomes need not be independent). Alone, (b) undercovers with 10-20
-seeds per size (0.855-0.93 for a stated 0.95 in our simulation of a logistic
-truth on 8 sizes, 200 replicates each), (a) 0.935-0.97 and the hull 0.94-0.975
-(both 1.0 when the truth is a step between two sizes); the hull keeps (a)'s coverage and
-widens it where a seed's outcomes hang together. ``tests/test_frontier.py``
-checks by simulation that it covers a known N* about 95 % of the time. An end
-beyond the grid (below its smallest N, above its largest) is reported as
-open ("N* < 312"), never as an extrapolated number.
+**What N* is.** The size at which the share of seeds holding the claim (the population share, over
+seeds) crosses 1/2, for a claim that holds more with more data: its share rises with N. When a seed's
+outcomes are nested (a seed that holds at N holds at every larger N, from its own threshold up), the
+share at N is the chance that a seed's threshold lies at or below N, and N* is the median per-seed
+threshold (:func:`seed_frontiers` reads each seed's off the grid).
 
-**No crossing**: when the share of seeds is above 1/2 at every size of the
-grid (observed, or fitted at both ends of the grid) the answer is ``always``
-(for a claim that holds more with more data: it holds down to the smallest N
-tried), below 1/2 everywhere ``never``; N* is then None, not an
-extrapolation.
+**Its interval** is exact, and needs neither a curve nor independence across sizes: only that seeds are
+independent of each other (one seed's outcomes at different sizes may hang together in any way; in the
+real design one seed is trained at every size) and that the share rises with N. At each size an exact
+one-sided binomial test of the share against 1/2, each at (1 - level) / 2: walking down from the largest
+size while the share there is significantly above 1/2, the last such size is the upper end ``high``
+(N* is at most it); walking up from the smallest while it is significantly below, the last such size is
+the lower end ``low`` (N* is above it). Each walk is a fixed-sequence test: it can go wrong only by
+rejecting at the first size on the wrong side of N*, one test at level (1 - level) / 2, so the interval
+covers N* with chance at least ``level``, whatever the correlation across sizes; the exact size of each
+test at a share of 1/2 is ``P(Binomial(seeds, 1/2) >= k)`` at its critical count (0.0207 with 20 seeds
+and with 70, 0.0156 with 6; :func:`critical_counts`). An end is a size of the grid (the interval's resolution is the
+grid's spacing), and an end that no size decides is open (``None``), never an extrapolation. With 5 seeds
+or fewer no share is significant at 95 % (5 of 5 has chance 1/32 > 0.025 under a share of 1/2): the
+interval is then uninformative and says so. ``tests/test_frontier_coverage.py`` checks the coverage by
+simulation with outcomes nested within seeds and with independent ones. The tests are exact binomial
+(Clopper-Pearson) tests, not the Jeffreys interval printed per size: deciding by "the Jeffreys interval
+lies wholly above 1/2" errs more often than it says (0.046 rather than at most 0.025 with 13 seeds, 0.032
+with 19), so a share whose Jeffreys interval just clears 1/2 may still leave an end open.
+
+The logistic curve's own interval (the hull of Firth's profile-likelihood interval and a bootstrap over
+whole seeds, the interval this module used to report) is kept as ``fit_low`` / ``fit_high``: it covers
+0.95 when a seed's outcomes at different sizes are independent but 0.89-0.90 when they are nested within
+seeds, so it is not the one printed.
+
+**The verdict** (``kind``):
+
+- ``always``: the share is significantly above 1/2 at every size of the grid, the smallest included
+  (``high`` is the smallest size): N* is at most the smallest N tried.
+- ``never``: significantly below 1/2 at every size, the largest included: N* is above the largest.
+- ``none``, no frontier: the fitted share falls as N grows (and the share observed at the largest size is
+  below the one at the smallest), so where the claim stops holding as data shrink is not the question
+  (:func:`no_frontier`; ``genprobe.frontier_report`` also says so where neither the net nor the 1-NN rule
+  holds the claim on any seed at the largest size).
+- ``crosses``: the fitted logistic crosses 1/2 inside the grid: N* is that crossing, with the exact
+  interval above.
+- ``below`` / ``above``: the fitted curve stays above (below) 1/2 over the whole grid, but the data do
+  not establish ``always`` (``never``): N* is near or beyond that end of the grid, not shown to be.
+- ``undecided``: no size's share is significantly on either side of 1/2: the interval is uninformative.
 
 Pure numpy and scipy (no torch, no pytest); the claims and profiles it
 reads are too.
@@ -79,6 +102,10 @@ __all__ = [
     "claim_holds",
     "frontier",
     "frontier_of",
+    "exact_ends",
+    "critical_counts",
+    "no_frontier",
+    "KINDS",
     "fit_logistic",
     "FRONTIER_CLAIMS",
     "MODELS",
@@ -98,6 +125,9 @@ LEVEL = 0.95  # of every interval here
 FRONTIER_SUFFIX = "-frontier"  # a frontier verdict's claim id: the claim's, then this (sparse_as)
 BOOTSTRAP = 2000  # bootstrap replicates of the frontier's interval
 CROSSES, ALWAYS, NEVER = "crosses", "always", "never"
+BELOW, ABOVE, UNDECIDED, NONE = "below", "above", "undecided", "none"
+#: every verdict a frontier can have (see the module docstring)
+KINDS = (CROSSES, ALWAYS, NEVER, BELOW, ABOVE, UNDECIDED, NONE)
 
 
 def holds_per_seed(verdict: Verdict) -> list[bool]:
@@ -362,16 +392,25 @@ class Frontier:
     """Where the share of seeds holding a claim crosses 1/2 (see the module docstring).
 
     Attributes:
-        kind: ``crosses`` (N* within the grid), ``always`` (share above 1/2 at every size of the
-            grid) or ``never`` (below 1/2 at every size).
-        n_star: the fitted crossing (None unless ``crosses``).
-        low, high: the interval's ends (formed as the module docstring says); None where an end
-            lies beyond the grid (below its smallest N, above its largest): open, never extrapolated.
+        kind: one of :data:`KINDS`: ``crosses`` (the fitted curve crosses 1/2 inside the grid),
+            ``always`` / ``never`` (the share is significantly above / below 1/2 at every size, the
+            grid's end included), ``below`` / ``above`` (the fitted curve stays above / below 1/2 over the
+            grid, not established by the data), ``undecided`` (no size's share is significantly on
+            either side of 1/2) or ``none`` (no frontier question here: ``reason`` says why).
+        n_star: the fitted crossing (None unless ``crosses``; kept for ``undecided`` when the fitted
+            curve crosses inside the grid).
+        low, high: the exact interval's ends, sizes of the grid: N* is above ``low`` and at most
+            ``high`` (with chance at least ``level``); None where no size bounds that side (open,
+            never extrapolated).
         direction: ``up`` when the fitted share grows with N, ``down`` when it falls, ``flat``.
         a, b: the fitted logistic, ``logit share = a + b * log N``.
         fit_p: Pearson's goodness-of-fit p-value of that curve (chi-square, sizes - 2 degrees of
             freedom; None with 2 sizes): small when the shares do not follow one logistic curve in
             log N (e.g. not monotone), and then N* summarises them poorly: read the shares.
+        fit_low, fit_high: the logistic curve's own interval of the crossing (Firth's profile likelihood
+            hulled with a bootstrap over whole seeds), None beyond the grid: it undercovers when a seed's
+            outcomes are nested across sizes (0.89-0.90 for 0.95), so it is reported, not printed.
+        reason: why there is no frontier (``none`` only).
     """
 
     sizes: tuple[int, ...]
@@ -386,38 +425,161 @@ class Frontier:
     level: float
     bootstrap: int
     fit_p: float | None = None
+    fit_low: float | None = None
+    fit_high: float | None = None
+    reason: str = ""
 
     def fitted(self, n: float | np.ndarray) -> np.ndarray:
         """The fitted share at ``n`` points."""
         return _sigmoid(self.a + self.b * np.log(np.asarray(n, dtype=float)))
 
+    @property
+    def informative(self) -> bool:
+        """Does some size bound N* on either side?"""
+        return self.low is not None or self.high is not None
+
+    def covers(self, n: float) -> bool:
+        """Does the interval (``low``, ``high``] hold ``n``?"""
+        return (self.low is None or n > self.low) and (self.high is None or n <= self.high)
+
     def interval_text(self) -> str:
-        lo = f"< {min(self.sizes)}" if self.low is None else f"{self.low:.0f}"
-        hi = f"> {max(self.sizes)}" if self.high is None else f"{self.high:.0f}"
-        if self.low is None and self.high is None:
-            return f"{lo} .. {hi} (beyond the grid at both ends)"
-        if self.low is None:
-            return f"below {hi}" if self.high is not None else lo
-        if self.high is None:
-            return f"above {lo}"
-        return f"{lo} .. {hi}"
+        """The exact interval in words: ``1250 .. 3536`` (N* above 1250, at most 3536), ``at most 442
+        (no lower bound on this grid)``, ``above 3536 (...)``, or ``uninformative (...)``."""
+        lo, hi = min(self.sizes), max(self.sizes)
+        if self.low is not None and self.high is not None:
+            return f"{self.low:.0f} .. {self.high:.0f}"
+        if self.high is not None:
+            return f"at most {self.high:.0f} (no lower bound on this grid: the share at {lo} is not clearly below 1/2)"
+        if self.low is not None:
+            return f"above {self.low:.0f} (no upper bound on this grid: the share at {hi} is not clearly above 1/2)"
+        return "uninformative (no size's share is clearly on either side of 1/2)"
+
+    def short(self) -> str:
+        """A table cell: ``N* = 1999 (1250 .. 3536)``, ``always (N* <= 312)``, ``never (N* > 5000)``,
+        ``below the grid? (N* <= 625)``, ``undecided``, ``no frontier: ...``; ``, fits badly (p = ...)``
+        after a crossing whose curve fits badly."""
+        bad = f", fits badly (p = {self.fit_p:.2g})" if self.fit_p is not None and self.fit_p < 0.05 else ""
+        if self.low is not None and self.high is not None:
+            ci = f"{self.low:.0f} .. {self.high:.0f}"
+        elif self.high is not None:
+            ci = f"N* <= {self.high:.0f}"
+        elif self.low is not None:
+            ci = f"N* > {self.low:.0f}"
+        else:
+            ci = "unbounded"
+        if self.kind == CROSSES:
+            return f"N* = {self.n_star:.0f} ({ci}){bad}"
+        if self.kind in (ALWAYS, NEVER):
+            return f"{self.kind} ({ci})"
+        if self.kind in (BELOW, ABOVE):
+            return f"{self.kind} the grid, not established ({ci})"
+        if self.kind == NONE:
+            return f"no frontier: {self.reason}"
+        return f"undecided ({_few(self)})" if _few(self) else "undecided"
 
     def text(self) -> str:
-        """One line, e.g. ``N* = 1100 (95 % interval 700 .. 1800)`` or ``always: ...``."""
+        """One line, e.g. ``N* = 1999 (95 % interval 1250 .. 3536)``, ``always: ...``, ``no frontier: ...``."""
         grid = f"{min(self.sizes)}..{max(self.sizes)}"
+        first, last = self.shares[0], self.shares[-1]
         ci = f"{self.level:.0%} interval of the crossing: {self.interval_text()}"
         fit = ""
         if self.fit_p is not None and self.fit_p < 0.05:
             fit = f"; the logistic curve fits the shares badly (Pearson p = {self.fit_p:.2g}): read the shares"
         if self.kind == CROSSES:
             return f"N* = {self.n_star:.0f} ({ci}){fit}"
-        side = "above" if self.kind == ALWAYS else "below"
-        return f"{self.kind}: the share stays {side} 1/2 over the whole grid N = {grid}, no N* ({ci}){fit}"
+        if self.kind == ALWAYS:
+            return (
+                f"always: the share is clearly above 1/2 at every size measured, down to {first.n} "
+                f"({first.k}/{first.seeds} there); N* at most {first.n}, not bounded below ({self.level:.0%})"
+            )
+        if self.kind == NEVER:
+            return (
+                f"never: the share is clearly below 1/2 at every size measured, up to {last.n} "
+                f"({last.k}/{last.seeds} there); N* above {last.n}, not bounded above ({self.level:.0%})"
+            )
+        if self.kind == NONE:
+            return f"no frontier: {self.reason}"
+        if self.kind in (BELOW, ABOVE):
+            side, end = ("above", first) if self.kind == BELOW else ("below", last)
+            word = "always" if self.kind == BELOW else "never"
+            return (
+                f"{self.kind} the grid, not established: the fitted share stays {side} 1/2 over N = {grid}, but "
+                f"{end.k}/{end.seeds} at {end.n} do not show {word} ({ci}){fit}"
+            )
+        fitted = "" if self.n_star is None else f"; the fitted curve crosses at {self.n_star:.0f}, unbounded"
+        few = _few(self)
+        return (
+            f"undecided: no size's share is clearly on either side of 1/2 ({first.k}/{first.seeds} at {first.n}, "
+            f"{last.k}/{last.seeds} at {last.n}){'; ' + few if few else ''}{fitted}"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["text"] = self.text()
         return d
+
+
+def _few(f: Frontier) -> str:
+    """Why no share can be significant, when the seeds are too few for any: '' otherwise."""
+    from scipy.stats import binom
+
+    seeds = min(s.seeds for s in f.shares)
+    tail = (1 - f.level) / 2
+    if float(binom.pmf(seeds, seeds, 0.5)) <= tail:
+        return ""
+    need = next(n for n in range(seeds + 1, 64) if 0.5**n <= tail)
+    return (
+        f"with {seeds} seeds no share can be: {seeds} of {seeds} has chance {0.5**seeds:.3g} under a share of "
+        f"1/2, more than {tail:.3g}; {need} seeds are the fewest that can"
+    )
+
+
+def critical_counts(seeds: int, level: float = LEVEL) -> tuple[int | None, int | None, float]:
+    """``(below, above, size)``: a share of ``k`` of ``seeds`` is significantly below 1/2 when ``k <= below``
+    and above when ``k >= above`` (exact one-sided binomial tests, each at ``(1 - level) / 2``; None where
+    no count is), and ``size``, each test's exact chance of a wrong rejection at a share of exactly 1/2.
+
+    >>> critical_counts(20)
+    (5, 15, 0.020694732666015625)
+    >>> critical_counts(5)
+    (None, None, 0.0)
+    """
+    from scipy.stats import binom
+
+    tail = (1 - level) / 2
+    above = next((k for k in range(seeds + 1) if float(binom.sf(k - 1, seeds, 0.5)) <= tail), None)
+    if above is None:
+        return None, None, 0.0
+    return seeds - above, above, float(binom.sf(above - 1, seeds, 0.5))
+
+
+def exact_ends(k: np.ndarray, m: np.ndarray, level: float = LEVEL) -> tuple[np.ndarray, np.ndarray]:
+    """The exact interval's ends as indices into the sizes (ascending): ``k`` of ``m`` seeds hold at each
+    size, arrays of shape ``(..., sizes)``. Returns ``(low, high)`` of shape ``(...)``: ``low`` the last
+    size of the run, from the smallest up, where the share is significantly below 1/2 (-1: none), ``high``
+    the first size of the run, from the largest down, where it is significantly above (``sizes``: none).
+    Vectorised over leading axes (the coverage simulation calls it on thousands of replicates at once).
+
+    >>> low, high = exact_ends(np.array([0, 0, 3, 10, 10]), np.array([10] * 5))
+    >>> int(low), int(high)
+    (1, 3)
+    """
+    from scipy.stats import binom
+
+    k, m = np.asarray(k, dtype=float), np.asarray(m, dtype=float)
+    tail = (1 - level) / 2
+    # exact one-sided p-values at a share of 1/2, with a little slack for the sums' rounding
+    up = binom.sf(k - 1, m, 0.5) <= tail * (1 + 1e-9)
+    down = binom.cdf(k, m, 0.5) <= tail * (1 + 1e-9)
+    sizes = k.shape[-1]
+    run_down = np.cumprod(down, axis=-1).sum(-1)
+    run_up = np.cumprod(up[..., ::-1], axis=-1).sum(-1)
+    return run_down - 1, sizes - run_up
+
+
+def no_frontier(f: Frontier, reason: str) -> Frontier:
+    """``f`` with no frontier (``kind`` ``none``, no N*): the claim is not a frontier question there."""
+    return replace(f, kind=NONE, n_star=None, reason=reason)
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -523,7 +685,7 @@ def frontier(
         seeds: per size, the seed of each outcome (default: the i-th outcome of every size is
             seed i). The bootstrap draws seeds whole, with their outcomes at every size.
         level: of the share intervals and the frontier's interval.
-        bootstrap: replicates of the frontier's interval.
+        bootstrap: replicates of the logistic curve's own interval (``fit_low`` / ``fit_high``).
         rng: a generator or a seed (default 0: the same data give the same interval).
 
     Raises:
@@ -531,10 +693,10 @@ def frontier(
 
     >>> f = frontier([312, 625, 1250, 2500, 5000], [[0] * 10, [0] * 8 + [1] * 2, [1] * 7 + [0] * 3,
     ...               [1] * 10, [1] * 10])
-    >>> f.kind, 625 < f.n_star < 1250
-    ('crosses', True)
-    >>> frontier([312, 5000], [[1, 1, 1], [1, 1, 1]]).kind
-    'always'
+    >>> f.kind, 625 < f.n_star < 1250, (f.low, f.high)
+    ('crosses', True, (312.0, 2500.0))
+    >>> frontier([312, 5000], [[1] * 6, [1] * 6]).kind, frontier([312, 5000], [[1] * 5, [1] * 5]).kind
+    ('always', 'undecided')
     """
     if not (0 < level < 1):
         raise ValueError(f"level must be in (0, 1), got {level!r}")
@@ -559,35 +721,61 @@ def frontier(
     m = np.array([len(h) for h in outcomes], dtype=float)
     fa, fb = fit_logistic(x, k, m)
     a, b = float(fa), float(fb)
-    kind, x0 = _crossing(a, b, x)
-    observed = np.array([s.share for s in shares])
-    if (observed > 0.5).all():  # the data say it: no smoother's crossing overrides them
-        kind = ALWAYS
-    elif (observed <= 0.5).all():
-        kind = NEVER
+    fitted_kind, x0 = _crossing(a, b, x)
+    direction = "flat" if abs(b) < FLAT else "up" if b > 0 else "down"
 
-    # (a) the penalised profile likelihood of the crossing, (b) the bootstrap over whole seeds; their hull
+    # the exact interval: fixed-sequence binomial tests from each end of the grid (module docstring)
+    i_low, i_high = (int(i) for i in exact_ends(k, m, level))
+    low = float(arr[i_low]) if i_low >= 0 else None
+    high = float(arr[i_high]) if i_high < len(arr) else None
+    first, last = shares[0], shares[-1]
+    n_star = None if fitted_kind != CROSSES else math.exp(x0 + centre)
+    reason = ""
+    if i_high == 0:
+        kind = ALWAYS
+    elif i_low == len(arr) - 1:
+        kind = NEVER
+    elif direction == "down" and last.share < first.share:
+        kind = NONE
+        reason = (
+            f"the share falls as N grows ({first.k}/{first.seeds} at {first.n}, {last.k}/{last.seeds} at {last.n}): "
+            "the claim holds less with more data here, so where it stops holding as data shrink is not the "
+            "question; read the shares"
+        )
+    elif low is None and high is None:
+        kind = UNDECIDED
+    elif fitted_kind == CROSSES:
+        kind = CROSSES
+    else:
+        kind = BELOW if fitted_kind == ALWAYS else ABOVE
+    if kind != CROSSES and kind != UNDECIDED:
+        n_star = None
+
+    # the logistic curve's own interval, reported beside the exact one: (a) the penalised profile
+    # likelihood of the crossing, (b) the bootstrap over whole seeds; their hull
     p_lo, p_hi = _profile_interval(x, k, m, level)
     b_lo, b_hi = _bootstrap_interval(x, outcomes, ids, level, bootstrap, gen)
     lo_x, hi_x = min(p_lo, b_lo), max(p_hi, b_hi)
-    # an interval wholly beyond one end of the grid ends at that end ("below 312"), never past it
     hi_x, lo_x = max(hi_x, float(x.min())), min(lo_x, float(x.max()))
     smin, smax = float(arr.min()), float(arr.max())
-    low = None if not math.isfinite(lo_x) else min(max(math.exp(lo_x + centre), smin), smax)
-    high = None if not math.isfinite(hi_x) else min(max(math.exp(hi_x + centre), smin), smax)
+    fit_low = None if not math.isfinite(lo_x) else min(max(math.exp(lo_x + centre), smin), smax)
+    fit_high = None if not math.isfinite(hi_x) else min(max(math.exp(hi_x + centre), smin), smax)
     return Frontier(
         sizes=tuple(s.n for s in shares),
         shares=tuple(shares),
         kind=kind,
-        n_star=None if kind != CROSSES else math.exp(x0 + centre),
+        n_star=n_star,
         low=low,
         high=high,
-        direction="flat" if abs(b) < FLAT else "up" if b > 0 else "down",
+        direction=direction,
         a=a - b * centre,
         b=b,
         level=level,
         bootstrap=bootstrap,
         fit_p=_pearson_p(x, k, m, a, b),
+        fit_low=fit_low,
+        fit_high=fit_high,
+        reason=reason,
     )
 
 

@@ -15,11 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from .frontier import Frontier, TrainingMap
+from .frontier import NONE, Frontier, TrainingMap, no_frontier
 from .jsonio import atomic_write, to_json_safe
 
 __all__ = [
     "Row",
+    "settle",
     "format_table",
     "markdown_table",
     "save_json",
@@ -55,8 +56,38 @@ class Row:
         }
 
 
+NEITHER = "neither the net nor the 1-NN rule"
+
+
+def settle(rows: Sequence[Row]) -> list[Row]:
+    """``rows`` with no frontier where the claim is no frontier question: where neither the net nor the 1-NN
+    rule holds it on any seed at the largest size measured (at any size, or there only), every row of that
+    claim says so (``kind`` ``none``) instead of a fitted N*, ``never`` or a falling share's own reason.
+    Rows of a claim asked of only one of the two are left as they are. Idempotent: the tables, the JSON and
+    the figure settle their rows.
+    """
+    rows = list(rows)
+    out = []
+    for r in rows:
+        pair = [q for q in rows if q.claim == r.claim and q.model in ("net", "knn")]
+        f = r.frontier
+        settled = f.kind == NONE and f.reason.startswith(NEITHER)
+        if len(pair) == 2 and not settled and all(q.frontier.shares[-1].k == 0 for q in pair):
+            last = max(q.frontier.sizes[-1] for q in pair)
+            nowhere = all(s.k == 0 for q in pair for s in q.frontier.shares)
+            where = "at any size measured" if nowhere else f"at N = {last}, the most data measured"
+            f = no_frontier(
+                f,
+                f"{NEITHER} holds {r.claim} on any seed {where}: where it stops holding "
+                "as data shrink is not the question there",
+            )
+        out.append(r if f is r.frontier else Row(r.claim, r.model, f, r.seeds, r.note))
+    return out
+
+
 def format_table(rows: Sequence[Row]) -> str:
     """Per row: the seeds holding at each N (share and 95 % interval), then the frontier."""
+    rows = settle(rows)
     lines = []
     for r in rows:
         f = r.frontier
@@ -67,7 +98,7 @@ def format_table(rows: Sequence[Row]) -> str:
 
 
 def save_json(path: Path, rows: Sequence[Row], **meta: Any) -> None:
-    payload = {**meta, "rows": [r.to_dict() for r in rows]}
+    payload = {**meta, "rows": [r.to_dict() for r in settle(rows)]}
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     atomic_write(Path(path), (json.dumps(to_json_safe(payload), indent=1, allow_nan=False) + "\n").encode())
 
@@ -78,6 +109,7 @@ def save_figure(path: Path, rows: Sequence[Row], title: str = "") -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    rows = settle(rows)
     claims = list(dict.fromkeys(r.claim for r in rows))
     cols = min(3, len(claims))
     nrows = -(-len(claims) // cols)
@@ -92,10 +124,11 @@ def save_figure(path: Path, rows: Sequence[Row], title: str = "") -> None:
             ax.plot(ns, [s.share for s in f.shares], "o", color=colour, label=f"{LABELS.get(r.model, r.model)}")
             grid = np.geomspace(ns.min(), ns.max(), 100)
             ax.plot(grid, f.fitted(grid), "-", color=colour, lw=1)
-            if f.n_star is not None:
+            if f.kind == "crosses" and f.n_star is not None:  # N* and its exact interval (open ends to the grid's)
                 lo = ns.min() if f.low is None else f.low
                 hi = ns.max() if f.high is None else f.high
-                ax.errorbar([f.n_star], [0.5], xerr=[[f.n_star - lo], [hi - f.n_star]], fmt="|", color=colour, ms=12)
+                err = [[max(f.n_star - lo, 0.0)], [max(hi - f.n_star, 0.0)]]
+                ax.errorbar([f.n_star], [0.5], xerr=err, fmt="|", color=colour, ms=12)
         ax.axhline(0.5, color="black", lw=0.6, ls=":")
         ax.set_xscale("log")
         sizes = sorted({s.n for r in rows if r.claim == claim for s in r.frontier.shares})
@@ -191,6 +224,7 @@ def save_map_figure(path: Path, maps: Sequence[TrainingMap], title: str = "") ->
 
 def markdown_table(rows: Sequence[Row]) -> list[str]:
     """Markdown lines: per row, the seeds holding at each size of the rows' grid, then the frontier."""
+    rows = settle(rows)
     sizes = sorted({s.n for r in rows for s in r.frontier.shares})
     lines = ["| claim | model | " + " | ".join(map(str, sizes)) + " | frontier (95 % interval) |"]
     lines.append("|---|---|" + "---|" * len(sizes) + "---|")
@@ -258,7 +292,7 @@ def session_frontiers(
                 drawn.append(training_map(claim, probe, sizes, epochs))
     if not rows:
         return None
-    return SessionFrontiers(tuple(rows), tuple(drawn))
+    return SessionFrontiers(tuple(settle(rows)), tuple(drawn))
 
 
 def frontier_thumbnail(profile: Any, claim: str, results: Sequence[Any], width: int = 384) -> bytes | None:

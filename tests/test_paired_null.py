@@ -23,6 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from genprobe import claims, stats
+from genprobe.runs import RunResult, RunSpec
 from genprobe.verdicts import HOLDS, Check, Verdict, decide_over_seeds
 
 ALPHA = stats.ALPHA
@@ -173,3 +174,43 @@ def test_the_old_rule_at_one_look_of_five_seeds_is_21_in_252_exactly():
         big = sorted(set(range(10)) - set(small))
         hits += min(small) > big[2]
     assert Fraction(hits, math.comb(10, 5)) == Fraction(21, 252)
+
+
+def _run(seed: int, n: int, epochs: np.ndarray, onset: float, jitter: np.ndarray) -> RunResult:
+    """A run whose held-out IoU is 0 before ``onset`` and about 0.6 after, jittering per checkpoint."""
+    iou = np.where(epochs >= onset, 0.6 * jitter, 0.0)
+    spec = RunSpec(truth="ring@64", n=n, seed=seed, epochs=int(epochs[-1]))
+    history = {"epoch": epochs.astype(float), "step": epochs.astype(float), "held_out_iou": iou}
+    return RunResult(spec, history, {}, np.ones((2, 2), np.float32), None, np.arange(n), None)
+
+
+def test_the_claim_functions_hold_with_no_effect_at_most_alpha_of_the_time_on_different_grids():
+    """End to end, through ``claims.slower`` and ``claims.less_stable``: both sizes' runs of a seed are
+    drawn from one law (a seed effect on the onset, ~1/4 of runs never reaching the level by the end),
+    the small N trained twice as long on a grid twice as coarse, as in the profiles. Read on the
+    checkpoints they share, the wrong-"holds" rate stays within the design's error."""
+    rng = np.random.default_rng(5)
+    counts, trials, end = PLANS[15], 400, 2000
+    plan = [tuple(range(c)) for c in counts]
+    fine, coarse = np.arange(0, end + 1, 40), np.arange(0, 2 * end + 1, 80)
+    wrong = {"slower": 0, "less-stable": 0}
+    for _ in range(trials):
+        base = rng.exponential(600, size=counts[-1])
+        runs: dict[int, list[RunResult]] = {5000: [], 2500: []}
+        for n, grid in ((5000, fine), (2500, coarse)):
+            for s in range(counts[-1]):
+                onset = base[s] + rng.exponential(600)
+                runs[n].append(_run(s, n, grid, onset, np.exp(rng.normal(0, 0.2, size=len(grid)))))
+
+        def slow(g, runs=runs):
+            return claims.slower({n: [runs[n][s] for s in g.seeds] for n in runs}, level=0.5, end_epoch=end)
+
+        def shaky(g, runs=runs):
+            by_n = {n: [runs[n][s] for s in g.seeds] for n in runs}
+            return claims.less_stable(by_n, small=(2500,), end_epoch=end)
+
+        wrong["slower"] += decide_over_seeds(slow, _Seeds(), plan, ALPHA).status == HOLDS
+        wrong["less-stable"] += decide_over_seeds(shaky, _Seeds(), plan, ALPHA).status == HOLDS
+    error = stats.design(counts, ALPHA).error_holds
+    for claim, k in wrong.items():
+        assert _upper_tail(trials, k, error) > 1e-6, (claim, k / trials, error)
