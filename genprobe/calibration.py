@@ -461,7 +461,7 @@ def _net_values(runs: dict[RunSpec, RunResult], n: int, protocol: str, metric: s
 
 
 def rounding_spread(
-    a: Mapping[RunSpec, RunResult], b: Mapping[RunSpec, RunResult], metric: str = "held_out_iou"
+    a: dict[RunSpec, RunResult], b: dict[RunSpec, RunResult], metric: str = "held_out_iou"
 ) -> list[dict[str, Any]]:
     """How far float rounding moves a run, against how far a new seed does: the same seeds trained with
     two CPU steps (``a``, ``b``), per size and protocol, the post's net's final ``metric``.
@@ -479,7 +479,8 @@ def rounding_spread(
     out = []
     for protocol in ("standard", "blog"):
         for n in POST_SIZES:
-            va, vb = np.array(_net_values(a, n, protocol, metric)), np.array(_net_values(b, n, protocol, metric))
+            va = np.asarray(_net_values(a, n, protocol, metric), dtype=float)
+            vb = np.asarray(_net_values(b, n, protocol, metric), dtype=float)
             if len(va) != len(vb) or len(va) < 3:
                 continue
             within = float(np.median(np.abs(va - vb)))

@@ -546,11 +546,16 @@ def export_record(r, picture: bool = False) -> dict:
     return record
 
 
-def _export(path: Path, results, pictures: bool = False) -> None:
-    """Spec, final metrics and history of each run (and its final picture), as JSON (gzipped for .gz)."""
+def _export(path: Path, results, pictures: bool = False, profile: str | None = None) -> None:
+    """Spec, final metrics and history of each run (and its final picture), as JSON (gzipped for .gz); for
+    a profile's sweep, the registration its runs were trained under (``genprobe.registration.stamp``)."""
     import gzip
 
-    payload = {"runs": [export_record(r, pictures) for r in results]}
+    payload: dict = {"runs": [export_record(r, pictures) for r in results]}
+    if profile is not None:
+        from .registration import stamp
+
+        payload["registration"] = stamp((r.meta.get("git_commit") for r in results), profile)
     if path.suffix == ".gz":
         atomic_write(path, gzip.compress(json.dumps(to_json_safe(payload), allow_nan=False).encode()))
     else:
@@ -622,7 +627,7 @@ def _sweep(args: argparse.Namespace) -> int:
         f"in {time.perf_counter() - t0:.1f} s on {device}; cache {cache.root}"
     )
     if args.export is not None:
-        _export(args.export, results, pictures=args.export_pictures)
+        _export(args.export, results, pictures=args.export_pictures, profile=profile.name)
         print(f"wrote {args.export}")
     return 0
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from .frontier import NONE, Frontier, TrainingMap, no_frontier
 from .jsonio import atomic_write, to_json_safe
+from .text import table
 
 __all__ = [
     "Row",
@@ -88,12 +89,13 @@ def settle(rows: Sequence[Row]) -> list[Row]:
 def format_table(rows: Sequence[Row]) -> str:
     """Per row: the seeds holding at each N (share and 95 % interval), then the frontier."""
     rows = settle(rows)
-    lines = []
+    cells = []
     for r in rows:
         f = r.frontier
-        cells = "  ".join(f"N={s.n}: {s.k}/{s.seeds} [{s.low:.2f}..{s.high:.2f}]" for s in f.shares)
-        lines.append(f"{r.claim:16s} {LABELS.get(r.model, r.model):14s} {cells}")
-        lines.append(f"{'':16s} {'':14s} {f.text()}" + (f"; {r.note}" if r.note else ""))
+        shares = "  ".join(f"N={s.n}: {s.k}/{s.seeds} [{s.low:.2f}..{s.high:.2f}]" for s in f.shares)
+        cells.append([r.claim, LABELS.get(r.model, r.model), shares])
+        cells.append(["", "", f.text() + (f"; {r.note}" if r.note else "")])
+    lines = table(None, cells).split("\n")
     return "\n".join(lines)
 
 

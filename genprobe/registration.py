@@ -89,9 +89,9 @@ class _NoDocstrings(ast.NodeTransformer):
     def _strip(self, node: Any) -> Any:
         self.generic_visit(node)
         body = node.body
-        if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
-            if isinstance(body[0].value.value, str):
-                node.body = body[1:] or [ast.Pass()]
+        first = body[0] if body else None
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+            node.body = body[1:] or [ast.Pass()]
         return node
 
     visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = visit_Module = _strip
@@ -310,18 +310,39 @@ def load(path: Path = REGISTRATION) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.exists() else {"profiles": {}}
 
 
-def stamp(profile: str, path: Path = REGISTRATION) -> dict[str, Any]:
-    """What ``genprobe sweep --export`` records of the registration in force: the profile, the commit the
-    runs were trained from (``-dirty`` when the tree had uncommitted changes: such an export can never
-    confirm) and each test's registered digest at that profile."""
-    from .provenance import git_commit
+def committed(commit: str, cwd: Path | None = None) -> dict[str, Any] | None:
+    """The registration as committed at ``commit`` (None: not committed there, or no git history)."""
+    import subprocess
 
-    tests = load(path).get("profiles", {}).get(profile, {})
-    return {
-        "profile": profile,
-        "commit": git_commit(),
-        "digests": {t: e["digest"] for t, e in sorted(tests.items())},
-    }
+    try:
+        out = subprocess.run(
+            ["git", "show", f"{commit}:genprobe/evidence/registration.json"],
+            cwd=cwd or REGISTRATION.parents[2],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return json.loads(out.stdout) if out.returncode == 0 and out.stdout.strip() else None
+
+
+def stamp(commits: Iterable[str | None], profile: str) -> dict[str, Any]:
+    """The registration runs were trained under, from the commits their results record
+    (``meta["git_commit"]``): one clean commit, and each test's digest at ``profile`` in the registration
+    committed there. ``digests`` is None where the runs came from several commits, an uncommitted tree
+    (``-dirty``) or a commit without a registration: such runs can never confirm a test.
+    ``genprobe sweep --export`` writes it into the export."""
+    found = sorted({str(c) for c in commits})
+    out: dict[str, Any] = {"profile": profile, "commits": found, "commit": None, "digests": None}
+    if len(found) != 1 or found[0].endswith("-dirty") or found[0] == "None":
+        return out
+    reg = committed(found[0])
+    tests = (reg or {}).get("profiles", {}).get(profile)
+    out["commit"] = found[0]
+    if tests:
+        out["digests"] = {t: e["digest"] for t, e in sorted(tests.items())}
+    return out
 
 
 def changed(old: Mapping[str, Any], new: Mapping[str, Any], profile: str) -> dict[str, list[str]]:

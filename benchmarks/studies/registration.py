@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,6 @@ from genprobe import registration  # noqa: E402
 EVIDENCE = ROOT / "benchmarks" / "studies" / "evidence"
 #: stamps of exports trained before registrations existed (files, profile, commit, digests), with the reason
 STAMPS = EVIDENCE / "stamps.json"
-REGISTRATION_PATH = "genprobe/evidence/registration.json"
 
 
 def current() -> dict[str, Any]:
@@ -43,43 +41,29 @@ def current() -> dict[str, Any]:
     return registration.register(cases(), {name: layout.plan_tops for name, layout in LAYOUTS.items()})
 
 
-def _committed_registration(commit: str) -> dict[str, Any] | None:
-    """``genprobe/evidence/registration.json`` as committed at ``commit`` (None: not there, or no git)."""
-    try:
-        out = subprocess.run(
-            ["git", "show", f"{commit}:{REGISTRATION_PATH}"], cwd=ROOT, capture_output=True, text=True, timeout=30
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return json.loads(out.stdout) if out.returncode == 0 and out.stdout.strip() else None
+def _export(path: Path) -> dict[str, Any]:
+    return json.loads(gzip.decompress(path.read_bytes()) if path.name.endswith(".gz") else path.read_bytes())
 
 
 def export_commits(path: Path) -> set[str]:
     """The commits an export's runs record they were trained from (``-dirty``: an uncommitted tree)."""
-    data = json.loads(gzip.decompress(path.read_bytes()) if path.name.endswith(".gz") else path.read_bytes())
-    return {str((r.get("meta") or {}).get("git_commit")) for r in data["runs"]}
+    return {str((r.get("meta") or {}).get("git_commit")) for r in _export(path)["runs"]}
 
 
 def stamp_of(path: Path, profile: str) -> dict[str, Any] | None:
-    """The registration an export was trained under: its runs' one clean commit and the registration
-    committed there; or its entry in :data:`STAMPS` (exports trained before registrations existed). None:
-    trained from several commits, an uncommitted tree, or before any registration."""
+    """The registration an export was trained under: the stamp ``genprobe sweep --export`` wrote into it;
+    for an export written before exports carried one, its entry in :data:`STAMPS` (trained before
+    registrations existed) or the stamp its runs' commits give (``genprobe.registration.stamp``). None
+    where no registration is found: trained from several commits, an uncommitted tree, or before any."""
+    data = _export(path)
+    inline = data.get("registration")
+    if inline is not None and inline.get("profile") == profile:
+        return inline if inline.get("digests") else None
     for entry in json.loads(STAMPS.read_text())["retro"] if STAMPS.exists() else ():
         if path.name in entry["files"] and entry["profile"] == profile:
             return {k: v for k, v in entry.items() if k != "files"}
-    commits = export_commits(path)
-    if len(commits) != 1:
-        return None
-    [commit] = commits
-    if commit.endswith("-dirty") or commit == "None":
-        return None
-    reg = _committed_registration(commit)
-    if reg is None or profile not in reg.get("profiles", {}):
-        return None
-    return {
-        "commit": commit,
-        "digests": {t: e["digest"] for t, e in reg["profiles"][profile].items()},
-    }
+    found = registration.stamp(((r.get("meta") or {}).get("git_commit") for r in data["runs"]), profile)
+    return found if found["digests"] else None
 
 
 def main() -> int:
