@@ -54,19 +54,33 @@ def duration(seconds: float) -> str:
     return f"{s // 3600}h{s % 3600 // 60:02d}m"
 
 
-def table(head: Sequence[str], rows: Sequence[Sequence[str]], *, right: Sequence[bool] | bool = False) -> str:
+def table(
+    head: Sequence[str] | None,
+    rows: Sequence[Sequence[str]],
+    *,
+    right: Sequence[bool] | bool = False,
+    max_width: int | None = None,
+) -> str:
     """A fixed-width text table: each column as wide as its widest cell, two spaces apart, no trailing blanks.
 
-    ``right``: right-align every column (numbers) or, per column, those marked True; else left-aligned.
+    ``head``: the first line (None: none). ``right``: right-align every column (numbers) or, per column,
+    those marked True; else left-aligned. ``max_width``: cut longer cells to this many characters.
+    Every table genprobe prints to a terminal goes through here.
 
     >>> print(table(["seed", "iou"], [["0", "0.5"], ["12", "0.75"]], right=True))
     seed   iou
        0   0.5
       12  0.75
+    >>> print(table(None, [["a", "long cell"], ["bb", "x"]], max_width=4))
+    a   long
+    bb  x
     """
-    cells = [[str(x) for x in row] for row in [head, *rows]]
-    flags = [right] * len(head) if isinstance(right, bool) else list(right)
-    widths = [max(len(row[i]) for row in cells) for i in range(len(head))]
+    cells = [[str(x)[:max_width] for x in row] for row in ([head] if head is not None else []) + list(rows)]
+    if not cells:
+        return ""
+    columns = len(cells[0])
+    flags = [right] * columns if isinstance(right, bool) else list(right)
+    widths = [max(len(row[i]) for row in cells) for i in range(columns)]
     return "\n".join(
         "  ".join(x.rjust(w) if r else x.ljust(w) for x, w, r in zip(row, widths, flags)).rstrip() for row in cells
     )

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ..text import table
+
 if TYPE_CHECKING:  # pragma: no cover
     from ..profiles import Profile
     from ..runs import Cache, RunResult
@@ -131,15 +133,11 @@ def _terminal_summary(gs: GenprobeSession, tr) -> None:
             rows.append(
                 (v.claim, v.subject, str(v.n), c.metric, c.decision, c.measured, _role(expect, c.status, v.status))
             )
-    widths = [min(max(len(r[i]) for r in rows + [header]), 48) for i in range(len(header))]
-
-    def fmt(r):
-        return "  ".join(str(x)[:w].ljust(w) for x, w in zip(r, widths))
-
-    tr.write_line(fmt(header), bold=True)
-    for r in rows:
+    head, *lines = table(header, rows, max_width=48).split("\n")
+    tr.write_line(head, bold=True)
+    for r, line in zip(rows, lines):
         bad = any(ch.isupper() for ch in r[-1].split(":")[0].split(" (")[0])  # upper case: a failing test
-        tr.write_line(fmt(r), red=bad)
+        tr.write_line(line, red=bad)
     from ..report import expectation_note
 
     # a report test's limiting bound, how often the confirmation seeds meet it and what a gate would need
