@@ -456,8 +456,9 @@ class Frontier:
 
     def short(self) -> str:
         """A table cell: ``N* = 1999 (1250 .. 3536)``, ``always (N* <= 312)``, ``never (N* > 5000)``,
-        ``below the grid? (N* <= 625)``, ``undecided``, ``no frontier: ...``; ``, fits badly (p = ...)``
-        after a crossing whose curve fits badly."""
+        ``below the grid, not established (N* <= 625)``, ``undecided``, ``no frontier: ...``; ``, fits badly
+        (p = ...)`` after a crossing whose curve fits badly, and ``N* in 1250 .. 2500 (the curve's 1163 lies
+        outside)`` where the fitted crossing is not in the exact interval."""
         bad = f", fits badly (p = {self.fit_p:.2g})" if self.fit_p is not None and self.fit_p < 0.05 else ""
         if self.low is not None and self.high is not None:
             ci = f"{self.low:.0f} .. {self.high:.0f}"
@@ -468,6 +469,9 @@ class Frontier:
         else:
             ci = "unbounded"
         if self.kind == CROSSES:
+            if self.n_star is not None and not self.covers(self.n_star):
+                where = ci if ci.startswith("N*") else f"N* in {ci}"
+                return f"{where} (the curve's {self.n_star:.0f} lies outside){bad}"
             return f"N* = {self.n_star:.0f} ({ci}){bad}"
         if self.kind in (ALWAYS, NEVER):
             return f"{self.kind} ({ci})"
@@ -486,7 +490,10 @@ class Frontier:
         if self.fit_p is not None and self.fit_p < 0.05:
             fit = f"; the logistic curve fits the shares badly (Pearson p = {self.fit_p:.2g}): read the shares"
         if self.kind == CROSSES:
-            return f"N* = {self.n_star:.0f} ({ci}){fit}"
+            outside = ""
+            if self.n_star is not None and not self.covers(self.n_star):
+                outside = "; the curve's crossing lies outside it: the shares are not one rising curve"
+            return f"N* = {self.n_star:.0f} ({ci}{outside}){fit}"
         if self.kind == ALWAYS:
             return (
                 f"always: the share is clearly above 1/2 at every size measured, down to {first.n} "

@@ -152,3 +152,12 @@ def test_the_intervals_ends_are_the_tests_decisions():
     assert (f.low, f.high) == (312.0, 884.0) and f.interval_text() == "312 .. 884"
     assert f.covers(313) and f.covers(884) and not f.covers(312) and not f.covers(885)
     assert np.isfinite(f.fit_low or 0.0)
+
+
+def test_a_fitted_crossing_outside_the_exact_interval_says_so():
+    """The README's as-good-as-1nn/net row (18, 26, 12, 56, 69 of 70) is not one rising curve: 12 of 70 at 1250
+    puts N* above 1250, where the curve crosses at 1163; the cell gives the interval, not the curve's N*."""
+    f = counts([18, 26, 12, 56, 69], 70)
+    assert f.kind == CROSSES and (f.low, f.high) == (1250.0, 2500.0) and not f.covers(f.n_star)
+    assert f.short().startswith("N* in 1250 .. 2500 (the curve's 1163 lies outside), fits badly")
+    assert "lies outside it" in f.text()
