@@ -30,7 +30,7 @@ __all__ = [
     "reach_time",
     "late_instability",
     "relative_instability",
-    "common_epochs",
+    "shared_grid",
     "delay",
     "later_check",
     "less_stable_check",
@@ -144,17 +144,22 @@ def reach_time(
 
     Requiring a short run of checkpoints keeps one lucky spike from counting.
     ``inf`` when never reached by ``end_epoch`` (default: the run's end);
-    NaN for a diverged run. ``at``: read only the checkpoints at these
-    epochs (a grid shared with another run, :func:`common_epochs`).
+    NaN for a diverged run. ``at``: read the run at these epochs instead of
+    its own checkpoints (each at its nearest checkpoint; a grid shared with
+    another run, :func:`shared_grid`), and report epochs on them.
     """
     if result.diverged:
         return math.nan
     h = result.history
-    keep = h["epoch"] <= (h["epoch"][-1] if end_epoch is None else end_epoch)
-    if at is not None:
-        keep &= np.isin(h["epoch"], at)
-    ok = h[metric][keep] >= level
-    xs = h[x][keep]
+    end = h["epoch"][-1] if end_epoch is None else end_epoch
+    if at is None:
+        keep = h["epoch"] <= end
+        ok, xs = h[metric][keep] >= level, h[x][keep]
+    else:
+        grid = np.asarray(at, dtype=float)
+        grid = grid[grid <= end]
+        idx = _nearest(h["epoch"], grid)
+        ok, xs = h[metric][idx] >= level, (grid if x == "epoch" else h[x][idx])
     for i in range(len(ok) - run_length + 1):
         if ok[i : i + run_length].all():
             return float(xs[i])
@@ -210,20 +215,22 @@ def relative_instability(
     A curve whose mean is 0 is 0 at every checkpoint (IoU is never
     negative): a net stuck at IoU 0 does not change, so its value is 0, the
     most stable there is, and it can never be "less stable" than anything.
-    NaN for a diverged run (a failed seed). ``at``: read only the checkpoints
-    at these epochs (a grid shared with another run, :func:`common_epochs`:
-    changes between checkpoints further apart are larger, so two runs are
-    compared on one grid).
+    NaN for a diverged run (a failed seed). ``at``: read the run at these
+    epochs instead of its own checkpoints (each at its nearest checkpoint; a
+    grid shared with another run, :func:`shared_grid`: changes between
+    checkpoints further apart are larger, so two runs are compared on one
+    grid).
     """
     h = result.history
     epochs = h["epoch"]
     end = int(epochs[-1]) if end_epoch is None else int(end_epoch)
     if result.diverged_at is not None and result.diverged_at <= end:
         return math.nan
-    sel = (epochs >= end * (1.0 - frac)) & (epochs <= end)
-    if at is not None:
-        sel &= np.isin(epochs, at)
-    vals = np.asarray(h[metric][sel], dtype=float)
+    if at is None:
+        vals = np.asarray(h[metric][(epochs >= end * (1.0 - frac)) & (epochs <= end)], dtype=float)
+    else:
+        grid = np.asarray(at, dtype=float)
+        vals = np.asarray(h[metric][_nearest(epochs, grid[(grid >= end * (1.0 - frac)) & (grid <= end)])], dtype=float)
     vals = vals[~np.isnan(vals)]
     if len(vals) < 2:
         return 0.0
@@ -435,19 +442,37 @@ def concept_learnt(
     )
 
 
-def common_epochs(a: RunResult, b: RunResult) -> np.ndarray:
-    """The checkpoint epochs two runs share: where a paired comparison reads both.
+def _nearest(epochs: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Index of the checkpoint nearest each epoch of ``at`` (the earlier one on a tie)."""
+    right = np.clip(np.searchsorted(epochs, at), 1, len(epochs) - 1) if len(epochs) > 1 else np.zeros(len(at), int)
+    if len(epochs) == 1:
+        return right
+    left = right - 1
+    return np.where(np.abs(epochs[left] - at) <= np.abs(epochs[right] - at), left, right)
+
+
+def shared_grid(a: RunResult, b: RunResult) -> np.ndarray:
+    """The epochs at which a paired comparison reads both runs: the checkpoints of the one with the
+    coarser grid, up to the earlier of their ends (the other run is read at its nearest checkpoints).
 
     Runs with different budgets record their checkpoints on different grids
     (the smoke profile's 4000-epoch runs every 67 epochs, its 2000-epoch runs
     every 33; the paper's every 200 and every 60 epochs). A reach time is
     rounded up to the next checkpoint and a change between checkpoints
     further apart is larger, so on their own grids the run with the coarser
-    one would look slower and less stable with no effect at all. On the
-    shared epochs the two are read alike, and a seed's two runs stay
-    exchangeable when N has no effect.
+    one would look slower and less stable with no effect at all. Read at the
+    same epochs the two are read alike, and a seed's two runs stay
+    exchangeable when N has no effect. Exactly so where the coarser grid's
+    epochs are checkpoints of the other run (every pair of the smoke
+    profile); otherwise the finer run is read within half its spacing either
+    side (the paper's 200- against 60-epoch grids: 0 or 20 epochs, by turns
+    early and late), a shift far below the spread of reach times over
+    seeds (hundreds to thousands of epochs).
     """
-    return np.intersect1d(a.history["epoch"], b.history["epoch"])
+    ea, eb = a.history["epoch"], b.history["epoch"]
+    top = min(ea[-1], eb[-1])
+    ga, gb = ea[ea <= top], eb[eb <= top]
+    return ga if len(ga) <= len(gb) else gb
 
 
 def _same_seeds(subject: Sequence[RunResult], reference: Sequence[RunResult]) -> None:
@@ -497,16 +522,16 @@ def later_check(
     """Per seed: does ``subject`` reach held-out IoU ``level`` later than the same seed's ``reference``?
 
     The value is :func:`delay` of the two :func:`reach_time` (both censored at
-    ``end_epoch``, default each run's end, and both read on the checkpoints
-    the two runs share, :func:`common_epochs`), the bound :data:`LATER`: a seed
-    meets it when the subject is at least one epoch (or step) later, or
-    never reaches the level while the reference does. Paired by seed, so the
+    ``end_epoch``, default each run's end, and both read on one grid, the
+    coarser run's checkpoints, :func:`shared_grid`), the bound
+    :data:`LATER`: a seed meets it when the subject is at least one epoch
+    (or step) later, or never reaches the level while the reference does. Paired by seed, so the
     sign test is exact: with no effect, the two runs of a seed are
     exchangeable and a seed is later with chance at most 1/2 (ties and
     seeds that reach the level at neither size only lower it).
     """
     _same_seeds(subject, reference)
-    grids = [common_epochs(s, r) for s, r in zip(subject, reference)]
+    grids = [shared_grid(s, r) for s, r in zip(subject, reference)]
     t_s = [reach_time(r, "held_out_iou", level, x, end_epoch=end_epoch, at=at) for r, at in zip(subject, grids)]
     t_r = [reach_time(r, "held_out_iou", level, x, end_epoch=end_epoch, at=at) for r, at in zip(reference, grids)]
     a, b = _run_label(subject[0], reference[0]), _run_label(reference[0], subject[0])
@@ -516,7 +541,7 @@ def later_check(
         [delay(s, r) for s, r in zip(t_s, t_r)],
         ">=",
         LATER,
-        f"paired by seed on shared checkpoints, censored at {end}: +inf = only {b} reached it; a tie is not later",
+        f"paired by seed on one checkpoint grid, censored at {end}: +inf = only {b} reached it; a tie is not later",
         missing=f"reached at neither by {end} (no order), or diverged",
     )
 
@@ -553,10 +578,10 @@ def slower(
     most seeds are not *seen* to be slower within the budget. Dropping such
     seeds instead would make each look's seed count depend on the data,
     which the exact sequential design (:mod:`genprobe.stats`) does not
-    allow for. Ties on the checkpoint grid are not slower. Both sizes are read
-    on the checkpoints they share (:func:`common_epochs`): on its own,
-    coarser grid a longer-trained small N would be rounded up to later
-    times. Per step (``x="step"``) the sizes take different steps per
+    allow for. Ties on the checkpoint grid are not slower. Both sizes are
+    read on one grid, the coarser run's checkpoints (:func:`shared_grid`):
+    on its own, coarser grid a longer-trained small N would be rounded up to
+    later times. Per step (``x="step"``) the sizes take different steps per
     epoch, so their step grids differ whatever is shared, and a step
     comparison is exact only up to one checkpoint's steps.
     """
@@ -616,14 +641,14 @@ def less_stable_check(
     """Per seed: :func:`relative_instability` of ``subject`` over that of the same seed's ``reference``,
     strictly above ``factor`` (a tie, such as two nets that never change, is not less stable).
 
-    Both runs are read on the checkpoints they share (:func:`common_epochs`).
+    Both runs are read on one grid, the coarser run's checkpoints (:func:`shared_grid`).
     Paired by seed, so with no effect (the two runs of a seed exchangeable)
     a seed's ratio exceeds 1 with chance at most 1/2 and the sign test is
     exact at ``factor = 1``, the natural bound of "less stable"; a larger
     ``factor`` only lowers that chance.
     """
     _same_seeds(subject, reference)
-    grids = [common_epochs(s, r) for s, r in zip(subject, reference)]
+    grids = [shared_grid(s, r) for s, r in zip(subject, reference)]
     a = [relative_instability(r, "held_out_iou", end_epoch, frac, at) for r, at in zip(subject, grids)]
     b = [relative_instability(r, "held_out_iou", end_epoch, frac, at) for r, at in zip(reference, grids)]
     la, lb = _run_label(subject[0], reference[0]), _run_label(reference[0], subject[0])
@@ -632,7 +657,7 @@ def less_stable_check(
         [_ratio(x, y) for x, y in zip(a, b)],
         ">=",
         math.nextafter(float(factor), math.inf),  # strictly above factor
-        f"paired by seed on shared checkpoints; mean |change| between late checkpoints over the mean, "
+        f"paired by seed on one checkpoint grid; mean |change| between late checkpoints over the mean, "
         f"last {frac:.0%} of training; "
         f"above {factor:g} strictly",
     )
@@ -665,7 +690,7 @@ def less_stable(
     points on those seeds), which is what the post says.
     A net that never changes (a memoriser, a net stuck at IoU 0) has
     relative instability 0 and is never less stable than anything. Both
-    sizes are read on the checkpoints they share (:func:`common_epochs`):
+    sizes are read on one grid, the coarser run's checkpoints (:func:`shared_grid`):
     the small sizes train longer and record their checkpoints further apart,
     where the changes between checkpoints are larger with no effect of N.
     """

@@ -360,29 +360,28 @@ def test_controls_pair_any_two_groups_of_runs_by_seed_and_name_what_differs():
         claims.less_stable_than(std[1:], blog[:4])
 
 
-def test_a_pair_is_read_on_the_checkpoints_both_runs_share():
+def test_a_pair_is_read_on_one_grid_the_coarser_runs_checkpoints():
     """Runs trained longer record checkpoints further apart (smoke: 67 against 33 epochs; paper: 200
     against 60). With one and the same curve, the coarser grid rounds the reach time up and sees larger
     jumps, so on their own grids the small N would look slower and less stable with no effect at all;
-    on the shared checkpoints the two are equal: a tie, which is neither."""
+    read at the coarser run's checkpoints (the finer run at its nearest, here within 20 epochs) the two
+    are equal: a tie, which is neither."""
 
     def curve(epochs):
-        epochs = np.asarray(epochs, dtype=float)
-        tri = np.abs((epochs % 400) - 200) / 200  # a triangle wave: drifts down and up
-        return np.where(epochs >= 430, 0.5 + 0.2 * tri, 0.0)  # reaches the level at epoch 430
+        k = np.round(np.asarray(epochs, dtype=float) / 200)  # one value per 200-epoch block
+        return np.where(k <= 2, 0.0, 0.5 + 0.1 * (k % 2))  # reaches the level from block 3 (epoch 500 on)
 
-    fine, coarse = np.arange(0, 2001, 60), np.arange(0, 4001, 200)
+    fine, coarse = np.r_[np.arange(0, 2000, 60), 2000], np.arange(0, 4001, 200)  # each ends at its budget
     big = [fake(s, curve(fine), n=1250, epochs=fine) for s in range(5)]
     small = [fake(s, curve(coarse), n=625, epochs=coarse) for s in range(5)]
-    own = claims.reach_time(small[0], "held_out_iou", 0.5, end_epoch=2000) - claims.reach_time(
-        big[0], "held_out_iou", 0.5, end_epoch=2000
-    )
-    assert own == 600 - 480  # later on its own grid, by rounding alone
-    shared = claims.common_epochs(small[0], big[0])
-    assert shared.tolist() == list(range(0, 2001, 600))
+    own = [claims.reach_time(r[0], "held_out_iou", 0.5, end_epoch=2000) for r in (small, big)]
+    assert own == [600.0, 540.0]  # on its own grid the small N is later, by rounding alone
+    grid = claims.shared_grid(small[0], big[0])
+    assert grid.tolist() == list(range(0, 2001, 200))
+    assert [claims.reach_time(r[0], "held_out_iou", 0.5, end_epoch=2000, at=grid) for r in (small, big)] == [600.0] * 2
     v = claims.slower({1250: big, 625: small}, level=0.5, end_epoch=2000)
     assert v.checks[0].values == [0.0] * 5 and v.status == REFUTED
-    on_own = claims.relative_instability(small[0], end_epoch=2000), claims.relative_instability(big[0], end_epoch=2000)
-    assert on_own[0] > 1.5 * on_own[1]  # the coarser grid sees larger jumps
+    on_own = [claims.relative_instability(r[0], end_epoch=2000) for r in (small, big)]
+    assert on_own[0] > 2 * on_own[1]  # the coarser grid sees a jump at every checkpoint
     w = claims.less_stable({5000: big, 625: small}, small=(625,), end_epoch=2000)
     assert w.checks[0].values == [1.0] * 5 and w.status == REFUTED
