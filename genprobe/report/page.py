@@ -1,9 +1,12 @@
 """The report as a page: ``index.html`` beside ``summary.md``, its thumbnails in ``thumbs/``, and the thumbnails
 the pytest-html rows carry.
 
-The page is small: it holds the verdict table (filter by text or verdict, sort by a column), each claim's
-verdicts with the panels and curves of their runs as thumbnails, and the gallery strip; a thumbnail links to
-its full picture, a file beside the page. Thumbnails are JPEGs at most :data:`THUMB_WIDTH` px wide (panels: the
+The page is small. Its first screen is a picture: a grid of the claims against the post's sizes, each cell
+a chip per verdict coloured by it and linking to the verdict's section (:func:`verdict_grid`), and one
+seed's nets at those sizes as the post draws them (:func:`strip_runs`, ``overview.png``). Below, the verdict
+table (filter by text or verdict, sort by a column), each claim's verdicts with the panels and curves of their
+runs as thumbnails, and the gallery strip; a thumbnail links to its full picture, a file beside the page.
+Thumbnails are JPEGs at most :data:`THUMB_WIDTH` px wide (panels: the
 first seed's row, without its title); :func:`thumbnail_bytes` makes them, here and for pytest-html.
 """
 
@@ -25,11 +28,23 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..runs import RunResult
     from ..verdicts import Verdict
 
-__all__ = ["THUMB_WIDTH", "THUMBS", "thumbnail", "thumbnail_bytes", "thumb_name", "write_index"]
+__all__ = [
+    "THUMB_WIDTH",
+    "THUMBS",
+    "OVERVIEW",
+    "thumbnail",
+    "thumbnail_bytes",
+    "thumb_name",
+    "verdict_grid",
+    "strip_runs",
+    "write_index",
+]
 
 THUMB_WIDTH = 384  # px: the widest a thumbnail gets (in the page and in pytest-html's rows)
 THUMB_QUALITY = 82  # JPEG quality of thumbnails
 THUMBS = "thumbs"  # the thumbnails' folder beside index.html
+OVERVIEW = "overview.png"  # one seed's nets at the post's sizes, the first screen's picture
+OVERVIEW_WIDTH = 1000  # px: its thumbnail's width on the page
 
 
 def thumbnail(img: Image.Image, width: int = THUMB_WIDTH, height: int | None = None) -> Image.Image:
@@ -72,6 +87,13 @@ th.sorted-asc::after{content:" \\25B2"}th.sorted-desc::after{content:" \\25BC"}
 .pics{display:flex;flex-wrap:wrap;gap:8px;align-items:flex-start}
 .pics figure{margin:0}.pics figcaption{font-size:12px;max-width:384px}
 #filters{margin:.5em 0}
+#grid td,#grid th{text-align:center;cursor:default}#grid td.name{text-align:left}
+#grid tbody.controls td.name{font-style:italic}
+.chip{display:inline-block;min-width:1.6em;margin:1px;padding:1px 3px;border-radius:3px;color:#fff;
+text-decoration:none;font-weight:bold}
+.chip.holds{background:#2e7d32}.chip.refuted{background:#c62828}.chip.inconclusive{background:#f2b600;color:#222}
+.legend .chip{cursor:default}
+#overview img{max-width:100%}
 """
 
 _SCRIPT = """
@@ -160,6 +182,97 @@ def _n_sort(n: Any) -> str:
         return str(n)
 
 
+_MARK = {"holds": "H", "refuted": "R", "inconclusive": "?"}
+
+
+def _post_sizes() -> tuple[int, ...]:
+    from ..profiles import POST_SIZES
+
+    return tuple(POST_SIZES)
+
+
+def verdict_grid(verdicts: Sequence[Verdict], ids: Sequence[str], sizes: Sequence[int] | None = None) -> str:
+    """The claims (rows, controls below them) against ``sizes`` (default: the post's), as an HTML table: a cell
+    holds a chip per verdict of that claim at that N (``H`` holds, ``R`` refuted, ``?`` inconclusive, coloured
+    so), linking to ``#<id>`` of the verdict (``ids``, in the order of ``verdicts``); a verdict across sizes
+    (N a label such as ``5000..312``) or at another N is in the last column."""
+    sizes = tuple(sizes) if sizes is not None else _post_sizes()
+    rows: dict[tuple[bool, str], dict[Any, list[str]]] = {}
+    for v, vid in zip(verdicts, ids):
+        col = v.n if v.n in sizes else "other"
+        title = f"{v.claim}, {v.subject}, N={v.n}: {v.status} ({v.role})"
+        chip = (
+            f'<a class="chip {_e(v.status)}" href="#{_e(vid)}" title="{_e(title)}">'
+            f"{_e(_MARK.get(v.status, v.status))}</a>"
+        )
+        rows.setdefault((v.role == "control", v.claim), {}).setdefault(col, []).append(chip)
+    other = any("other" in cells for cells in rows.values())
+    head = "".join(f"<th>N={n}</th>" for n in sizes) + ("<th>across sizes</th>" if other else "")
+    parts = [
+        '<table id="grid"><thead><tr><th>claim</th>' + head + "</tr></thead>",
+    ]
+    for controls in (False, True):
+        body = [(claim, cells) for (c, claim), cells in rows.items() if c == controls]
+        if not body:
+            continue
+        parts.append('<tbody class="controls">' if controls else "<tbody>")
+        for claim, cells in body:
+            name = f"{claim} (control)" if controls else claim
+            tds = "".join(f"<td>{''.join(cells.get(n, []))}</td>" for n in (*sizes, *(("other",) if other else ())))
+            parts.append(f'<tr><td class="name">{_e(name)}</td>{tds}</tr>')
+        parts.append("</tbody>")
+    parts.append("</table>")
+    return "\n".join(parts)
+
+
+def strip_runs(results: Sequence[RunResult], sizes: Sequence[int] | None = None) -> list[RunResult]:
+    """One seed's post nets at ``sizes`` (default: the post's), largest N first: of the trained runs with the
+    post's labels and no wedge, the family (spec but N and seed) that covers the most sizes, trained longest,
+    and its smallest seed present at the most of them. Empty where no net was trained at any of the sizes."""
+    sizes = tuple(sizes) if sizes is not None else _post_sizes()
+    families: dict[tuple, dict[int, dict[int, RunResult]]] = {}
+    for r in results:
+        s = r.spec
+        if not s.trained or s.labels != "true" or s.wedge or s.n not in sizes or r.prediction is None:
+            continue
+        fam = (s.what(), s.truth, s.total_epochs, s.eval_res, s.lr, s.batch)
+        families.setdefault(fam, {}).setdefault(r.spec.seed, {})[s.n] = r
+    if not families:
+        return []
+
+    def cover(fam):
+        by_seed = families[fam]
+        return (max(len(v) for v in by_seed.values()), fam[0] == "mlp/standard", fam[2])
+
+    best = families[max(families, key=cover)]
+    seed = min(best, key=lambda s: (-len(best[s]), s))
+    return [best[seed][n] for n in sorted(best[seed], reverse=True)]
+
+
+def _overview(out: Path, results: Sequence[RunResult]) -> str:
+    """The first screen's picture: :func:`strip_runs` drawn (``overview.png`` and its thumbnail); "" if none."""
+    runs = strip_runs(results)
+    if not runs:
+        return ""
+    from .panels import seed_strip
+
+    try:
+        img = seed_strip(runs)
+    except Exception:  # a picture that cannot be drawn must not cost the report
+        return ""
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", optimize=True)
+    _atomic_write(out / OVERVIEW, buf.getvalue())
+    _atomic_write(out / thumb_name(OVERVIEW), thumbnail_bytes(img, OVERVIEW_WIDTH))
+    r = runs[0]
+    return (
+        f'<figure id="overview"><a href="{_href(OVERVIEW)}"><img src="{_href(thumb_name(OVERVIEW))}" '
+        f'alt="seed {r.spec.seed}: the net at each N"></a><figcaption>{_e(r.spec.what())}, seed {r.spec.seed}, '
+        f"{r.spec.total_epochs} epochs: the prediction (top) and the truth with its "
+        "training points (bottom) at each N</figcaption></figure>"
+    )
+
+
 def write_index(
     out_dir: str | Path,
     profile: str,
@@ -192,6 +305,20 @@ def write_index(
         + "; ".join(f"{_e(k)}: {_e(v)}" for k, v in info.items() if k in ("profile", "seeds", "device", "torch"))
         + ' (all of it in <a href="summary.md">summary.md</a> and <a href="results.json">results.json</a>)</p>',
         f"<p>{_e(headline)}</p>",
+    ]
+    ids = [f"verdict-{i}" for i in range(len(verdicts))]
+    if verdicts:
+        parts += [
+            '<h2 id="at-a-glance">At a glance</h2>',
+            '<p class="legend">Each claim at each of the post\'s sizes: <span class="chip holds">H</span> holds, '
+            '<span class="chip refuted">R</span> refuted, <span class="chip inconclusive">?</span> inconclusive '
+            "(one per subject; a chip links to its verdict; the table below has every check).</p>",
+            verdict_grid(verdicts, ids),
+        ]
+    overview = _overview(out, results)
+    if overview:
+        parts.append(overview)
+    parts += [
         "<h2>Verdicts</h2>",
         '<div id="filters"><input id="filter-text" type="search" placeholder="filter rows" aria-label="filter rows"> '
         '<select id="filter-status" aria-label="verdict"><option value="">every verdict</option>'
@@ -215,6 +342,7 @@ def write_index(
     parts.append("</tbody></table>")
     if verdicts:
         parts.append("<h2>Claims</h2>")
+    index = {id(v): i for i, v in enumerate(verdicts)}
     by_claim: dict[str, list[Verdict]] = {}
     for v in verdicts:
         by_claim.setdefault(v.claim, []).append(v)
@@ -222,7 +350,8 @@ def write_index(
         parts += [f'<section class="claim" id="{anchors[claim]}"><h3>{_e(claim)}</h3>', f"<p>{_e(vs[0].statement)}</p>"]
         for v in vs:
             parts.append(
-                f'<h4>{_e(v.subject)}, N={_e(v.n)}, {len(v.seeds)} seeds: <span class="{_e(v.status)}">'
+                f'<h4 id="{ids[index[id(v)]]}">{_e(v.subject)}, N={_e(v.n)}, {len(v.seeds)} seeds: '
+                f'<span class="{_e(v.status)}">'
                 f"{_e(v.status)}</span> ({_e(v.role)})</h4>"
             )
             names = _pictures_of(v, by_key, pictures)

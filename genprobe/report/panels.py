@@ -26,6 +26,7 @@ __all__ = [
     "PANEL_MIN_SIZE",
     "PANEL_GAP",
     "save_gallery_strip",
+    "seed_strip",
     "region_cells",
     "regions_layer",
     "CELL_MIN_PX",
@@ -314,6 +315,42 @@ def save_panels_grid(results: Sequence[RunResult], path: str | os.PathLike, *, t
         out.paste(r, (0, y))
         y += r.height + PANEL_GAP
     return _atomic_write(Path(path), _png_bytes(out))
+
+
+def seed_strip(results: Sequence[RunResult], *, min_size: int = 192) -> Image.Image:
+    """One seed's nets side by side, the post's figure: per run (e.g. per N, largest first) a column of its
+    prediction above the truth with its training points, captioned with N and the held-out IoU (when PIL's
+    default font works). Columns of different grids are scaled to the first one's height."""
+    from PIL import Image
+
+    if not results:
+        raise ValueError("seed_strip needs at least one run")
+    columns = []
+    for r in results:
+        pred = np.asarray(r.prediction)
+        h, w = pred.shape
+        s = _scale_for(max(h, w), min_size)
+        gap = np.empty((PANEL_GAP, w * s, 3), dtype=np.uint8)
+        gap[:] = GAP_GREY
+        col = np.concatenate([_upscale(_rgb(_grey_u8(pred)), s), gap, _truth_panel(r, (h, w), s)], axis=0)
+        columns.append(Image.fromarray(col, mode="RGB"))
+    height = columns[0].height
+    columns = [c if c.height == height else c.resize((round(c.width * height / c.height), height)) for c in columns]
+    width = sum(c.width for c in columns) + PANEL_GAP * (len(columns) - 1)
+    body = Image.new("RGB", (width, height), GAP_GREY)
+    x, xs = 0, []
+    for c in columns:
+        body.paste(c, (x, 0))
+        xs.append(x)
+        x += c.width + PANEL_GAP
+    captions = [(x, f"N={r.spec.n}  IoU {r.final.get('held_out_iou', math.nan):.2f}") for x, r in zip(xs, results)]
+    strip = _title_strip(width, [captions])
+    if strip is None:
+        return body
+    img = Image.new("RGB", (width, strip.height + height), "white")
+    img.paste(strip, (0, 0))
+    img.paste(body, (0, strip.height))
+    return img
 
 
 GALLERY_THUMB = 96  # px per gallery picture in the report's strip
