@@ -10,7 +10,7 @@ control test is run on each set through the same sequential sign test as
 ``pytest benchmarks``. These tests fail when:
 
 - ``genprobe/evidence/<profile>.json`` (the expectations the suite gates
-  on) or the README's evidence and margins sections are not what the
+  on) or an evidence page (``docs/evidence/*.md``) is not what the
   evidence gives (stale, or edited by hand);
 - a control is not refuted on every set;
 - the seed sets overlap, or the suite's default seeds (or the seeds it adds
@@ -24,6 +24,7 @@ import json
 
 import pytest
 
+from benchmarks.studies import pages
 from genprobe import calibration
 from genprobe.profiles import EVIDENCE_DIR, get_profile
 
@@ -75,29 +76,24 @@ def test_generated_expectations_are_current(evidence):
     )
 
 
-def test_readme_section_is_current(evidence):
+def test_evidence_page_is_current(evidence):
+    """The profile's evidence page (``docs/evidence/<profile>.md``: the verdict table and the numbers behind
+    every bound, at smoke also the gallery's against the on-shape bounds) is what the generator makes of the
+    committed evidence now, whole."""
     te, _, data, _ = evidence
-    readme = (te.ROOT / "README.md").read_text()
-    assert te.readme_section(data) in readme, "README evidence section is " + _stale(data["profile"])
-
-
-def test_readme_margins_are_current(evidence):
-    """The numbers behind every bound (and, at smoke, the gallery's against the on-shape bounds) are
-    written once."""
-    te, _, data, _ = evidence
-    readme = (te.ROOT / "README.md").read_text()
     gallery_path = EVIDENCE_DIR / f"gallery-{data['profile']}.json"
     gallery = json.loads(gallery_path.read_text()) if te.LAYOUTS[data["profile"]].step_pair else None
-    assert te.margins_section(data, gallery) in readme, "README margins section is " + _stale(data["profile"])
+    page = pages.path(data["profile"]).read_text()
+    assert page == te.evidence_page(data, gallery), f"docs/evidence/{data['profile']}.md is " + _stale(data["profile"])
+    assert te.readme_section(data) in page and te.margins_section(data, gallery) in page
 
 
-def test_readme_design_and_steps_sections_are_current(smoke_evidence):
+def test_design_and_steps_pages_are_current(smoke_evidence):
     """The exact design's table and the CPU-step comparison are generated, never typed."""
     te, _, data, _ = smoke_evidence
-    readme = (te.ROOT / "README.md").read_text()
     stale = "stale: run `python benchmarks/studies/threshold_evidence.py --write`"
-    assert te.design_section() in readme, f"README design section is {stale}"
-    assert te.steps_section(data) in readme, f"README steps section is {stale}"
+    assert pages.path("design").read_text() == te.design_page(), f"docs/evidence/design.md is {stale}"
+    assert pages.path("cpu-steps").read_text() == te.steps_page(data), f"docs/evidence/cpu-steps.md is {stale}"
 
 
 def test_the_generated_rule_is_the_exact_design(evidence):
@@ -233,33 +229,32 @@ def test_each_set_was_trained_with_the_step_it_is_named_for(profile):
         } == {step}
 
 
-def test_ring_completion_study_section_is_current():
-    """The README's ring-completion table is what the committed study export gives."""
+def test_ring_completion_study_page_is_current():
+    """The ring-completion page (``docs/evidence/completion.md``) is what the committed study export gives."""
     from benchmarks.studies import completion_study as cs
 
     rows = cs.table(cs.load_export(cs.EXPORT))
     assert {(r["wedge"], r["n"], r["model"]) for r in rows} == {
         (w, n, m) for w in cs.WEDGES for n in cs.SIZES for m in cs.MODELS
     }
-    readme = (cs.ROOT / "README.md").read_text()
-    assert cs.readme_section(rows) in readme, "stale: run `python benchmarks/studies/completion_study.py --write`"
+    assert pages.path("completion").read_text() == cs.page(rows), (
+        "stale: run `python benchmarks/studies/completion_study.py --write`"
+    )
     # 1-NN and the dot memoriser only copy their points: the claim must never hold on them
     assert all(r["verdict"] != "holds" for r in rows if r["model"] in ("knn", "dot"))
 
 
-def test_the_readme_speed_table_is_generated_from_the_committed_benchmark_run():
-    """The README's speed section is what ``benchmarks/studies/speed_table.py`` makes of the committed
-    pytest-benchmark JSON (rerun it with ``--write`` after a new run); it names the CPU."""
-    from pathlib import Path
-
+def test_the_speed_page_is_generated_from_the_committed_benchmark_run():
+    """The speed page (``docs/evidence/speed.md``) is what ``benchmarks/studies/speed_table.py`` makes of the
+    committed pytest-benchmark JSON (rerun it with ``--write`` after a new run); it names the CPU."""
     from benchmarks.studies import speed_table as st
 
     data = json.loads(st.SPEED_JSON.read_text())
     section = st.section(data)
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    assert section in readme
     assert "**" in section.splitlines()[1] and "sgemm" in section
-    assert st.floor_section(data) in readme, "stale: run `python benchmarks/studies/speed_table.py --write`"
+    assert pages.path("speed").read_text() == st.page(data), (
+        "stale: run `python benchmarks/studies/speed_table.py --write`"
+    )
 
 
 def test_the_training_flop_of_a_seed_counts_every_sample():
@@ -275,15 +270,11 @@ def test_the_training_flop_of_a_seed_counts_every_sample():
     assert smoke == expected
 
 
-def test_the_readme_overhead_table_is_generated_from_the_committed_exports():
+def test_the_overhead_page_is_generated_from_the_committed_exports():
     """Where a sweep's time goes (``benchmarks/studies/overhead.py --write``), from the committed exports' meta."""
-    from pathlib import Path
-
     from benchmarks.studies import overhead as oh
 
-    assert oh.report() in (Path(__file__).resolve().parents[1] / "README.md").read_text(), (
-        "stale: run `python benchmarks/studies/overhead.py --write`"
-    )
+    assert pages.path("overhead").read_text() == oh.page(), "stale: run `python benchmarks/studies/overhead.py --write`"
 
 
 def test_overhead_counts_a_group_once_and_baselines_apart(tmp_path):
@@ -306,19 +297,18 @@ def test_overhead_counts_a_group_once_and_baselines_apart(tmp_path):
         oh.shares(path)
 
 
-def test_the_readme_paper_section_is_generated_from_the_committed_evidence():
+def test_the_paper_study_page_is_generated_from_the_committed_evidence():
     """The post's claims at both scales side by side and the follow-up question (``benchmarks/studies/paper_study.py
     --write``), from smoke.json, paper.json and the paper runs' histories."""
-    from pathlib import Path
-
     from benchmarks.studies import paper_study as ps
 
     runs = ps.load_set(ps.paper_files())
     assert {s.epochs for s in runs if s.model == "mlp" and s.steps is None} <= {6000, 20000}
     section = ps.section(ps.evidence("smoke"), ps.evidence("paper"), ps.follow_up(runs))
-    assert section in (Path(__file__).resolve().parents[1] / "README.md").read_text(), (
+    assert pages.path("paper-study").read_text() == ps.page(section), (
         "stale: run `python benchmarks/studies/paper_study.py --write`"
     )
+    assert (pages.DOCS_EVIDENCE / "figures" / "paper-seed.png").exists()
 
 
 def test_the_paper_profile_gates_only_what_its_own_confirmation_seeds_decide():

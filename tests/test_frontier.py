@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from benchmarks.studies import pages
 from genprobe.frontier import (
     ABOVE,
     ALWAYS,
@@ -233,25 +234,26 @@ def test_frontier_study_on_one_committed_set(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_the_readme_frontier_table_is_what_the_committed_evidence_gives():
-    """The README's frontier table is generated (``python benchmarks/studies/frontier_study.py --write``): its
-    seeds-holding counts and N* point estimates are recomputed here (a small bootstrap: the intervals are
-    the only cells that depend on the bootstrap's size, and they are not compared)."""
+def test_the_frontier_page_table_is_what_the_committed_evidence_gives():
+    """The frontier page's table (``docs/evidence/frontier.md``) is generated (``python
+    benchmarks/studies/frontier_study.py --write``): its seeds-holding counts and N* point estimates are
+    recomputed here (a small bootstrap: the intervals are the only cells that depend on the bootstrap's size,
+    and they are not compared)."""
     import re
 
     from benchmarks.studies import frontier_study as fs
 
     files = fs.evidence_files(fs.C_PATTERNS)
     rows = fs.study(files, 20)
-    readme = (fs.ROOT / "README.md").read_text()
-    section = readme[readme.index(fs.README_BEGIN) : readme.index(fs.README_END)]
+    page = pages.path(fs.PAGE).read_text()
+    section = page[page.index(fs.README_BEGIN) : page.index(fs.README_END)]
     ours = fs.readme_section(rows, files)
 
     def stable(text: str) -> list[str]:  # every cell but the interval in brackets after N*
         return [re.sub(r"\(\d[^)]*\)|\((N\* )?(above|below) [^)]*\)", "(...)", line) for line in text.splitlines()]
 
     assert stable(section) == stable(ours[: ours.index(fs.README_END)]), (
-        "README frontier table is stale: run python benchmarks/studies/frontier_study.py --write"
+        "docs/evidence/frontier.md is stale: run python benchmarks/studies/frontier_study.py --write"
     )
 
 
@@ -418,8 +420,8 @@ def test_frontier_thumbnail_for_the_html_row(evidence_probe):
 
 
 @pytest.mark.slow
-def test_the_readme_grid_and_map_are_what_the_committed_evidence_gives():
-    """The README's 10-size frontier table, the map's iso-line table and the follow-up's table are
+def test_the_frontier_page_grid_and_map_are_what_the_committed_evidence_gives():
+    """The frontier page's 10-size frontier table, the map's iso-line table and the follow-up's table are
     generated (``python benchmarks/studies/frontier_study.py --write``) from the smoke sweeps and
     ``benchmarks/studies/evidence/frontier-smoke-c-seeds0-19.json.gz``: recomputed here (every cell but the
     bootstrap's interval ends); the dot memoriser has no frontier for any shape claim."""
@@ -431,13 +433,20 @@ def test_the_readme_grid_and_map_are_what_the_committed_evidence_gives():
     rows, maps = fs.grid_study(20, probe), fs.grid_maps(probe)
     assert all(r.frontier.kind == "never" for r in rows if r.model == "dot")
     assert all(len(r.frontier.sizes) == (4 if r.claim == "ring-not-points" else 10) for r in rows)
-    readme = (fs.ROOT / "README.md").read_text()
-    section = readme[readme.index(fs.GRID_BEGIN) : readme.index(fs.GRID_END)]
+    page = pages.path(fs.PAGE).read_text()
+    section = page[page.index(fs.GRID_BEGIN) : page.index(fs.GRID_END)]
     ours = fs.grid_section(rows, maps)
 
     def stable(text: str) -> list[str]:
         return [re.sub(r"\(\d[^)]*\)|\((N\* )?(above|below) [^)]*\)", "(...)", line) for line in text.splitlines()]
 
     assert stable(section) == stable(ours[: ours.index(fs.GRID_END)]), (
-        "README frontier grid is stale: run python benchmarks/studies/frontier_study.py --write"
+        "docs/evidence/frontier.md is stale: run python benchmarks/studies/frontier_study.py --write"
     )
+    # the rest of the page is the generator's own text around those sections, whole
+    assert page.startswith(
+        pages.page("Claim frontiers", "python benchmarks/studies/frontier_study.py --write", fs.INTRO)[:-1]
+    )
+    assert (pages.DOCS_EVIDENCE / "figures" / "frontier-grid.png").exists() and (
+        pages.DOCS_EVIDENCE / "figures" / "frontier-map.png"
+    ).exists(), "figures missing"

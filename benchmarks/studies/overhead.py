@@ -7,7 +7,7 @@ the shape metrics and the region count). A group is counted once. Untrained base
 memoriser) have ``seconds`` only and are counted as evaluation.
 
     python benchmarks/studies/overhead.py                 # the table for the committed exports below
-    python benchmarks/studies/overhead.py --write         # and the README's section
+    python benchmarks/studies/overhead.py --write         # and docs/evidence/overhead.md
     python benchmarks/studies/overhead.py F.json.gz ...   # any exports
 
 It also extrapolates the paper evidence to a Dask cluster of N machines like this one
@@ -27,6 +27,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.studies import pages  # noqa: E402
+
 EVIDENCE = ROOT / "benchmarks" / "studies" / "evidence"
 #: (export, what it is): one smoke-scale sweep and the paper-scale seeds, each trained alone on the machine
 EXPORTS = (
@@ -35,10 +37,10 @@ EXPORTS = (
     ("paper-cpu-c-seeds5-9.json.gz", "paper scale: seeds 5-9 (6-9 with the kernel's pattern ids)"),
 )
 #: a 2-worker LocalCluster over ``genprobe sweep --jobs 2`` on this machine, measured side by side by
-#: ``python benchmarks/studies/cluster_overhead.py --seeds 0`` (176.3 s / 147.1 s; README, "Sweeps on a Dask cluster")
+#: ``python benchmarks/studies/cluster_overhead.py --seeds 0`` (176.3 s / 147.1 s; docs/how-to/dask.md)
 LOCALCLUSTER_OVERHEAD = 176.3 / 147.1
 #: one whole paper seed, wall seconds on this 2-core machine alone (``genprobe sweep --profile paper --seeds 30
-#: --device cpu``, its timing line, with Adam in the C kernel; README, "The post at its own scale"). The exports'
+#: --device cpu``, its timing line, with Adam in the C kernel; docs/explanation/speed.md). The exports'
 #: group seconds are wall seconds of groups that shared the cores, so their sum over-counts a seed's cost.
 PAPER_SEED_SECONDS = 372.5
 MACHINES = (1, 2, 4, 8, 16, 32)
@@ -137,17 +139,34 @@ def report(chosen: list[tuple[Path, str]] | None = None) -> str:
     return section(rows, cluster_estimate(paper) if paper else None)
 
 
+PAGE = "overhead"
+
+
+def page() -> str:
+    """The page of the committed exports (``docs/evidence/overhead.md``)."""
+    return pages.page(
+        "Where a sweep's time goes",
+        "python benchmarks/studies/overhead.py --write",
+        "From the committed exports' own meta, in thread-seconds (a training group counted once): training, "
+        "the checkpoint evaluations (the curve grid's prediction and metrics), the final evaluation (the "
+        "prediction on the evaluation grid, the shape metrics and the region count) and the untrained "
+        "baselines; then the paper evidence extrapolated to a Dask cluster of machines like this one. "
+        "Context: [Speed](../explanation/speed.md) and [Run on a Dask cluster](../how-to/dask.md).",
+        report(),
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("exports", nargs="*", type=Path)
-    ap.add_argument("--write", action="store_true", help="regenerate the README's section")
+    ap.add_argument("--write", action="store_true", help="write docs/evidence/overhead.md")
     args = ap.parse_args(argv)
     text = report([(p, "") for p in args.exports] or None)
     print(text)
     if args.write:
-        from benchmarks.studies.threshold_evidence import replace_readme_section
-
-        replace_readme_section(BEGIN, END, text)
+        if args.exports:
+            ap.error("--write writes the page of the committed exports: give no exports")
+        print(f"wrote {pages.write_page(PAGE, page())}")
     return 0
 
 

@@ -50,7 +50,7 @@ from genprobe.optim import ExactAdam  # noqa: E402
 
 
 def cpu_model() -> str:
-    """The CPU's model name and vector ISA (``AMD EPYC ... (avx512f)``), as the README's speed figures name it."""
+    """The CPU's model name and vector ISA (``AMD EPYC ... (avx512f)``), as the speed page names it."""
     import platform
 
     name, flags = platform.processor() or platform.machine(), set()

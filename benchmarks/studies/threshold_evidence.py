@@ -3,7 +3,7 @@
 The policy (replaying every claim and control test on each evidence set through the suite's own exact
 sequential sign test, and deciding which tests gate) is :mod:`genprobe.calibration`; this script binds it
 to the repository (:data:`LAYOUTS`: which committed exports form each profile's sets; :data:`MODULES`: the
-suite) and writes ``genprobe/evidence/<profile>.json`` and the README's generated sections.
+suite) and writes ``genprobe/evidence/<profile>.json`` and the evidence pages ``docs/evidence/*.md``.
 
 Smoke (``genprobe sweep --profile smoke --seeds ... --export ...``), on disjoint seeds, so that each set
 is an independent draw of the experiment:
@@ -25,12 +25,13 @@ instruments measuring one experiment (:func:`genprobe.calibration.step_agreement
 
     python benchmarks/studies/threshold_evidence.py                    # print the smoke table
     python benchmarks/studies/threshold_evidence.py --write            # regenerate genprobe/evidence/smoke.json,
-                                                               # gallery-smoke.json and the README's sections
-    python benchmarks/studies/threshold_evidence.py --profile paper --write   # paper.json and its README sections
+                                                               # gallery-smoke.json, docs/evidence/smoke.md,
+                                                               # design.md and cpu-steps.md
+    python benchmarks/studies/threshold_evidence.py --profile paper --write   # paper.json and docs/evidence/paper.md
     python benchmarks/studies/threshold_evidence.py --refresh dot --write     # after a change to how an
                                                                # untrained baseline is scored
 
-``tests/test_evidence.py`` fails when a generated file or README section is stale, and when a control is
+``tests/test_evidence.py`` fails when a generated file or evidence page is stale, and when a control is
 not refuted on every set.
 """
 
@@ -39,7 +40,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # the checkout: genprobe, benchmarks.*
 
+from benchmarks.studies import pages  # noqa: E402
 from genprobe import calibration  # noqa: E402
 from genprobe.calibration import (  # noqa: E402
     Layout,
@@ -222,7 +223,7 @@ def _num(x: float | None) -> str:
 
 
 def margins_section(data: dict[str, Any], gallery: dict[str, Any] | None = None) -> str:
-    """The README's margins tables (between their markers): where each bound sits against every evidence
+    """The margins tables (between their markers) of the evidence page: where each bound sits against every evidence
     set's runs, and (where there is one) the gallery's wrong pictures against the "on the true shape" bounds."""
     sets = list(data["sets"])
     begin, end = LAYOUTS[data["profile"]].margins
@@ -259,7 +260,7 @@ def margins_section(data: dict[str, Any], gallery: dict[str, Any] | None = None)
 
 
 def _gate_summary(data: dict[str, Any]) -> list[str]:
-    """Which claim tests gate, and how (the README quotes no hand-typed list)."""
+    """Which claim tests gate, and how (the docs quote no hand-typed list)."""
     exp, unmeasured = data["expectations"], get_profile(data["profile"]).unmeasured
     # the tests whose expectation the evidence sets (not the controls' and the example's explicit ones)
     claims = [t for t, per_set in data["table"].items() if t != EXAMPLE_TEST and _from_evidence(per_set)]
@@ -331,7 +332,7 @@ def _nearest(exp: dict[str, Any], reported: list[str], layout: Layout = SMOKE) -
 
 
 def readme_section(data: dict[str, Any]) -> str:
-    """The README's evidence table (between the markers), from the generated data."""
+    """The evidence page's table (between the markers), from the generated data."""
     sets = list(data["sets"])
     layout = LAYOUTS[data["profile"]]
     pooled = (
@@ -394,8 +395,8 @@ DESIGN_QS = (0.6, 0.7, 0.8, 0.9, 0.95)
 
 
 def design_section(alpha: float = get_profile("smoke").alpha) -> str:
-    """The README's table of the exact design: for plans of 15 (the default), 20 and 30 seeds, the
-    boundaries, the exact error, and the chance to decide "holds" and the expected seeds at each q."""
+    """The table of the exact design (``docs/evidence/design.md``): for plans of 15 (the default), 20 and 30
+    seeds, the boundaries, the exact error, and the chance to decide "holds" and the expected seeds at each q."""
     from genprobe.stats import HOLDS, looks
 
     lines = [
@@ -421,7 +422,7 @@ def design_section(alpha: float = get_profile("smoke").alpha) -> str:
 
 
 def steps_section(data: dict[str, Any]) -> str:
-    """The README's answer to "do the C kernel and torch ops run the same experiment?", from the evidence."""
+    """The answer to "do the C kernel and torch ops run the same experiment?", from the evidence."""
     st = data["steps"]
     sets = data["sets"]
     lines = [
@@ -546,36 +547,90 @@ def load_pair() -> dict[str, dict[RunSpec, RunResult]]:
     return {"pair-c": load_set(SMOKE.step_pair[:1]), "pair-torch": load_set(SMOKE.step_pair[1:])}
 
 
+#: each profile's evidence page (``docs/evidence/<name>.md``), its title and introduction
+PAGES = {
+    "smoke": (
+        "Smoke profile: the verdicts and their margins",
+        "Every claim test of `benchmarks/` replayed on the committed evidence of the smoke profile (2000 epochs, "
+        "4000 at 625 and 312 points, 256^2 evaluation) with the suite's own sequential sign test: the verdict "
+        "each test is expected to give, its verdict on each evidence set (calibration and two confirmation sets "
+        "on disjoint seeds), and where each bound sits against every set's per-seed values. What the sets are "
+        "and how the expectations follow from them: [Thresholds and registration](../explanation/registration.md); "
+        "the rule: [How verdicts are decided](../explanation/verdicts.md).",
+    ),
+    "paper": (
+        "Paper profile: the verdicts and their margins",
+        "The same replay at the post's own scale (6000 epochs, 20000 at 625 and 312 points, 1024^2 evaluation), "
+        "trained on a 2-core CPU with the C kernel: `pytest benchmarks --genprobe-profile paper` gates from "
+        "`genprobe/evidence/paper.json`, which this run writes; a test the paper evidence does not name, such as "
+        "a hypothesis of your own, is reported there (`Profile.unmeasured`). The post's claims at both scales "
+        "side by side: [The post at its own scale](paper-study.md).",
+    ),
+}
+DESIGN_PAGE = (
+    "The exact sequential design",
+    "For plans of 15 (the default), 20 and 30 seeds: the looks, where a check holds or is refuted, the exact "
+    "error per direction, and, for a check each seed meets with chance `q`, the chance to decide and the "
+    "expected number of seeds (`genprobe.stats.Design.outcome`). Why this design: "
+    "[How verdicts are decided](../explanation/verdicts.md).",
+)
+STEPS_PAGE = (
+    "One experiment on every CPU step",
+    "The fused C kernel and torch ops (the fallback where no C compiler is, and what the GPU path runs through "
+    "autograd) compute the same gradients in a different order, so their runs differ by float rounding, which "
+    "training amplifies chaotically. Whether they give one *distribution* of results is a question for the "
+    "evidence, answered on the two smoke confirmation sets. What it means: "
+    "[Guarantees](../explanation/guarantees.md#one-experiment-on-every-cpu-step).",
+)
+COMMANDS = {
+    "smoke": "python benchmarks/studies/threshold_evidence.py --write",
+    "paper": "python benchmarks/studies/threshold_evidence.py --profile paper --write",
+}
+
+
+def evidence_page(data: dict[str, Any], gallery: dict[str, Any] | None = None) -> str:
+    """The profile's evidence page: its evidence table and its margins."""
+    title, intro = PAGES[data["profile"]]
+    return pages.page(
+        title,
+        COMMANDS[data["profile"]],
+        intro,
+        "## The verdicts",
+        readme_section(data),
+        "## Where each bound sits",
+        margins_section(data, gallery),
+    )
+
+
+def design_page() -> str:
+    """The exact design's page (``docs/evidence/design.md``)."""
+    return pages.page(*DESIGN_PAGE[:1], COMMANDS["smoke"], DESIGN_PAGE[1], design_section())
+
+
+def steps_page(data: dict[str, Any]) -> str:
+    """The CPU-step comparison's page (``docs/evidence/cpu-steps.md``)."""
+    return pages.page(*STEPS_PAGE[:1], COMMANDS["smoke"], STEPS_PAGE[1], steps_section(data))
+
+
 def write(
     rows: list[Row],
     profile_name: str = "smoke",
     sets: dict[str, dict[RunSpec, RunResult]] | None = None,
     pair: dict[str, dict[RunSpec, RunResult]] | None = None,
 ) -> None:
-    """Regenerate ``genprobe/evidence/<profile>.json`` and the profile's README sections (the smoke profile's
-    also the exact design's table, the CPU-step comparison and the gallery's margins)."""
+    """Regenerate ``genprobe/evidence/<profile>.json`` and the profile's evidence page
+    (``docs/evidence/<profile>.md``; the smoke profile's also the exact design's page, the CPU-step
+    comparison's and the gallery's margins)."""
     layout = LAYOUTS[profile_name]
     data = generated(rows, profile_name, sets, pair)
     EVIDENCE_DIR.mkdir(exist_ok=True)
     (EVIDENCE_DIR / f"{profile_name}.json").write_text(json.dumps(data, indent=1, sort_keys=False) + "\n")
-    replace_readme_section(*layout.readme, readme_section(data))
     gallery = None
     if layout.step_pair:
-        replace_readme_section(DESIGN_BEGIN, DESIGN_END, design_section())
-        replace_readme_section(STEPS_BEGIN, STEPS_END, steps_section(data))
+        pages.write_page("design", design_page())
+        pages.write_page("cpu-steps", steps_page(data))
         gallery = json.loads((EVIDENCE_DIR / f"gallery-{profile_name}.json").read_text())
-    replace_readme_section(*layout.margins, margins_section(data, gallery))
-
-
-def replace_readme_section(begin: str, end: str, section: str) -> None:
-    """Put ``section`` (which starts with ``begin`` and ends with ``end``) in place of the README's
-    text between those markers."""
-    readme = ROOT / "README.md"
-    text = readme.read_text()
-    pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
-    if not pattern.search(text):
-        raise SystemExit(f"README.md has no markers {begin!r} ... {end!r}")
-    readme.write_text(pattern.sub(lambda _: section, text))
+    pages.write_page(profile_name, evidence_page(data, gallery))
 
 
 def refresh_untrained(path: Path, models: tuple[str, ...] = ("dot",)) -> int:
@@ -646,7 +701,9 @@ def main() -> int:
         help="first recompute these untrained baselines (default: dot) in every evidence set",
     )
     ap.add_argument(
-        "--write", action="store_true", help="regenerate genprobe/evidence/<profile>.json and the README section"
+        "--write",
+        action="store_true",
+        help="regenerate genprobe/evidence/<profile>.json and the evidence pages (docs/evidence/)",
     )
     ap.add_argument(
         "--add-missing", action="store_true", help="first train and add the runs the profile needs that a set lacks"
@@ -684,7 +741,7 @@ def main() -> int:
             print(f"wrote {write_gallery(sets[GALLERY_SET], args.profile)}")
             pair = load_pair()
         write(rows, args.profile, sets, pair)
-        print(f"wrote {EVIDENCE_DIR / (args.profile + '.json')} and the README's {args.profile} evidence sections")
+        print(f"wrote {EVIDENCE_DIR / (args.profile + '.json')} and docs/evidence/{args.profile}.md")
     return 0
 
 
