@@ -577,7 +577,7 @@ def _sweep_worker(specs, cache_root, device, threads):
 def _sweep(args: argparse.Namespace) -> int:
     import multiprocessing
     import time
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     from .profiles import get_profile
     from .runs import Cache
@@ -615,10 +615,15 @@ def _sweep(args: argparse.Namespace) -> int:
             with ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx) as pool:
                 threads = max(1, (os.cpu_count() or 1) // args.jobs)
                 futures = {pool.submit(_sweep_worker, b, str(cache.root), device, threads): b for b in batches}
-                for f in as_completed(futures):
-                    f.result()
-                    if futures[f][0].trained:
-                        meter.done(futures[f])
+                pending = set(futures)
+                meter.tick()
+                while pending:  # the workers say nothing: a line at least every few seconds' check
+                    finished, pending = wait(pending, timeout=5.0, return_when=FIRST_COMPLETED)
+                    for f in finished:
+                        f.result()
+                        if futures[f][0].trained:
+                            meter.done(futures[f])
+                    meter.tick()
         finally:
             meter.close()
         results = run_sweep(specs, cache=cache, device=device, progress=False)

@@ -169,6 +169,11 @@ class Progress:
             self._last = now
             self.say(self.line())
 
+    def tick(self) -> None:
+        """Nothing finished, but time passed: the opening line, and a line if one is due."""
+        with self._lock:
+            self._show()
+
     def epoch(self, batch: Sequence[RunSpec], epoch: int) -> None:
         """``batch`` (a group in flight) finished ``epoch`` of its epochs."""
         with self._lock:
