@@ -44,7 +44,7 @@ THUMB_WIDTH = 384  # px: the widest a thumbnail gets (in the page and in pytest-
 THUMB_QUALITY = 82  # JPEG quality of thumbnails
 THUMBS = "thumbs"  # the thumbnails' folder beside index.html
 OVERVIEW = "overview.png"  # one seed's nets at the post's sizes, the first screen's picture
-OVERVIEW_WIDTH = 1000  # px: its thumbnail's width on the page
+OVERVIEW_WIDTH = 800  # px: its thumbnail's width on the page
 
 
 def thumbnail(img: Image.Image, width: int = THUMB_WIDTH, height: int | None = None) -> Image.Image:
