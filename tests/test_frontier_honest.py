@@ -161,3 +161,42 @@ def test_a_fitted_crossing_outside_the_exact_interval_says_so():
     assert f.kind == CROSSES and (f.low, f.high) == (1250.0, 2500.0) and not f.covers(f.n_star)
     assert f.short().startswith("N* in 1250 .. 2500 (the curve's 1163 lies outside), fits badly")
     assert "lies outside it" in f.text()
+
+
+# -- the frontier study: its seed sets and its answer to "how sparse before it stops" ----------------------
+
+
+def test_the_study_compares_frontiers_by_their_intervals():
+    """The net holds a claim down to sparser data than 1-NN only where the two exact intervals do not overlap;
+    overlapping ones give the fitted ratio and say it is not established; no frontier, no comparison."""
+    from benchmarks.studies.frontier_study import sparse_answer
+
+    net = counts([0, 2, 19, 20, 20], 20)  # N* in 625 .. 1250
+    knn = counts([0, 0, 0, 3, 19], 20)  # N* in 2500 .. 5000
+    assert (net.high, knn.low) == (1250.0, 2500.0)
+    assert "the net holds it on half the seeds down to sparser data than 1-NN" in sparse_answer(net, knn)
+    assert "1-NN holds it on half the seeds down to sparser data than the net" in sparse_answer(knn, net)
+    close = counts([0, 8, 12, 20, 20], 20)
+    assert "not established at 95 %" in sparse_answer(net, close)
+    gone = counts([3, 4, 1, 0], 6, sizes=(312, 625, 1250, 2500))
+    assert sparse_answer(gone, knn) == "no comparison: the net has no frontier here"
+
+
+def test_the_study_names_its_seed_sets():
+    """Seeds are labelled by the smoke evidence's sets (calibration: the thresholds were set on 0-9); a seed set
+    can be chosen; --write refuses anything but the page's own seeds."""
+    import pytest
+
+    from benchmarks.studies import frontier_study as fs
+
+    assert fs.seed_label(range(20)) == "seeds 0-19 calibration seeds (the thresholds were set on 0-9)"
+    assert fs._spans([0, 1, 2, 5, 7, 8]) == "0-2, 5, 7-8"
+    files = fs.evidence_files(fs.C_PATTERNS)
+    calibration = fs.set_files(files, "calibration")
+    assert "smoke-cpu-seeds0-9.json.gz" in calibration and set(calibration) <= set(files)
+    assert all(fs.role_of(s) == "calibration" for f in calibration for s in fs.file_seeds(f))
+    with pytest.raises(ValueError, match="unknown seed set 'fresh'"):
+        fs.set_files(files, "fresh")
+    assert fs.parse_seed_list("110-112,115") == (110, 111, 112, 115)
+    with pytest.raises(SystemExit, match="--write writes the page from the defaults"):
+        fs.main(["--seeds", "calibration", "--write"])

@@ -5,8 +5,12 @@ and of the dot memoriser: per size, the share of seeds on which the claim holds 
 read off the claim's own verdict by :func:`genprobe.frontier.claim_holds`) with a 95 % Jeffreys
 interval, and the frontier N* where that share crosses 1/2 (:func:`genprobe.frontier.frontier`).
 
-Seeds: every C-kernel sweep of the smoke profile in ``benchmarks/studies/evidence`` (at this writing 0-9, the
-calibration set the thresholds were set on, and 100-119), each seed once. The torch-ops copy of seeds
+Seeds: every C-kernel sweep of the smoke profile in ``benchmarks/studies/evidence``, each seed once: at this
+writing 0-29, the calibration set (the thresholds were set on 0-9), 110-139, the confirmation set (nothing
+was tuned on them), and 100-109, the CPU-step comparison's (:func:`seed_label` says which are which, from
+``threshold_evidence.SMOKE``; ``--seeds calibration|confirmation`` takes one set). The post's question
+"how sparse before it stops" is answered on the confirmation seeds alone (:func:`sparse_answers`), at the
+post's five sizes; the ten-size grid's answers come from calibration seeds and say so. The torch-ops copy of seeds
 100-109 is the same experiment on another CPU step and is not mixed in (``--torch`` uses the torch-ops
 sweeps instead). The smoke sweeps hold the post's 5 sizes only (5000, 2500, 1250, 625, 312;
 the Fourier control, which ring-not-points needs, at 625 and 312 only).
@@ -24,6 +28,7 @@ optimizer step.
 
     python benchmarks/studies/frontier_study.py               # prints the tables, writes reports/frontier/
     python benchmarks/studies/frontier_study.py --out DIR --bootstrap 2000
+    python benchmarks/studies/frontier_study.py --seeds confirmation --grid-file F --grid-seeds 110-129
     python benchmarks/studies/frontier_study.py --write       # and docs/evidence/frontier.md and its figures
 """
 
@@ -39,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # the checkout: genprobe, benchmarks.*
 
 from benchmarks.studies import pages  # noqa: E402
-from benchmarks.studies.threshold_evidence import EVIDENCE, load_set  # noqa: E402
+from benchmarks.studies.threshold_evidence import EVIDENCE, SMOKE, load_set  # noqa: E402
 from genprobe.calibration import StandIn  # noqa: E402
 from genprobe.frontier import BOOTSTRAP, claim_holds, frontier_of  # noqa: E402
 from genprobe.frontier_report import (  # noqa: E402
@@ -49,6 +54,7 @@ from genprobe.frontier_report import (  # noqa: E402
     save_figure,
     save_json,
     save_map_figure,
+    settle,
 )
 from genprobe.profiles import get_profile  # noqa: E402
 
@@ -68,6 +74,61 @@ def evidence_files(patterns: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted(names, key=first_seed))
 
 
+def file_seeds(name: str) -> range:
+    """The seeds an export's name says it holds (``...seeds110-114.json.gz``: 110-114)."""
+    found = re.search(r"seeds(\d+)-(\d+)", name)
+    if found is None:
+        raise ValueError(f"no seed range in {name!r}")
+    return range(int(found.group(1)), int(found.group(2)) + 1)
+
+
+#: the smoke evidence's seed sets (``threshold_evidence.SMOKE``): calibration (thresholds set on 0-9; 0-29 in
+#: all), confirmation (nothing tuned on them); the seeds of any other file are neither (the CPU-step pair)
+SEED_SETS = ("all", "calibration", "confirmation")
+
+
+def role_of(seed: int) -> str:
+    """``calibration``, ``confirmation`` or ``other``: the role of the smoke evidence set that holds ``seed``."""
+    for files, role, _ in SMOKE.sets.values():
+        if any(seed in file_seeds(f) for f in files):
+            return role
+    return "other"
+
+
+def _spans(seeds: Sequence[int]) -> str:
+    """``0-29, 100-139`` from the seeds."""
+    out: list[list[int]] = []
+    for s in sorted(seeds):
+        if out and s == out[-1][1] + 1:
+            out[-1][1] = s
+        else:
+            out.append([s, s])
+    return ", ".join(f"{a}-{b}" if a != b else f"{a}" for a, b in out)
+
+
+def seed_label(seeds: Sequence[int]) -> str:
+    """Which seeds are which, in words: ``seeds 0-29 are calibration seeds (the thresholds were set on 0-9),
+    110-139 confirmation seeds, 100-109 neither (the CPU-step comparison's)``."""
+    by: dict[str, list[int]] = {}
+    for s in seeds:
+        by.setdefault(role_of(s), []).append(s)
+    parts = []
+    if "calibration" in by:
+        parts.append(f"{_spans(by['calibration'])} calibration seeds (the thresholds were set on 0-9)")
+    if "confirmation" in by:
+        parts.append(f"{_spans(by['confirmation'])} confirmation seeds (nothing was tuned on them)")
+    if "other" in by:
+        parts.append(f"{_spans(by['other'])} neither (the CPU-step comparison's)")
+    return "seeds " + ", ".join(parts)
+
+
+def set_files(files: Sequence[str], which: str) -> tuple[str, ...]:
+    """The files of ``files`` whose seeds are all in seed set ``which`` (:data:`SEED_SETS`; ``all``: every one)."""
+    if which not in SEED_SETS:
+        raise ValueError(f"unknown seed set {which!r}; choose from {', '.join(SEED_SETS)}")
+    return tuple(f for f in files if which == "all" or all(role_of(s) == which for s in file_seeds(f)))
+
+
 CLAIMS = ("no-overfitting", "concept-learnt", "ring-not-points", "contiguous", "as-good-as-1nn")
 MODELS = ("net", "knn", "dot")
 SIZES_NOTE = (
@@ -85,6 +146,13 @@ def study(files: tuple[str, ...], bootstrap: int = BOOTSTRAP, protocol: str = "s
     return rows_of(probe, profile.sizes, with_fourier, bootstrap, protocol)
 
 
+def confirmation_rows(files: Sequence[str], bootstrap: int = BOOTSTRAP) -> list[Row] | None:
+    """:func:`study` of the confirmation seeds among ``files`` alone (the page's answer to "how sparse before
+    it stops"), or None where ``files`` hold none."""
+    confirming = set_files(files, "confirmation")
+    return study(confirming, bootstrap) if confirming else None
+
+
 def rows_of(
     probe: StandIn, sizes: Sequence[int], with_fourier: Sequence[int], bootstrap: int, protocol: str = "standard"
 ) -> list[Row]:
@@ -97,7 +165,7 @@ def rows_of(
         for model in MODELS:
             holds = claim_holds(claim, probe, asked, protocol=protocol, model=model)
             rows.append(Row(claim, model, frontier_of(holds, probe.seeds, bootstrap=bootstrap), probe.seeds, note))
-    return rows
+    return settle(rows)
 
 
 # -- the 10-size grid ------------------------------------------------------------------------------
@@ -119,12 +187,13 @@ GRID_COMMAND = (
 MAP_EPOCHS = tuple(range(100, 4001, 100))
 
 
-def grid_probe() -> StandIn:
-    """Seeds 0-19 at every size of :data:`GRID`, from :data:`GRID_FILE`."""
+def grid_probe(file: str = GRID_FILE, seeds: Sequence[int] = GRID_SEEDS) -> StandIn:
+    """``seeds`` (default 0-19) at every size of :data:`GRID`, from ``file`` in the evidence folder (default
+    :data:`GRID_FILE`; a grid trained on other seeds, e.g. confirmation seeds, by :data:`GRID_COMMAND`)."""
     from genprobe.calibration import load_export
 
-    runs = load_export(EVIDENCE / GRID_FILE)
-    return StandIn(runs, get_profile("smoke"), GRID_SEEDS, first=len(GRID_SEEDS))
+    runs = load_export(EVIDENCE / file)
+    return StandIn(runs, get_profile("smoke"), tuple(seeds), first=len(seeds))
 
 
 def grid_study(bootstrap: int = BOOTSTRAP, probe: StandIn | None = None) -> list[Row]:
@@ -197,13 +266,9 @@ SIZE_ORDER = (312, 625, 1250, 2500, 5000)
 
 
 def _short(f) -> str:
-    """The frontier page's cell: ``N* = 2392 (2114 .. 2769)``, ``always (N* below 353)``, ``never``."""
-    bad = f", fits badly (p = {f.fit_p:.2g})" if f.fit_p is not None and f.fit_p < 0.05 else ""
-    if f.kind == "crosses":
-        return f"N* = {f.n_star:.0f} ({f.interval_text()}){bad}"
-    if f.kind == "always" and f.high is not None:
-        return f"always (N* {f.interval_text()}){bad}"
-    return f.kind + bad
+    """The frontier page's cell (:meth:`genprobe.frontier.Frontier.short`): ``N* = 2392 (1250 .. 5000)``,
+    ``always (N* <= 312)``, ``below the grid, not established (N* <= 625)``, ``no frontier: ...``."""
+    return f.short()
 
 
 def count_table(rows: list[Row], sizes: tuple[int, ...]) -> list[str]:
@@ -219,17 +284,37 @@ def count_table(rows: list[Row], sizes: tuple[int, ...]) -> list[str]:
     return lines
 
 
-def readme_section(rows: list[Row], files: list[str]) -> str:
-    """The frontier page's table (between its markers): seeds holding per size, and the frontier."""
+def readme_section(rows: list[Row], files: Sequence[str], confirmed: list[Row] | None = None) -> str:
+    """The frontier page's table (between its markers): seeds holding per size, and the frontier; then, where
+    ``confirmed`` is given, the same on the confirmation seeds alone, with the answer to "how sparse before
+    it stops" that they give (:func:`sparse_answers`)."""
     seeds = rows[0].seeds
     lines = [
         README_BEGIN,
         "",
-        f"{len(seeds)} seeds, each once ({', '.join(files)}; seeds 0-9 are the calibration set). Seeds holding, "
-        f"of {len(seeds)}:",
+        f"{len(seeds)} seeds, each once ({', '.join(files)}; {seed_label(seeds)}). Seeds holding, of {len(seeds)}:",
         "",
         *count_table(rows, SIZE_ORDER),
     ]
+    if confirmed:
+        c = confirmed[0].seeds
+        lines += [
+            "",
+            f"The confirmation seeds alone ({seed_label(c)}; {len(c)}), seeds holding, of {len(c)}:",
+            "",
+            *count_table(confirmed, SIZE_ORDER),
+            "",
+            f"How sparse before it stops, on the confirmation seeds ({_spans(c)}, the post's five sizes):",
+            "",
+            *sparse_answers(confirmed),
+        ]
+    else:
+        lines += [
+            "",
+            "The committed evidence holds no confirmation seeds of this profile yet (nothing here has been "
+            "confirmed on seeds that nothing was tuned on or looked at): the answers with the grid below come "
+            "from calibration seeds.",
+        ]
     lines += ["", README_END]
     return "\n".join(lines)
 
@@ -243,23 +328,47 @@ def _fmt(x: float | None, digits: int = 2) -> str:
     return "-" if x is None or x != x else f"{x:.{digits}f}"
 
 
-def answers(rows: list[Row], cl, iou: dict, share: dict) -> list[str]:
-    """The post's two questions, answered from the grid's frontiers and the map (the page's bullets)."""
+def sparse_answer(net, knn) -> str:
+    """Does the net hold a claim on half the seeds down to sparser data than 1-NN? Established only where the
+    two exact intervals do not overlap (each covers its N* with chance >= 0.95, so both do with chance >= 0.90:
+    the comparison is at 90 % at least); the point estimates' ratio otherwise, said to be unestablished."""
+    if "none" in (net.kind, knn.kind):
+        return "no comparison: " + "; ".join(
+            f"{who} has no frontier here" for who, f in (("the net", net), ("1-NN", knn)) if f.kind == "none"
+        )
+    if net.high is not None and knn.low is not None and net.high <= knn.low:
+        return (
+            f"the net's N* is at most {net.high:.0f} and 1-NN's above {knn.low:.0f}: the net holds it on half the "
+            "seeds down to sparser data than 1-NN (the intervals do not overlap)"
+        )
+    if knn.high is not None and net.low is not None and knn.high <= net.low:
+        return (
+            f"1-NN's N* is at most {knn.high:.0f} and the net's above {net.low:.0f}: 1-NN holds it on half the "
+            "seeds down to sparser data than the net (the intervals do not overlap)"
+        )
+    ratio = ""
+    if net.kind == knn.kind == "crosses" and net.n_star and knn.n_star:
+        r = knn.n_star / net.n_star
+        ratio = f"the fitted crossings differ {max(r, 1 / r):.1f}x ({'net' if r > 1 else '1-NN'} lower), but "
+    return f"{ratio}the intervals overlap: which holds it down to sparser data is not established at 95 %"
+
+
+def sparse_answers(rows: list[Row]) -> list[str]:
+    """Bullets: per shape claim, the net's and 1-NN's frontiers and :func:`sparse_answer`."""
     front = {(r.claim, r.model): r.frontier for r in rows}
     out = []
     for claim in ("concept-learnt", "no-overfitting", "contiguous", "ring-not-points"):
         net, knn = front[(claim, "net")], front[(claim, "knn")]
-        if net.n_star is not None and knn.n_star is not None:
-            ratio = knn.n_star / net.n_star
-            how = f"{ratio:.1f}x less data than 1-NN needs" if ratio > 1 else f"{1 / ratio:.1f}x more data than 1-NN"
-        elif knn.kind == "always" and net.kind != "always":
-            how = "its N* only, while 1-NN holds it on more than half of the seeds over the whole grid"
-        else:
-            how = "(no comparison: one of them has no crossing in the grid)"
         out.append(
             f"- **How sparse before it stops**, {claim}: the net's frontier {_short(net)}, 1-NN's "
-            f"{_short(knn)}: the net holds it on half the seeds down to {how}."
+            f"{_short(knn)}: {sparse_answer(net, knn)}."
         )
+    return out
+
+
+def answers(rows: list[Row], cl, iou: dict, share: dict) -> list[str]:
+    """The post's two questions, answered from the grid's frontiers and the map (the page's bullets)."""
+    out = sparse_answers(rows)
     small, big = (312, 4000), (2500, 2000)
     steps = {n: cl.steps_per_epoch[i] for i, n in enumerate(cl.sizes)}
     # the map's window end nearest to 2500 points having taken as many optimizer steps as 312 points in 4000 epochs
@@ -278,7 +387,7 @@ def answers(rows: list[Row], cl, iou: dict, share: dict) -> list[str]:
     return out
 
 
-def grid_section(rows: list[Row], maps: list) -> str:
+def grid_section(rows: list[Row], maps: list, confirmed: bool = False) -> str:
     """The frontier page's 10-size frontier table, the map's iso-line table and the follow-up's answer."""
     from genprobe.frontier_report import first_half
 
@@ -286,9 +395,10 @@ def grid_section(rows: list[Row], maps: list) -> str:
     lines = [
         GRID_BEGIN,
         "",
-        f"Seeds {seeds[0]}-{seeds[-1]} ({len(seeds)}), C kernel, smoke profile (2000 epochs; 4000 at 625 and 312, "
-        f"judged at 2000), net standard protocol; every run from `benchmarks/studies/evidence/{GRID_FILE}` (trained "
-        f"cold by one version of the code). Seeds holding, of {len(seeds)}:",
+        f"Seeds {_spans(seeds)} ({len(seeds)}; {seed_label(seeds)}), C kernel, smoke profile (2000 epochs; 4000 "
+        f"at 625 and 312, judged at 2000), net standard protocol; every run from "
+        f"`benchmarks/studies/evidence/{GRID_FILE}` (trained cold by one version of the code). Seeds holding, of "
+        f"{len(seeds)}:",
         "",
         *count_table(rows, GRID),
     ]
@@ -325,7 +435,19 @@ def grid_section(rows: list[Row], maps: list) -> str:
             f"{_fmt(iou[n, e])} ({_fmt(share[n, e])})" if iou[n, e] == iou[n, e] else "-" for e in (1000, short, long_)
         ]
         lines.append(f"| {n} | " + " | ".join(cells) + f" | {cl.steps_per_epoch[i]:.0f} |")
-    lines += ["", "What this answers of the post's two questions (generated from the tables above):", ""]
+    fresh = all(role_of(s) == "confirmation" for s in seeds)
+    caveat = (
+        ""
+        if fresh
+        else ", so these answers are not confirmed on fresh seeds"
+        + (": the confirmation seeds' answer at the post's five sizes is above" if confirmed else "")
+    )
+    lines += [
+        "",
+        f"What this answers of the post's two questions (generated from the tables above; {seed_label(seeds)}"
+        f"{caveat}):",
+        "",
+    ]
     lines += answers(rows, cl, iou, share)
     lines += [
         "",
@@ -358,16 +480,31 @@ seeds 0-19, every run trained cold by `genprobe frontier` (the commands are `GRI
 pictures)."""
 
 
-def page(rows: list[Row], files: list[str], grid_rows: list[Row], maps: list) -> str:
-    """The frontier page (``docs/evidence/frontier.md``): the five-size table and the ten-size grid."""
+def page(
+    rows: list[Row], files: Sequence[str], grid_rows: list[Row], maps: list, confirmed: list[Row] | None = None
+) -> str:
+    """The frontier page (``docs/evidence/frontier.md``): the five-size table (and the confirmation seeds'
+    alone, with their answer) and the ten-size grid."""
     return pages.page(
         "Claim frontiers",
         "python benchmarks/studies/frontier_study.py --write",
         INTRO,
-        readme_section(rows, files),
+        readme_section(rows, files, confirmed),
         GRID_INTRO,
-        grid_section(grid_rows, maps),
+        grid_section(grid_rows, maps, bool(confirmed)),
     )
+
+
+def parse_seed_list(text: str) -> tuple[int, ...]:
+    """``0-19`` or ``110,111,112``: the seeds, in order."""
+    out: list[int] = []
+    for part in text.split(","):
+        a, dash, b = part.strip().partition("-")
+        try:
+            out += list(range(int(a), int(b) + 1)) if dash else [int(a)]
+        except ValueError:
+            raise SystemExit(f"--grid-seeds: bad seeds {text!r}: use 0-19 or 110,111") from None
+    return tuple(dict.fromkeys(out))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -385,21 +522,42 @@ def main(argv: list[str] | None = None) -> int:
         f"benchmarks/studies/evidence/{GRID_FILE} (and compare the runs the smoke sweeps also hold with theirs), "
         "then stop",
     )
+    parser.add_argument(
+        "--seeds",
+        choices=SEED_SETS,
+        default="all",
+        help="the five-size table's seed set: every C-kernel sweep (default), the calibration set or the "
+        "confirmation set (threshold_evidence.SMOKE)",
+    )
+    parser.add_argument(
+        "--grid-file",
+        default=GRID_FILE,
+        help=f"the ten-size grid's runs, in benchmarks/studies/evidence (default {GRID_FILE}); e.g. a grid trained "
+        "on confirmation seeds by GRID_COMMAND with their --seeds",
+    )
+    parser.add_argument("--grid-seeds", default=None, help="the grid's seeds (default 0-19), e.g. 110-129")
     args = parser.parse_args(argv)
+    grid_seeds = GRID_SEEDS if args.grid_seeds is None else parse_seed_list(args.grid_seeds)
+    if args.write and (args.seeds != "all" or args.torch or (args.grid_file, grid_seeds) != (GRID_FILE, GRID_SEEDS)):
+        raise SystemExit(
+            "--write writes the page from the defaults (every C-kernel sweep, the grid in GRID_FILE on GRID_SEEDS); "
+            "to make another seed set the page's, change GRID_FILE and GRID_SEEDS"
+        )
     if args.keep:
         count = keep_grid_runs(args.keep, EVIDENCE / GRID_FILE)
         print(f"wrote {count} runs to {EVIDENCE / GRID_FILE}; runs the smoke sweeps also hold (equal, differ):")
         for f, (same, differ) in compare_by_file(args.keep).items():
             print(f"  {f}: {same} equal, {differ} differ")
         return 0
-    files = evidence_files(TORCH_PATTERNS if args.torch else C_PATTERNS)
+    files = set_files(evidence_files(TORCH_PATTERNS if args.torch else C_PATTERNS), args.seeds)
+    if not files:
+        raise SystemExit(f"no {'torch-ops' if args.torch else 'C-kernel'} sweep holds only {args.seeds} seeds")
     rows = study(files, args.bootstrap)
     seeds = rows[0].seeds
     step = "torch ops" if args.torch else "C kernel"
     head = (
         f"Claim frontiers, smoke profile, net standard protocol, {len(seeds)} seeds ({step}: "
-        f"{', '.join(files)}{'' if args.torch else '; seeds 0-9 are the calibration set the thresholds were set on'}"
-        "); share of seeds holding [95 % Jeffreys interval]"
+        f"{', '.join(files)}; {seed_label(seeds)}); share of seeds holding [95 % Jeffreys interval]"
     )
     print(head)
     print(f"NOTE: {SIZES_NOTE}")
@@ -422,15 +580,22 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote {args.out / (stem + '.json')} and {args.out / (stem + '.png')}")
     if args.torch:
         return 0
-    probe = grid_probe()
+    # the confirmation seeds alone too: the page's answer comes from them
+    confirmed = confirmation_rows(files, args.bootstrap) if args.seeds == "all" else None
+    if confirmed:
+        print(f"\nThe confirmation seeds alone ({seed_label(confirmed[0].seeds)}):")
+        print(format_table(confirmed))
+        print("\n".join(sparse_answers(confirmed)))
+    probe = grid_probe(args.grid_file, grid_seeds)
     grid_rows, maps = grid_study(args.bootstrap, probe), grid_maps(probe)
-    print(f"\nThe {len(GRID)}-size grid, seeds 0-19:")
+    spans = _spans(grid_seeds)
+    print(f"\nThe {len(GRID)}-size grid, {seed_label(grid_seeds)}:")
     print(format_table(grid_rows))
     grid_title = (
         f"share of seeds on which each claim holds, 95 % Jeffreys band; fitted logistic in log N\nsmoke profile, "
-        f"net standard protocol, seeds 0-19 (C kernel), {len(GRID)} sizes"
+        f"net standard protocol, seeds {spans} (C kernel), {len(GRID)} sizes"
     )
-    map_title = "data versus training, smoke profile, net standard protocol, seeds 0-19 (C kernel)"
+    map_title = f"data versus training, smoke profile, net standard protocol, seeds {spans} (C kernel)"
     figures = [args.out] + ([FIGURES] if args.write else [])
     for folder in figures:
         save_figure(folder / "frontier-grid.png", grid_rows, title=grid_title)
@@ -440,12 +605,12 @@ def main(argv: list[str] | None = None) -> int:
         grid_rows,
         profile="smoke",
         protocol="standard",
-        evidence=[f"benchmarks/studies/evidence/{f}" for f in (*files, GRID_FILE)],
+        evidence=[f"benchmarks/studies/evidence/{f}" for f in (*files, args.grid_file)],
         maps=[m.to_dict() for m in maps],
     )
     print(f"wrote {args.out}/frontier-grid.json, frontier-grid.png, frontier-map.png")
     if args.write:
-        written = pages.write_page(PAGE, page(rows, files, grid_rows, maps))
+        written = pages.write_page(PAGE, page(rows, files, grid_rows, maps, confirmed))
         print(f"wrote {written} and {FIGURES}/frontier-grid.png, frontier-map.png")
     return 0
 
