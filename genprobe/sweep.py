@@ -187,7 +187,8 @@ class Progress:
             self.groups_done += 1
             self.runs_done += len(batch)
             self.work_done += batch_work(batch)
-            self._show(force=self.groups_done == self.groups)
+            if self.groups_done < self.groups:  # the last one: close() says it
+                self._show()
 
     def close(self) -> None:
         if self._bar is not None:

@@ -447,7 +447,10 @@ def test_sweep_bad_workers_is_one_clear_error(workers):
 def test_sweep_log_fn(cache):
     said = []
     run_sweep([tiny()], cache=cache, device="cpu", progress=False, log_fn=said.append)
-    assert len(said) == 1 and "training" in said[0]
+    assert "training" in said[0]
+    assert said[1:] == ["sweep: 1 group, 1 run to train", said[-1]] and said[-1].startswith(
+        "sweep: 1/1 group, 1/1 run in "
+    )
 
 
 _PARALLEL_SCRIPT = r"""
