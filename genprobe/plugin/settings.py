@@ -22,7 +22,11 @@ _OPTIONS = {
     # option: (environment variable, help)
     "profile": ("GENPROBE_PROFILE", "scale of the claim suite: smoke or paper (default: smoke)"),
     "device": ("GENPROBE_DEVICE", "device to train on: auto, cpu, cuda, mps (default: auto)"),
-    "seeds": ("GENPROBE_SEEDS", "comma-separated seeds, e.g. 0,1,2 (default: the profile's seeds)"),
+    "seeds": (
+        "GENPROBE_SEEDS",
+        "the seeds a claim starts from: a list, a range or both, e.g. 0,1,2, 20-24 or 0-4,10 (default: the "
+        "profile's seeds); while undecided, more follow the largest",
+    ),
     "cache": ("GENPROBE_CACHE", "folder of cached run results (default: ~/.cache/genprobe)"),
     "report": ("GENPROBE_REPORT", "folder of the report (default: reports/<profile> under the rootdir)"),
     "scheduler": (
