@@ -87,3 +87,23 @@ def test_the_loaded_kernel_is_typed_from_the_declaration():
     assert kernel.workspace_floats(L=2, dims=dims, tile=12) == -1  # not a multiple of 8
     with pytest.raises(TypeError, match=r"gp_forward\(L, dims, lo, .*\): missing lo, hi, "):
         kernel.forward(L=2, dims=dims)
+
+
+def test_kernel_mca_hot_loops_are_near_the_fma_bound():
+    """benchmarks/studies/kernel_mca.py (issue 33): llvm-mca's cycles per iteration of the post net's two
+    hot loops within 20 % of the FMA bound on skylake-avx512 and znver4. Skipped without a C compiler or
+    an llvm-mca that knows both CPUs (LLVM >= 16)."""
+    from benchmarks.studies import kernel_mca
+
+    cpus = ("skylake-avx512", "znver4")
+    llvm_mca = kernel_mca.find_llvm_mca(cpus)
+    if llvm_mca is None:
+        pytest.skip("no llvm-mca that knows skylake-avx512 and znver4 on PATH")
+    try:
+        rows = kernel_mca.analyse(kernel_mca.SOURCE, cpus, llvm_mca, build._compiler())
+    except RuntimeError as e:
+        pytest.skip(f"cannot compile the kernel for these CPUs: {e}")
+    for cpu in cpus:
+        kinds = {r["loop"].split(" (")[0] for r in rows if r["cpu"] == cpu}
+        assert kinds == {"* matmul", "* weight gradient"}, (cpu, kinds)
+    assert all(r["ratio"] <= 1.2 for r in rows), kernel_mca.table(rows)

@@ -16,6 +16,10 @@
  * activation and its derivative are applied inside the matmul loops instead
  * of in separate passes over memory; nothing is allocated.
  *
+ * The matmul loops broadcast one operand from memory and run at 0.9 of the FMA bound in llvm-mca's
+ * models (benchmarks/studies/kernel_mca.py); on a Sapphire-Rapids-class Xeon the step runs at about
+ * 0.7 of one core's large sgemm per thread (issue 33).
+ *
  * Rows are independent in every step except the weight and bias gradients,
  * which are summed over tiles in a fixed order: results do not depend on
  * the number of networks or threads.
@@ -100,6 +104,7 @@ static inline vf vbcast(const float *p) {
 }
 #endif
 
+
 static inline int round_up(int x, int k) { return (x + k - 1) / k * k; }
 
 /* Leaky ReLU, as torch computes it: z > 0 ? z : z * slope. */
@@ -118,142 +123,177 @@ static inline vf dlrelu(vf g, vf h, vf slope) {
 enum { EPI_LRELU_POS = 1, EPI_DLRELU = 2, EPI_LRELU = 3 };
 
 /*
- * C[r, VL j : VL (j+2)] = A[r, :K] @ Bm[:K, VL j : VL (j+2)] (+ bias), rows 0..rows-1
- * (rows a multiple of RB), with an epilogue:
+ * Register blocks: a matmul block is MB rows x MC column vectors, a weight-gradient block KB_MAX
+ * input columns x AC column vectors: as many accumulators as leave registers for the operands (32
+ * vector registers with AVX-512, else 16). Two layouts for AVX-512 (benchmarks/studies/kernel_mca.py
+ * shows both against the FMA bound):
+ *
+ * - Intel (the default): two column vectors, so each broadcast scalar feeds two FMAs: one
+ *   vbroadcastss from memory (a load-port uop) into a register, 10 loads for 16 FMAs. Measured on a
+ *   Sapphire-Rapids-class Xeon it beats one FMA per broadcast (below) by 5-10 %: that layout loads
+ *   the scalar once per FMA.
+ * - AMD (a build for Zen, GP_EMBEDDED_BROADCAST): one column vector, each scalar feeding one FMA, so
+ *   the compiler folds it into the FMA as an embedded broadcast (vfmadd231ps m32{1to16}); a
+ *   broadcast into a register is a uop on an FMA pipe in llvm-mca's Zen 4 model (1.5x the FMA
+ *   bound), an embedded one is not (1.0x).
+ */
+#if VL == 16 && !defined(GP_EMBEDDED_BROADCAST) && !defined(GP_SHARED_BROADCAST) &&                       \
+    (defined(__znver3__) || defined(__znver4__) || defined(__znver5__))
+#define GP_EMBEDDED_BROADCAST
+#endif
+#if VL == 16 && defined(GP_EMBEDDED_BROADCAST)
+#define MB 16     /* rows per matmul block (a multiple of RB) */
+#define MC 1      /* column vectors per matmul block */
+#define KB_MAX 15 /* input columns per weight-gradient block: 30 = 2 x 15 */
+#define AC 1      /* column vectors per weight-gradient block */
+#elif VL == 16
+#define MB 8
+#define MC 2
+#define KB_MAX 10 /* 30 = 3 x 10 */
+#define AC 2
+#else
+#define MB 8
+#define MC 1
+#define KB_MAX 12
+#define AC 1
+#endif
+
+/*
+ * C[r + i, VL j : VL (j+nc)] for i < nr = A[r + i, :K] @ Bm[:K, VL j : VL (j+nc)] (+ bias), with an
+ * epilogue:
  *   EPI_LRELU_POS: vpos(leaky ReLU) (the activation a next forward matmul broadcasts);
  *   EPI_LRELU: the leaky ReLU as it is (the last hidden layer, read by the scalar output layer);
  *   EPI_DLRELU: times dlrelu(H[r, ...]) into C, and its vpos into Cp (the copy the next backward
  *   matmul broadcasts; C is the one the weight gradient reads).
  * A's elements are broadcast as they are stored: the caller stores them as vpos(a) (see vbcast).
- * Strides are in floats and multiples of VL; every pointer is VL-aligned.
- * Two column blocks at a time: 2 x RB accumulators live in registers while
- * k runs over the inner dimension.
+ * Strides are in floats and multiples of VL; every pointer is VL-aligned. Each output element is
+ * one lane's chain of FMAs over k in order.
  */
 static inline __attribute__((always_inline)) void gemm_block(const float *A, int as, int K, const float *Bm, int bs,
-                                                             const float *bias, float *C, float *Cp, int cs, int rows,
-                                                             int j, int two, int mode, const float *H, int hs,
-                                                             vf slope) {
-    for (int r = 0; r < rows; r += RB) {
-        vf c0[RB], c1[RB];
-        vf b0 = bias ? vload(bias + j * VL) : (vf){0};
-        vf b1 = (two && bias) ? vload(bias + (j + 1) * VL) : (vf){0};
-        for (int i = 0; i < RB; i++) {
-            c0[i] = b0;
-            c1[i] = b1;
-        }
-        const float *a = A + (size_t)r * as;
-        for (int k = 0; k < K; k++) {
-            vf w0 = vload(Bm + (size_t)k * bs + j * VL);
-            vf w1 = two ? vload(Bm + (size_t)k * bs + (j + 1) * VL) : (vf){0};
+                                                             const float *bias, float *C, float *Cp, int cs, int r,
+                                                             int nr, int j, int nc, int mode, const float *H,
+                                                             int hs, vf slope) {
+    vf c[MC][MB];
+    for (int q = 0; q < nc; q++) {
+        vf b = bias ? vload(bias + (j + q) * VL) : (vf){0};
+        for (int i = 0; i < nr; i++) c[q][i] = b;
+    }
+    const float *a = A + (size_t)r * as;
+    for (int k = 0; k < K; k++) {
+        vf w[MC];
+        for (int q = 0; q < nc; q++) w[q] = vload(Bm + (size_t)k * bs + (j + q) * VL);
 #pragma GCC unroll 16
-            for (int i = 0; i < RB; i++) {
-                vf s = vbcast(a + (size_t)i * as + k);
-                c0[i] = vfma(s, w0, c0[i]);
-                if (two) c1[i] = vfma(s, w1, c1[i]);
-            }
-        }
-        for (int i = 0; i < RB; i++) {
-            float *c = C + (size_t)(r + i) * cs + j * VL;
+        for (int i = 0; i < nr; i++)
+            for (int q = 0; q < nc; q++) c[q][i] = vfma(vbcast(a + (size_t)i * as + k), w[q], c[q][i]);
+    }
+    for (int i = 0; i < nr; i++)
+        for (int q = 0; q < nc; q++) {
+            size_t at = (size_t)(r + i) * cs + (j + q) * VL;
+            vf v;
             if (mode == EPI_DLRELU) {
-                const float *h = H + (size_t)(r + i) * hs + j * VL;
-                float *cp = Cp + (size_t)(r + i) * cs + j * VL;
-                c0[i] = dlrelu(c0[i], vload(h), slope);
-                vstore(c, c0[i]);
-                vstore(cp, vpos(c0[i]));
-                if (two) {
-                    c1[i] = dlrelu(c1[i], vload(h + VL), slope);
-                    vstore(c + VL, c1[i]);
-                    vstore(cp + VL, vpos(c1[i]));
-                }
-                continue;
+                v = dlrelu(c[q][i], vload(H + (size_t)(r + i) * hs + (j + q) * VL), slope);
+                vstore(Cp + at, vpos(v));
+            } else {
+                v = lrelu(c[q][i], slope);
+                if (mode == EPI_LRELU_POS) v = vpos(v);
             }
-            c0[i] = lrelu(c0[i], slope);
-            if (two) c1[i] = lrelu(c1[i], slope);
-            if (mode == EPI_LRELU_POS) {
-                c0[i] = vpos(c0[i]);
-                if (two) c1[i] = vpos(c1[i]);
-            }
-            vstore(c, c0[i]);
-            if (two) vstore(c + VL, c1[i]);
+            vstore(C + at, v);
         }
+}
+
+/* gemm_block for one mode, A's row stride a compile-time constant where it is a common width (then
+ * the rows' broadcasts address as base + constant, instead of a register's worth of offset each). */
+static inline __attribute__((always_inline)) void gemm_rows(const float *A, int as, int K, const float *Bm, int bs,
+                                                            const float *bias, float *C, float *Cp, int cs,
+                                                            int rows, int nb, int mode, const float *H, int hs,
+                                                            vf slope) {
+    int r = 0;
+#define GEMM_ROW_BLOCK(nr)                                                                                      \
+    do {                                                                                                        \
+        int j = 0;                                                                                              \
+        for (; j + MC <= nb; j += MC) gemm_block(A, as, K, Bm, bs, bias, C, Cp, cs, r, nr, j, MC, mode, H, hs, slope); \
+        for (; j < nb; j++) gemm_block(A, as, K, Bm, bs, bias, C, Cp, cs, r, nr, j, 1, mode, H, hs, slope);   \
+    } while (0)
+    for (; r + MB <= rows; r += MB) GEMM_ROW_BLOCK(MB);
+#if MB != RB
+    for (; r < rows; r += RB) GEMM_ROW_BLOCK(RB);
+#endif
+#undef GEMM_ROW_BLOCK
+}
+
+static inline __attribute__((always_inline)) void gemm_mode(const float *A, int as, int K, const float *Bm, int bs,
+                                                            const float *bias, float *C, float *Cp, int cs,
+                                                            int rows, int nb, int mode, const float *H, int hs,
+                                                            vf slope) {
+    switch (as) {
+    case 16:
+        gemm_rows(A, 16, K, Bm, bs, bias, C, Cp, cs, rows, nb, mode, H, hs, slope);
+        break;
+    case 32:
+        gemm_rows(A, 32, K, Bm, bs, bias, C, Cp, cs, rows, nb, mode, H, hs, slope);
+        break;
+    case 64:
+        gemm_rows(A, 64, K, Bm, bs, bias, C, Cp, cs, rows, nb, mode, H, hs, slope);
+        break;
+    default:
+        gemm_rows(A, as, K, Bm, bs, bias, C, Cp, cs, rows, nb, mode, H, hs, slope);
     }
 }
 
+/* C = epilogue(A @ Bm (+ bias)) over rows 0..rows-1 (a multiple of RB) and the ncols columns (see gemm_block). */
 static void gemm(const float *A, int as, int K, const float *Bm, int bs, const float *bias, float *C, float *Cp,
                  int cs, int rows, int ncols, int mode, const float *H, int hs, vf slope) {
-    int nb = ncols / VL, j = 0;
-#define GEMM_BLOCKS(two)                                                                                        \
-    do {                                                                                                        \
-        if (mode == EPI_LRELU_POS)                                                                              \
-            gemm_block(A, as, K, Bm, bs, bias, C, Cp, cs, rows, j, two, EPI_LRELU_POS, H, hs, slope);           \
-        else if (mode == EPI_LRELU)                                                                             \
-            gemm_block(A, as, K, Bm, bs, bias, C, Cp, cs, rows, j, two, EPI_LRELU, H, hs, slope);               \
-        else                                                                                                    \
-            gemm_block(A, as, K, Bm, bs, bias, C, Cp, cs, rows, j, two, EPI_DLRELU, H, hs, slope);              \
-    } while (0)
-    for (; j + 1 < nb; j += 2) GEMM_BLOCKS(1);
-    if (j < nb) GEMM_BLOCKS(0);
-#undef GEMM_BLOCKS
+    int nb = ncols / VL;
+    if (mode == EPI_LRELU_POS)
+        gemm_mode(A, as, K, Bm, bs, bias, C, Cp, cs, rows, nb, EPI_LRELU_POS, H, hs, slope);
+    else if (mode == EPI_LRELU)
+        gemm_mode(A, as, K, Bm, bs, bias, C, Cp, cs, rows, nb, EPI_LRELU, H, hs, slope);
+    else
+        gemm_mode(A, as, K, Bm, bs, bias, C, Cp, cs, rows, nb, EPI_DLRELU, H, hs, slope);
 }
 
 /*
- * The weight gradient's k blocks: KB rows of dW (KB x 2 accumulators) at a time. The blocks are
- * sized to the layer's true input width (30 = 3 x 10), not its padded one.
- */
-#if VL == 16
-#define KB_MAX 10
-#else
-#define KB_MAX 6 /* 16 vector registers */
-#endif
-
-/*
- * dW[k0 + i, VL j : VL (j+2)] += sum_r A[r, k0 + i] * G[r, VL j : ...] for i < kb; with `bias`, also
- * db[VL j : ...] += sum_r G[r, VL j : ...] (in the order of the rows, as a separate pass did).
+ * dW[k0 + i, VL j : VL (j+nc)] += sum_r A[r, k0 + i] * G[r, VL j : ...] for i < kb; with `bias`,
+ * also db[VL j : ...] += sum_r G[r, VL j : ...] (in the order of the rows, as a separate pass did).
  * A's elements are broadcast as stored (vpos'd, see vbcast); G is the raw gradient.
  */
 static inline __attribute__((always_inline)) void at_b_block(const float *A, int as, int k0, int kb, const float *G,
                                                              int gs, float *dW, float *db, int rows, int ncols,
-                                                             int j, int two, int bias) {
-    vf c0[KB_MAX], c1[KB_MAX], s0 = {0}, s1 = {0};
-    for (int i = 0; i < kb; i++) {
-        c0[i] = (vf){0};
-        c1[i] = (vf){0};
+                                                             int j, int nc, int bias) {
+    vf c[AC][KB_MAX], s[AC];
+    for (int q = 0; q < nc; q++) {
+        s[q] = (vf){0};
+        for (int i = 0; i < kb; i++) c[q][i] = (vf){0};
     }
+    const float *a = A + k0;
     for (int r = 0; r < rows; r++) {
-        vf g0 = vload(G + (size_t)r * gs + j * VL);
-        vf g1 = two ? vload(G + (size_t)r * gs + (j + 1) * VL) : (vf){0};
-        if (bias) {
-            s0 += g0;
-            if (two) s1 += g1;
+        vf g[AC];
+        for (int q = 0; q < nc; q++) {
+            g[q] = vload(G + (size_t)r * gs + (j + q) * VL);
+            if (bias) s[q] += g[q];
         }
-        const float *a = A + (size_t)r * as + k0;
 #pragma GCC unroll 16
+        for (int i = 0; i < kb; i++)
+            for (int q = 0; q < nc; q++) c[q][i] = vfma(vbcast(a + (size_t)r * as + i), g[q], c[q][i]);
+    }
+    for (int q = 0; q < nc; q++) {
         for (int i = 0; i < kb; i++) {
-            vf s = vbcast(a + i);
-            c0[i] = vfma(s, g0, c0[i]);
-            if (two) c1[i] = vfma(s, g1, c1[i]);
+            float *d = dW + (size_t)(k0 + i) * ncols + (j + q) * VL;
+            vstore(d, vload(d) + c[q][i]);
         }
-    }
-    for (int i = 0; i < kb; i++) {
-        float *d = dW + (size_t)(k0 + i) * ncols + j * VL;
-        vstore(d, vload(d) + c0[i]);
-        if (two) vstore(d + VL, vload(d + VL) + c1[i]);
-    }
-    if (bias) {
-        vstore(db + j * VL, vload(db + j * VL) + s0);
-        if (two) vstore(db + (j + 1) * VL, vload(db + (j + 1) * VL) + s1);
+        if (bias) vstore(db + (j + q) * VL, vload(db + (j + q) * VL) + s[q]);
     }
 }
 
-/* at_b_block with kb, two and bias compile-time constants. */
+/* at_b_block with kb, nc and bias compile-time constants. */
 static void at_b_dispatch(const float *A, int as, int k0, int kb, const float *G, int gs, float *dW, float *db,
-                          int rows, int ncols, int j, int two, int bias) {
+                          int rows, int ncols, int j, int nc, int bias) {
 #define AT_B_CASE(n)                                                                                            \
     case n:                                                                                                     \
-        if (two && bias) at_b_block(A, as, k0, n, G, gs, dW, db, rows, ncols, j, 1, 1);                        \
-        else if (two) at_b_block(A, as, k0, n, G, gs, dW, db, rows, ncols, j, 1, 0);                           \
-        else if (bias) at_b_block(A, as, k0, n, G, gs, dW, db, rows, ncols, j, 0, 1);                          \
-        else at_b_block(A, as, k0, n, G, gs, dW, db, rows, ncols, j, 0, 0);                                    \
+        if (nc == AC && bias) at_b_block(A, as, k0, n, G, gs, dW, db, rows, ncols, j, AC, 1);                  \
+        else if (nc == AC) at_b_block(A, as, k0, n, G, gs, dW, db, rows, ncols, j, AC, 0);                     \
+        else if (bias) at_b_block(A, as, k0, n, G, gs, dW, db, rows, ncols, j, 1, 1);                          \
+        else at_b_block(A, as, k0, n, G, gs, dW, db, rows, ncols, j, 1, 0);                                    \
         break;
     switch (kb) {
         AT_B_CASE(1)
@@ -268,22 +308,32 @@ static void at_b_dispatch(const float *A, int as, int k0, int kb, const float *G
         AT_B_CASE(9)
         AT_B_CASE(10)
 #endif
+#if KB_MAX > 10
+        AT_B_CASE(11)
+        AT_B_CASE(12)
+#endif
+#if KB_MAX > 12
+        AT_B_CASE(13)
+        AT_B_CASE(14)
+        AT_B_CASE(15)
+#endif
     }
 #undef AT_B_CASE
 }
 
 /*
  * dW[k, :] += sum_r A[r, k] * G[r, :] for k < K, and db[:] += sum_r G[r, :]. dW has stride ncols.
- * Each dW and db element is one lane's chain over the rows in order, whatever the blocking.
+ * Each dW and db element is one lane's chain over the rows in order, whatever the blocking; the
+ * blocks are sized to the layer's true input width, not its padded one.
  */
 static void gemm_at_b(const float *A, int as, int K, const float *G, int gs, float *dW, float *db, int rows,
                       int ncols) {
     int nb = ncols / VL, nk = (K + KB_MAX - 1) / KB_MAX;
-    int kb = (K + nk - 1) / nk; /* nk blocks of kb rows (the last one shorter) */
-    for (int j = 0; j < nb; j += 2) {
-        int two = j + 1 < nb;
+    int kb = (K + nk - 1) / nk; /* nk blocks of kb columns (the last one shorter) */
+    for (int j = 0; j < nb; j += AC) {
+        int nc = j + AC <= nb ? AC : 1;
         for (int k0 = 0; k0 < K; k0 += kb)
-            at_b_dispatch(A, as, k0, K - k0 < kb ? K - k0 : kb, G, gs, dW, db, rows, ncols, j, two, k0 == 0);
+            at_b_dispatch(A, as, k0, K - k0 < kb ? K - k0 : kb, G, gs, dW, db, rows, ncols, j, nc, k0 == 0);
     }
 }
 
