@@ -74,7 +74,7 @@ def test_the_built_in_rules_keep_their_keys():
 
 
 def test_an_unknown_or_bad_rule_is_a_one_line_error(registered):
-    with pytest.raises(GenprobeError, match=r"unknown model 'median'; choose from mlp, knn, dot, circle"):
+    with pytest.raises(GenprobeError, match=r"unknown model 'median'; choose from mlp, knn, dot, blur, disks, circle"):
         RunSpec(model="median")
     with pytest.raises(GenprobeError, match="no untrained rule 'median'"):
         rules.get("median")
@@ -108,18 +108,20 @@ def test_the_cli_scores_a_registered_rule_and_names_an_unknown_one(registered, t
     assert "no untrained rule 'median'" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
-def test_the_readme_registry_example_runs():
-    """The README's example of both registries (a metric and a baseline in a conftest.py) as written:
-    it registers both, and the rule it adds is scored with the metric it adds."""
+def test_the_docs_registry_example_runs():
+    """The how-to's example of both registries (a metric and a baseline in a conftest.py;
+    docs/how-to/add-a-metric-or-baseline.md) as written: it registers both, and the rule it adds is scored
+    with the metric it adds."""
     from pathlib import Path
 
     from genprobe import metrics
 
-    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    page = Path(__file__).resolve().parents[1] / "docs" / "how-to" / "add-a-metric-or-baseline.md"
+    text = page.read_text()
     start = text.index("```python\n", text.index("Both registries in a `conftest.py`")) + len("```python\n")
     code = text[start : text.index("```", start)]
     namespace: dict = {}
-    exec(compile(code, "README.md", "exec"), namespace)
+    exec(compile(code, str(page), "exec"), namespace)
     try:
         assert (
             "ink" in metrics.METRICS

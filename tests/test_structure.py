@@ -1,4 +1,5 @@
-"""The module map of the README ("Where things live") holds: lower layers never import higher ones."""
+"""The module map of the docs ("Where things live", docs/reference/modules.md) holds: lower layers never import
+higher ones."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _layers() -> list[list[str]]:
-    """The README table's rows, top (lowest layer) first: the backticked module names of each."""
-    text = (ROOT / "README.md").read_text()
-    section = text.split("## Where things live", 1)[1].split("\n## ", 1)[0]
+    """The map's rows, top (lowest layer) first: the backticked module names of each."""
+    text = (ROOT / "docs" / "reference" / "modules.md").read_text()
+    section = text.split("# Where things live", 1)[1].split("\nOutside the package:", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| `")]
     return [[m for m in re.findall(r"`([a-z_]+)/?(?:\.c)?`", row.split("|")[1]) if _source(m)] for row in rows]
 
