@@ -70,13 +70,14 @@ class GenprobeSession:
         On a pytest-xdist worker, whose terminal reporter writes nowhere, on its stderr (the controller's,
         inherited), past pytest's capture and marked with the worker's id."""
         worker = getattr(self.config, "workerinput", None)
-        if worker is None:
-            tr = self.config.pluginmanager.get_plugin("terminalreporter")
-            if tr is not None:
-                tr.write_line(msg)
-            return
         capman = self.config.pluginmanager.get_plugin("capturemanager")
+        # inside a test pytest captures the file descriptors: what is written there is shown only on failure
         with capman.global_and_fixture_disabled() if capman is not None else contextlib.nullcontext():
+            if worker is None:
+                tr = self.config.pluginmanager.get_plugin("terminalreporter")
+                if tr is not None:
+                    tr.write_line(msg)
+                return
             sys.stderr.write(f"[{worker.get('workerid', 'worker')}] {msg}\n")
             sys.stderr.flush()
 
