@@ -10,10 +10,11 @@ from the committed confirmation evidence (``genprobe/evidence/<profile>.json``):
 the measured numbers in its reason, and fails if the claim holds); or
 ``report`` where the confirmation seeds could not decide it (recorded with
 its numbers, never gating). Thresholds and the calibration numbers they were
-set from are in ``genprobe/profiles.py`` and the README.
+set from are in ``genprobe/profiles.py`` and ``docs/evidence/``.
 
 Run: ``pytest benchmarks`` (smoke profile) or
-``pytest benchmarks --genprobe-profile paper`` (GPU).
+``pytest benchmarks --genprobe-profile paper`` (the post's scale, after ``genprobe sweep --profile paper``
+trained it: on the CPU, a GPU or a Dask cluster).
 """
 
 from __future__ import annotations

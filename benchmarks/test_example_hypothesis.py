@@ -1,4 +1,4 @@
-"""A new hypothesis in a few lines: the README's worked example.
+"""A new hypothesis in a few lines: the worked example of the README and docs/how-to/add-a-hypothesis.md.
 
 "The net draws a ring of the right size": the circle fitted to the net's black
 pixels has the true ring's radius (to 2 % of the image width) at 5000 points,

@@ -12,7 +12,7 @@ reported, with the share of seeds meeting its limiting bound (:func:`limiting`).
 compared as two instruments measuring one experiment (:func:`step_agreement`).
 
 ``benchmarks/studies/threshold_evidence.py`` binds this to the repository (which files, which test modules) and
-writes ``genprobe/evidence/<profile>.json`` and the README's generated sections from it.
+writes ``genprobe/evidence/<profile>.json`` and the evidence pages (docs/evidence/) from it.
 """
 
 from __future__ import annotations
@@ -89,8 +89,8 @@ class Layout:
     sets: dict[str, tuple[tuple[str, ...], str, str]]
     confirmation: tuple[str, ...]
     plan_tops: tuple[int, ...]
-    readme: tuple[str, str]  # the README's evidence section markers
-    margins: tuple[str, str]  # the README's margins section markers
+    readme: tuple[str, str]  # the evidence page's verdict-table markers
+    margins: tuple[str, str]  # the evidence page's margins markers
     step_pair: tuple[str, str] | None = None
     steps: tuple[str, ...] = ()
 
@@ -314,7 +314,8 @@ def _met(row: Row, check: int, name: str) -> tuple[int, int]:
 
 
 def share_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
-    """The two-sided Jeffreys interval of a chance from ``k`` of ``n`` (what the README and report quote)."""
+    """The two-sided Jeffreys interval of a chance from ``k`` of ``n`` (what the evidence pages and the report
+    quote)."""
     return jeffreys_interval(k, n, level)
 
 
@@ -673,7 +674,7 @@ def _spread(values: list[float]) -> dict[str, Any]:
 
 def margins(rows: list[Row]) -> dict[str, Any]:
     """Per test and check: the bound, and on each set how many of all its seeds meet it with the values'
-    median and range. Where the thresholds sit against the runs, written once (the README quotes it)."""
+    median and range. Where the thresholds sit against the runs, written once (docs/evidence/ quotes it)."""
     out: dict[str, Any] = {}
     for row in rows:
         if row.skipped:

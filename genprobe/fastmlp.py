@@ -13,8 +13,8 @@ takes itself for :class:`~genprobe.optim.ExactAdam` (the trainer's, in
   A tile of rows goes through every layer while it stays in the core's
   cache, with bias, activation and its derivative fused into the matmul
   loops; each network is computed alone on one thread. 1.4-1.6x the torch ops
-  below, and as fast as torch's ``bmm`` alone on the same shapes (README,
-  "Speed").
+  below, and as fast as torch's ``bmm`` alone on the same shapes
+  (docs/explanation/speed.md).
 * ``backend="torch"``: batched torch ops, for float64, other devices, or
   where no C compiler is available. What makes it faster than autograd:
 

@@ -12,7 +12,7 @@ named claim over sizes from any :class:`~genprobe.probe.ProfileRuns`.
 
 **Per size**, the share of seeds with a two-sided 95 % **Jeffreys** interval
 (the equal-tailed Beta(k + 1/2, n - k + 1/2) interval, with the lower end 0 at
-k = 0 and the upper end 1 at k = n; the README's evidence tables quote the same
+k = 0 and the upper end 1 at k = n; the evidence pages (docs/evidence/) quote the same
 interval). Jeffreys rather than Clopper-Pearson: with 5-20 seeds per size
 Clopper-Pearson covers far more than its stated 95 % (it is conservative by
 construction), Jeffreys close to 95 % on average.

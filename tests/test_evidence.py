@@ -158,7 +158,7 @@ def test_every_control_is_refuted_on_every_set(evidence):
 
 
 def test_how_many_claims_gate(evidence):
-    """The README quotes this count; the evidence decides it, not a hand-set table."""
+    """The evidence page quotes this count; the evidence decides it, not a hand-set table."""
     _, _, data, _ = evidence
     gating = [t for t, e in data["expectations"].items() if e["expect"] in ("holds", "refuted")]
     assert len(gating) == data["gating"]

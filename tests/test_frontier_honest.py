@@ -45,7 +45,7 @@ def test_three_of_five_at_the_smallest_size_is_not_always():
 
 
 def test_34_of_70_at_the_smallest_size_is_not_always():
-    """The README's contiguous/net row (34, 63, 64, 70, 70 of 70): fewer than half hold at 312, so not
+    """The frontier page's contiguous/net row (34, 63, 64, 70, 70 of 70): fewer than half hold at 312, so not
     ``always``: the curve stays above 1/2 over the grid but the data do not establish it; N* at most 625
     (63 of 70 is clearly above 1/2 there, 34 of 70 at 312 is on neither side), not bounded below."""
     f = counts([34, 63, 64, 70, 70], 70)
@@ -155,7 +155,7 @@ def test_the_intervals_ends_are_the_tests_decisions():
 
 
 def test_a_fitted_crossing_outside_the_exact_interval_says_so():
-    """The README's as-good-as-1nn/net row (18, 26, 12, 56, 69 of 70) is not one rising curve: 12 of 70 at 1250
+    """The frontier page's as-good-as-1nn/net row (18, 26, 12, 56, 69 of 70) is not one rising curve: 12 of 70 at 1250
     puts N* above 1250, where the curve crosses at 1163; the cell gives the interval, not the curve's N*."""
     f = counts([18, 26, 12, 56, 69], 70)
     assert f.kind == CROSSES and (f.low, f.high) == (1250.0, 2500.0) and not f.covers(f.n_star)

@@ -105,8 +105,8 @@ def _brute_force_error(plan, holds_at, refuted_at=None, q=0.5):
 
 
 def test_the_default_design_spends_its_stated_error_exactly():
-    """The README's figure: looks at 5, 10, 15 seeds spend between 0.9 and 1 times alpha per direction,
-    counted over all 2^15 sequences of seeds (not by the dynamic programme the design uses)."""
+    """The docs' figure (docs/explanation/verdicts.md): looks at 5, 10, 15 seeds spend between 0.9 and 1 times
+    alpha per direction, counted over all 2^15 sequences of seeds (not by the dynamic programme the design uses)."""
     d = stats.design([5, 10, 15], stats.ALPHA)
     holds = _brute_force_error(d.counts, d.holds_at)
     refuted = _brute_force_error(d.counts, [n - r for n, r in zip(d.counts, d.refuted_at)])

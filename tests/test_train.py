@@ -214,8 +214,8 @@ def test_every_cpu_step_runs_the_posts_experiment():
     batch (so the blog protocol restarts Adam between them) agrees with autograd up to float rounding,
     under both protocols, far closer than the two protocols are to each other. Beyond a few epochs the
     rounding grows chaotically (Adam's early steps are about lr * sign(grad), and a gradient near zero
-    flips sign with the rounding), so the steps are compared over seeds, as distributions: README,
-    "One experiment on every CPU step"."""
+    flips sign with the rounding), so the steps are compared over seeds, as distributions:
+    docs/evidence/cpu-steps.md."""
 
     def specs(protocol):
         return [

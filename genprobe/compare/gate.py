@@ -11,7 +11,7 @@ and so never fire at the suite's 5). Where no (test, metric) typically got
 worse, each is flagged with chance at most ``alpha`` (for a change that is
 only seed noise, less: every paired seed must be worse by more than
 ``DELTA``); over many tests some may be, so pick ``DELTA`` above the seed
-noise of the README's margins table. Controls and claims expected refuted
+noise of the margins tables (docs/evidence/smoke.md). Controls and claims expected refuted
 are not gated (better and worse are the other way round for them). A
 diverged seed (NaN) counts as worse. A gated check of the base that the new
 session no longer measures fails the rule. With too few paired seeds (2 at

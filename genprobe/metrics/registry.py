@@ -22,7 +22,7 @@ An export written with ``genprobe sweep --export-pictures`` holds each run's fin
 :func:`genprobe.calibration.load_export` gives a new metric's final value for its runs too (exact for a
 metric of the black mask; within 1/510 a pixel for one of the grey values); the committed evidence of
 smoke seeds 10-14 is such an export, the others hold no pictures (size) and need their cached runs or a
-retraining. The README says where to add a claim, a metric, a baseline and a command.
+retraining. docs/how-to/add-a-hypothesis.md says where to add a claim, a metric, a baseline and a command.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ Why a compiled kernel rather than more torch ops: at the post's shapes
 separate passes for the bias, the activation and its derivative, and its
 matmuls stream every layer's activations through memory. The kernel keeps
 a tile of rows in cache through all layers and fuses those passes; the
-speed benchmark measures both side by side (README, "Speed"). No
+speed benchmark measures both side by side (docs/explanation/speed.md). No
 well-kept library does this for B independent small networks: oneDNN's
 fused linear+activation works on one matrix at a time.
 

@@ -123,7 +123,7 @@ def _terminal_summary(gs: GenprobeSession, tr) -> None:
     tr.write_line(
         "rule: an exact sequential sign test per check on the seeds' values; "
         f"at most {gs.profile.alpha:.0%} error per claim over all looks, either way "
-        "(README, 'How verdicts are decided')"
+        "(docs/explanation/verdicts.md)"
     )
     header = ("claim", "subject", "N", "metric", "seeds meeting the bound: verdict", "measured", "outcome")
     rows = []

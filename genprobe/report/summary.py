@@ -41,7 +41,7 @@ def gallery_section(data: Mapping[str, Any], strip: str | None) -> list[str]:
         "What each shape claim says of pictures that are not the truth (and of the two that are), "
         f"judged as if a net had drawn them on the points of seeds {data['seeds']}, against the dot "
         f"memoriser, 1-NN and Fourier-feature runs of `{data['evidence']}` on the same points "
-        "(`tests/test_gallery.py` says which claim must refute which picture, and why; README, "
+        "(`tests/test_gallery.py` says which claim must refute which picture, and why; docs/explanation/gallery.md, "
         "'What the claims reject').",
         "",
     ]
@@ -126,7 +126,7 @@ def _summary_md(
     section("## Claims")
     if verdicts:
         lines.append(
-            "Each check is a sign test on the seeds' values (README, 'How verdicts are decided'); "
+            "Each check is a sign test on the seeds' values (docs/explanation/verdicts.md); "
             "a verdict holds when every check holds and is refuted when any is."
         )
         lines.append("")
@@ -182,7 +182,7 @@ def _summary_md(
         lines += [
             "Where each shape claim stops holding as N shrinks, from this session's runs (no extra training): "
             "per size, the seeds on which every check of the claim holds; the frontier N* where the share "
-            "crosses 1/2, with its 95 % interval (README, 'Claim frontiers'). Each claim and model uses the "
+            "crosses 1/2, with its 95 % interval (docs/explanation/frontiers.md). Each claim and model uses the "
             "seeds that have every run it reads at every size.",
             "",
             *markdown_table(frontiers.rows),
