@@ -132,12 +132,11 @@ class Progress:
 
             self._bar = tqdm(
                 total=1000,
-                desc="genprobe sweep",
-                bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix} [{elapsed}<{remaining}]",
+                desc=f"sweep {self._counts()}",
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]",
                 file=sys.stderr,
                 mininterval=1.0,
             )
-            self._bar.set_postfix_str(self._counts(), refresh=True)
         more = f" ({cached} cached)" if cached else ""
         # said with the first epoch, so that a spec that fails to start leaves its error alone on stderr
         self._opening: str | None = f"sweep: {_many(self.groups, 'group')}, {_many(self.runs, 'run')} to train{more}"
@@ -158,7 +157,7 @@ class Progress:
     def _show(self, force: bool = False) -> None:
         if self._bar is not None:
             self._bar.n = round(1000 * self._fraction())
-            self._bar.set_postfix_str(self._counts(), refresh=False)
+            self._bar.set_description_str(f"sweep {self._counts()}", refresh=False)
             self._bar.refresh() if force else self._bar.update(0)
             return
         if self._opening is not None:
@@ -192,6 +191,7 @@ class Progress:
 
     def close(self) -> None:
         if self._bar is not None:
+            self._show(force=True)
             self._bar.close()
             self._bar = None
         if self.groups and self.groups_done == self.groups:
