@@ -177,7 +177,9 @@ def test_the_study_compares_frontiers_by_their_intervals():
     assert "the net holds it on half the seeds down to sparser data than 1-NN" in sparse_answer(net, knn)
     assert "1-NN holds it on half the seeds down to sparser data than the net" in sparse_answer(knn, net)
     close = counts([0, 8, 12, 20, 20], 20)
-    assert "not established at 95 %" in sparse_answer(net, close)
+    assert sparse_answer(net, close).endswith(
+        "the intervals overlap: which holds it down to sparser data is not established"
+    )
     gone = counts([3, 4, 1, 0], 6, sizes=(312, 625, 1250, 2500))
     assert sparse_answer(gone, knn) == "no comparison: the net has no frontier here"
 
@@ -189,8 +191,8 @@ def test_the_study_names_its_seed_sets():
 
     from benchmarks.studies import frontier_study as fs
 
-    assert fs.seed_label(range(20)) == "seeds 0-19 calibration seeds (the thresholds were set on 0-9)"
-    assert fs._spans([0, 1, 2, 5, 7, 8]) == "0-2, 5, 7-8"
+    assert fs.seed_label(range(20)) == "calibration seeds 0-19 (the thresholds were set on 0-9)"
+    assert fs._spans([0, 1, 2, 5, 7, 8]) == "0-2, 5 and 7-8"
     files = fs.evidence_files(fs.C_PATTERNS)
     calibration = fs.set_files(files, "calibration")
     assert "smoke-cpu-seeds0-9.json.gz" in calibration and set(calibration) <= set(files)
@@ -200,3 +202,18 @@ def test_the_study_names_its_seed_sets():
     assert fs.parse_seed_list("110-112,115") == (110, 111, 112, 115)
     with pytest.raises(SystemExit, match="--write writes the page from the defaults"):
         fs.main(["--seeds", "calibration", "--write"])
+
+
+def test_the_page_answers_from_confirmation_seeds_where_there_are_any():
+    """With confirmation rows, the five-size section adds their table and their answer; without, it says that
+    the answers come from calibration seeds."""
+    from benchmarks.studies import frontier_study as fs
+
+    files = ("smoke-cpu-c-seeds110-114.json.gz",)
+    rows = fs.study(files, bootstrap=20)
+    with_them = fs.readme_section(rows, files, rows)
+    assert "The confirmation seeds alone" in with_them
+    assert "How sparse before it stops, on the confirmation" in with_them
+    assert with_them.count("- **How sparse before it stops**") == 4
+    without = fs.readme_section(rows, files)
+    assert "holds no confirmation seeds of this profile yet" in without and "How sparse" not in without
