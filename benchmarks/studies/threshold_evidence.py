@@ -85,7 +85,7 @@ def _markers(name: str) -> tuple[str, str]:
 # commit (genprobe/evidence/registration.json; docs/explanation/registration.md): confirm-c, seeds 4000-4029,
 # C kernel, trained from 70d1b95; a torch-ops set on seeds disjoint from it (5000-5029) follows.
 #: the fresh C-kernel confirmation exports committed so far (seeds 4000-4029 when complete)
-CONFIRM_C: tuple[str, ...] = ()
+CONFIRM_C: tuple[str, ...] = ("smoke-cpu-c-seeds4000-4004.json.gz",)
 SMOKE = Layout(
     profile="smoke",
     sets={
