@@ -9,8 +9,8 @@ measures the naive loop, the autograd step, the fast step (the fused C
 kernel, and its fallback on torch ops) and the bmm ceiling interleaved in one
 run and records the ratios (the targets: fast >= 6x naive and >= 80 % of the
 bmm ceiling); it asserts only what no machine noise can flip (the batched step
-beats the naive loop by 2x). The figures we measured are in the README
-("Speed").
+beats the naive loop by 2x). The figures we measured are on the speed pages
+(docs/evidence/speed.md, docs/explanation/speed.md).
 """
 
 from __future__ import annotations
@@ -113,7 +113,8 @@ def test_against_one_core_sgemm(benchmark, data):
     """The training steps against one core's large sgemm, interleaved in one run (best round of each):
     the post's net (C kernel and torch ops) and the Fourier-feature control (4 x 256 on 128 Fourier
     features, 625 points a step), GFLOP/s per thread over ``torch.mm`` of 2048^2 on one thread.
-    ``benchmarks/studies/speed_table.py`` writes the README's speed table from this benchmark's ``extra_info``."""
+    ``benchmarks/studies/speed_table.py`` writes the speed page (docs/evidence/speed.md) from this benchmark's
+    ``extra_info``."""
 
     threads = torch.get_num_threads()
     small = types.SimpleNamespace(nets=threads, batch=312, depth=DEPTH, width=WIDTH)
