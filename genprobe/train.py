@@ -22,6 +22,7 @@ import torch
 from . import metrics
 from .errors import GenprobeError
 from .fastmlp import FastMLPStep, supports
+from .metrics.regions import polytope_metrics
 from .model import BatchedMLP, init_generator
 from .optim import ExactAdam
 from .options import DEVICES
@@ -384,11 +385,21 @@ def _final(
             pred = final.predict(model, forward=forward)
         with torch.no_grad():
             pred_train = (forward or model)(data.X).float().cpu().numpy()
+            train_ids: np.ndarray | None = None  # pattern ids at the training points (the polytope memoriser's)
+            if ids is not None:
+                on_points = fast.predict_and_patterns if fast is not None and forward is not None else None
+                _, at_points = (on_points or model.predict_and_patterns)(data.X)
+                train_ids = at_points.cpu().numpy()
     finals, bounds = [], []
     for b, spec in enumerate(specs):
         fin = final.metrics(pred[b], b, pred_train[b, : spec.n], data.sets[b].targets)
         if ids is not None:
             fin["linear_regions"] = float(metrics.linear_regions(ids[b]))
+            assert train_ids is not None
+            black = data.sets[b].targets < 0.5  # the points it was trained to paint black (labels as trained)
+            fin |= polytope_metrics(
+                ids[b], pred[b] < 0.5, train_ids[b, : spec.n][black], final.geometry.truth_black, final.masks[b]
+            )
         finals.append(fin)
         bounds.append(metrics.region_boundaries(ids[b]) if ids is not None else None)
     return pred, finals, bounds

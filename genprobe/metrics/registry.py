@@ -104,6 +104,12 @@ METRICS: dict[str, Metric] = dict(
         _builtin("wedge_coverage", "coverage in the wedge", "higher"),
         _builtin("wedge_contrast", "contrast in the wedge", "higher"),
         _builtin("linear_regions", "linear regions", "neither"),
+        # the built-in MLP's final picture against its own polytope memoriser (metrics.regions.polytope_metrics)
+        _builtin("polytope_outside", "black outside the polytopes", "neither"),
+        _builtin("polytope_iou", "IoU with the polytopes", "neither"),
+        _builtin("polytope_outside_nb", "black outside the polytopes and neighbours", "neither"),
+        _builtin("polytope_iou_nb", "IoU with the polytopes and neighbours", "neither"),
+        _builtin("polytope_held_out_iou", "polytope memoriser's held-out IoU", "higher"),
     ]
 )
 
