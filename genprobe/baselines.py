@@ -21,6 +21,7 @@ The trained controls (shuffled labels, random Fourier features) are ordinary
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -30,7 +31,7 @@ from .rules import predict_dot, predict_knn
 from .runs import RunResult, RunSpec
 from .sampling import TrainingSet, sample_training_set
 
-__all__ = ["run_baseline", "predict_knn", "predict_dot", "picture"]
+__all__ = ["run_baseline", "predict_knn", "predict_dot", "picture", "with_untrained"]
 
 
 def picture(spec: RunSpec, ts: TrainingSet, res: int) -> np.ndarray:
@@ -78,3 +79,23 @@ def run_baseline(spec: RunSpec) -> RunResult:
         train_indices=ts.indices,
         meta=provenance("cpu") | {"seconds": time.perf_counter() - t0, "group_size": 1},
     )
+
+
+class _WithUntrained(dict):
+    """Run results by spec; an untrained rule's spec that is missing is scored on first use and kept."""
+
+    def __missing__(self, spec: RunSpec) -> RunResult:
+        if spec.trained:
+            raise KeyError(spec)
+        result = self[spec] = run_baseline(spec)
+        return result
+
+
+def with_untrained(found: Mapping[RunSpec, RunResult]) -> dict[RunSpec, RunResult]:
+    """``found`` as a dict that scores any untrained rule's run it lacks when first asked for it.
+
+    An untrained rule is a pure function of its spec (no training), so a set of exported runs (the
+    committed evidence) can be replayed on rules or parameters it was not exported with, e.g. a new
+    control's rule (:class:`genprobe.probe.RunsFrom` over it). A trained run it lacks is still a ``KeyError``.
+    """
+    return _WithUntrained(found)

@@ -2,7 +2,9 @@
 
 A rule draws a picture from the training set alone, with no training: the
 1-nearest-neighbour rule (``knn``) and the dot memoriser (``dot``) are the
-built-in ones. It is a run like any other (``RunSpec(model=name)``,
+built-in ones; the suite's near-miss controls add two more, shipped here
+(``blur``, blurred dots, and ``disks``, disks inside the 1-NN rule's black;
+see :data:`SHIPPED`). It is a run like any other (``RunSpec(model=name)``,
 ``genprobe.baseline(name, n)`` in a test, ``genprobe baseline NAME`` on the
 command line), scored with the same metrics on the same points as the net::
 
@@ -40,7 +42,18 @@ from scipy.spatial import cKDTree
 from .errors import GenprobeError
 from .sampling import TrainingSet, grid_coords
 
-__all__ = ["Rule", "RULES", "register", "unregister", "get", "predict_knn", "predict_dot"]
+__all__ = [
+    "Rule",
+    "RULES",
+    "SHIPPED",
+    "register",
+    "unregister",
+    "get",
+    "predict_knn",
+    "predict_dot",
+    "predict_blur",
+    "predict_disks",
+]
 
 #: ``predict(ts, points, **params)``: (M,) grey at the (M, 2) points (x, y) in [0, 1)
 Predict = Callable[..., np.ndarray]
@@ -121,12 +134,12 @@ def register(
 ) -> Rule:
     """Register the untrained rule ``name`` (see the module's docstring); returns it.
 
-    Re-registering a user rule under its name replaces it; a built-in one cannot be replaced."""
+    Re-registering a user rule under its name replaces it; a built-in or shipped one cannot be replaced."""
     if not isinstance(name, str) or not name.isidentifier():
         raise GenprobeError(f"a rule's name is a Python identifier, got {name!r}")
     if name in ("mlp", "net", "fourier", "shuffled"):
         raise GenprobeError(f"{name!r} names a trained model, not an untrained rule")
-    if name in RULES and RULES[name].builtin:
+    if name in RULES and (RULES[name].builtin or name in SHIPPED):
         raise GenprobeError(f"{name!r} is a built-in rule; register yours under another name")
     if not callable(predict):
         raise GenprobeError(f"rule {name!r}: predict must be callable, got {type(predict).__name__}")
@@ -136,8 +149,8 @@ def register(
 
 
 def unregister(name: str) -> None:
-    """Remove a rule registered with :func:`register` (a built-in one stays)."""
-    if name in RULES and RULES[name].builtin:
+    """Remove a rule registered with :func:`register` (a built-in or shipped one stays)."""
+    if name in RULES and (RULES[name].builtin or name in SHIPPED):
         raise GenprobeError(f"{name!r} is a built-in rule and cannot be removed")
     if name not in RULES:
         raise GenprobeError(f"no rule {name!r} to remove; registered: {', '.join(RULES)}")
@@ -191,3 +204,69 @@ RULES["dot"] = Rule(
     version=2,  # 2: metrics on the true image's own grid, the same at every evaluation grid
     builtin=True,
 )
+
+
+# -- the near-miss controls' rules (benchmarks/test_controls.py) --------------------------------------
+#
+# Shipped with genprobe and not replaceable, but keyed like a registered rule (by their source, so an edit
+# recomputes their runs) and taking parameters (``model_kwargs``): the pinned keys of knn and dot are
+# untouched. Both are local and untrained: each draws black only around its own black training points, so
+# neither has any bias to the ring beyond what the points show. That is the property every shape claim
+# names; the controls use them, at a radius or reach each states, to show a claim's check refutes a
+# model that draws nearly what the net draws but lacks the property.
+
+
+def _black_tree(ts: TrainingSet) -> tuple[np.ndarray, cKDTree | None]:
+    black = ts.coords[ts.targets < 0.5].astype(np.float64)
+    return black, (cKDTree(black) if len(black) else None)
+
+
+def predict_blur(ts: TrainingSet, points: np.ndarray, radius: float = 0.01) -> np.ndarray:
+    """Blurred dots: black within ``radius`` (image widths) of a black training point, white elsewhere.
+
+    The dot memoriser with each dot widened to a disk (the gallery's ``blurred-dots`` is this at 0.01,
+    drawn on the grid): it memorises its points and spreads each alike in every direction, so it draws
+    pieces where its points are and nothing between them that a shape would fill in.
+    """
+    black, tree = _black_tree(ts)
+    if tree is None:
+        return np.ones(len(points), np.float32)
+    dist, _ = tree.query(np.asarray(points, dtype=np.float64))
+    return np.where(dist <= float(radius), 0.0, 1.0).astype(np.float32)
+
+
+def predict_disks(ts: TrainingSet, points: np.ndarray, reach: float = 0.5) -> np.ndarray:
+    """Disks around each black training point, reaching ``reach`` of the way to that point's nearest white
+    training point.
+
+    At ``reach <= 0.5`` every disk lies inside the black training point's share of the 1-NN rule's black
+    (a point within half the distance to the nearest white point is nearer its black centre than any white
+    point), so it never draws more than 1-NN and differs from it only in leaving out the cells' corners:
+    a local interpolator a little weaker than 1-NN. Larger reaches cross into the white points' cells.
+    """
+    black, tree = _black_tree(ts)
+    if tree is None:
+        return np.ones(len(points), np.float32)
+    white = ts.coords[ts.targets >= 0.5].astype(np.float64)
+    radius = cKDTree(white).query(black)[0] * float(reach) if len(white) else np.full(len(black), np.inf)
+    pts = np.asarray(points, dtype=np.float64)
+    # every (point, black point) pair within the largest radius, then each pair against its own disk
+    pairs = cKDTree(pts).sparse_distance_matrix(tree, float(np.max(radius)), output_type="ndarray")
+    inside = np.zeros(len(pts), dtype=bool)
+    hit = pairs["v"] <= radius[pairs["j"]]
+    inside[pairs["i"][hit]] = True
+    # a point on a black training point (distance 0) is not listed as a pair: it is black too
+    dist, _ = tree.query(pts)
+    inside |= dist == 0.0
+    return np.where(inside, 0.0, 1.0).astype(np.float32)
+
+
+def _shipped(name: str, predict: Predict, title: str) -> None:
+    RULES[name] = Rule(name, predict, title)
+
+
+#: the rules genprobe ships for its near-miss controls, besides the built-in knn and dot: not replaceable,
+#: keyed by their source, with parameters (``g.baseline("blur", 312, radius=0.03)``)
+SHIPPED: frozenset[str] = frozenset({"blur", "disks"})
+_shipped("blur", predict_blur, "blurred dots")
+_shipped("disks", predict_disks, "disks inside the 1-NN rule's black")
