@@ -1,12 +1,16 @@
-"""A griffe extension for the API reference: the doctest examples in genprobe's docstrings (``>>>`` lines
-and their output) become fenced ``pycon`` blocks, so Markdown shows them as code instead of reading their
-output (``[0.224, 0.776]``) as link references."""
+"""A griffe extension for the API reference: genprobe's docstrings are written for reading in the source
+(reStructuredText-ish), so before Markdown renders them the doctest examples (``>>>`` lines and their
+output) become fenced ``pycon`` blocks (else their output, ``[0.224, 0.776]``, reads as link references),
+and Sphinx roles (``:class:`RunSpec```) become plain code."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import griffe
+
+ROLE = re.compile(r":(?:py:)?(?:class|func|meth|mod|data|attr|exc|obj):`~?([^`]+)`")
 
 
 def fence_doctests(text: str) -> str:
@@ -32,7 +36,13 @@ def fence_doctests(text: str) -> str:
     return "\n".join(out)
 
 
+def plain_roles(text: str) -> str:
+    """``:class:`~genprobe.runs.RunSpec``` -> ```genprobe.runs.RunSpec```."""
+    return ROLE.sub(lambda m: f"`{m.group(1)}`", text)
+
+
 class FenceDoctests(griffe.Extension):
     def on_object(self, *, obj: griffe.Object, **kwargs: Any) -> None:  # noqa: ARG002 - griffe's signature
-        if obj.docstring is not None and ">>>" in obj.docstring.value:
-            obj.docstring.value = fence_doctests(obj.docstring.value)
+        if obj.docstring is not None:
+            text = plain_roles(obj.docstring.value)
+            obj.docstring.value = fence_doctests(text) if ">>>" in text else text
