@@ -7,22 +7,30 @@ post's ring geometry at any resolution; some depend on the training points
 scores a picture as if a net had drawn it on given seeds' points, and
 ``tests/test_gallery.py`` checks which claims must refute which picture.
 
+Any other true image (a name of :mod:`genprobe.images` or a PNG) has its own gallery,
+:func:`pictures_for`: the same kinds of wrong picture drawn from that truth (the shape filled, thickened,
+at the wrong size, shifted, mirrored, pieces of it by angle or along its line, the post's ring instead, the
+dots, blurred dots and 1-NN of its training points). :func:`draw` picks the gallery of the training set's
+truth, so ``draw(name, res, ts)`` for the ring is what it always was.
+
 Pure numpy and scipy.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
 
+from .errors import GenprobeError
 from .rules import predict_dot
 from .sampling import TrainingSet
-from .truth import RING_CENTRE, RING_INNER, RING_OUTER
+from .truth import RING_CENTRE, RING_INNER, RING_OUTER, TrueImage, resolve_truth
 
-__all__ = ["Picture", "PICTURES", "TRUE", "WRONG", "draw"]
+__all__ = ["Picture", "PICTURES", "TRUE", "WRONG", "draw", "pictures_for", "is_ring"]
 
 # the post's ring (protocol.md), in image widths
 CENTRE, OUTER, INNER = RING_CENTRE[0], RING_OUTER, RING_INNER  # the true ring's, from genprobe.truth
@@ -152,9 +160,173 @@ TRUE = [p.name for p in _ALL if p.truth]
 WRONG = [p.name for p in _ALL if not p.truth]
 
 
-def draw(name: str, res: int, ts: TrainingSet) -> np.ndarray:
-    """The picture ``name`` at ``res`` x ``res`` for the training set ``ts``."""
+# -- the gallery of any other true image ------------------------------------------------------------
+
+
+def is_ring(truth: TrueImage | None) -> bool:
+    """True for the post's analytic ring at any resolution (its gallery is :data:`PICTURES`); None counts
+    as the ring (a fixed picture drawn without a training set)."""
+    return truth is None or (truth.image is not None and truth.image.name == "ring")
+
+
+def _centre(truth: TrueImage) -> tuple[float, float]:
+    """(x, y) the shape's pieces and sizes are measured around: a registered image's own centre, else the
+    centroid of the black pixels."""
+    if truth.image is not None:
+        return truth.image.centre
+    rows, cols = np.nonzero(truth.black())
+    h, w = truth.shape
+    return float(cols.mean() / w), float(rows.mean() / h)
+
+
+def _mapped(truth: TrueImage, how: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]):
+    """The picture black where the truth is black at the mapped point: exact for an analytic image."""
+
+    def fn(res: int) -> np.ndarray:
+        x, y = _grid(res)
+        return _grey(truth.black_at(*how(x, y)))
+
+    return fn
+
+
+def _black_at(truth: TrueImage, res: int) -> np.ndarray:
+    x, y = _grid(res)
+    return truth.black_at(x, y)
+
+
+def _sector(truth: TrueImage, degrees: float) -> Callable[[int], np.ndarray]:
+    cx, cy = _centre(truth)
+
+    def fn(res: int) -> np.ndarray:
+        x, y = _grid(res)
+        theta = np.mod(np.arctan2(y - cy, x - cx), 2 * np.pi)
+        return _grey(truth.black_at(x, y) & (theta <= np.deg2rad(degrees)))
+
+    return fn
+
+
+def _along(truth: TrueImage, share: float) -> Callable[[int], np.ndarray]:
+    """The black pixels nearest the first ``share`` of the shape's line (a registered image's centre line or
+    outline; a PNG's skeleton is not known, so the sector around its centroid stands in)."""
+    if truth.image is None:
+        return _sector(truth, 360 * share)
+    line = truth.image.line(720)
+
+    def fn(res: int) -> np.ndarray:
+        from scipy.spatial import cKDTree
+
+        black = _black_at(truth, res)
+        x, y = _grid(res)
+        _, nearest = cKDTree(line).query(np.stack([x[black], y[black]], 1))
+        piece = np.zeros_like(black)
+        piece[black] = nearest < share * len(line)
+        return _grey(piece)
+
+    return fn
+
+
+def _stroke_px(res: int) -> float:
+    return max(1.0, 0.02 * res)  # the ring's thick annulus is about 0.02 of the width thicker each side
+
+
+def _soft(truth: TrueImage) -> Callable[[int], np.ndarray]:
+    """The truth with grey edges: a linear ramp 1/64 of the width wide across each edge (signed distance)."""
+
+    def fn(res: int) -> np.ndarray:
+        black = _black_at(truth, res)
+        outside = ndimage.distance_transform_edt(~black) - 0.5  # pixels to the edge, outside
+        inside = ndimage.distance_transform_edt(black) - 0.5
+        signed = np.where(black, -inside, outside) / res
+        return np.clip(0.5 + signed / (1 / 64), 0.0, 1.0).astype(np.float32)
+
+    return fn
+
+
+def _post_ring(res: int) -> np.ndarray:
+    return _annulus(res)
+
+
+@functools.lru_cache(maxsize=16)
+def _gallery(truth: TrueImage) -> dict[str, Picture]:
+    cx, cy = _centre(truth)
+    fixed = [
+        Picture("truth", f"the true image ({truth.name})", _fixed(_mapped(truth, lambda x, y: (x, y))), truth=True),
+        Picture("soft-truth", "the true image with soft grey edges", _fixed(_soft(truth)), truth=True),
+        *(p for p in _ALL if p.name in ("white", "black", "grey-0.49", "grey-0.51")),
+        Picture(
+            "filled",
+            "the shape with its holes filled",
+            _fixed(lambda res: _grey(ndimage.binary_fill_holes(_black_at(truth, res)))),
+        ),
+        Picture(
+            "thick",
+            "the shape 0.02 of the width thicker on every side",
+            _fixed(lambda res: _grey(ndimage.distance_transform_edt(~_black_at(truth, res)) <= _stroke_px(res))),
+        ),
+        Picture(
+            "small",
+            "the shape at 0.7x its size",
+            _fixed(_mapped(truth, lambda x, y: (cx + (x - cx) / 0.7, cy + (y - cy) / 0.7))),
+        ),
+        Picture(
+            "large",
+            "the shape at 1.4x its size",
+            _fixed(_mapped(truth, lambda x, y: (cx + (x - cx) / 1.4, cy + (y - cy) / 1.4))),
+        ),
+        Picture("shifted", "the shape moved 0.12 right", _fixed(_mapped(truth, lambda x, y: (x - 0.12, y)))),
+        Picture(
+            "mirrored",
+            "the shape mirrored left to right about its centre",
+            _fixed(_mapped(truth, lambda x, y: (2 * cx - x, y))),
+        ),
+        Picture(
+            "flipped",
+            "the shape mirrored top to bottom about its centre",
+            _fixed(_mapped(truth, lambda x, y: (x, 2 * cy - y))),
+        ),
+        Picture("piece-90", "the shape within 90 degrees around its centre", _fixed(_sector(truth, 90))),
+        Picture("piece-180", "the shape within 180 degrees around its centre", _fixed(_sector(truth, 180))),
+        Picture("piece-270", "the shape within 270 degrees around its centre", _fixed(_sector(truth, 270))),
+        Picture("half-line", "the half of the shape along the first half of its line", _fixed(_along(truth, 0.5))),
+        Picture("post-ring", "the post's ring instead of the shape", _fixed(_post_ring)),
+        *(p for p in _ALL if p.name in ("dots", "blurred-dots", "noise", "1-nn")),
+    ]
+    # a transformed shape that is the truth again (a symmetric shape mirrored, a shape without holes
+    # filled) is not a wrong picture: it is left out
+    probe = _black_at(truth, 256)
+    out = {}
+    for p in fixed:
+        if not p.truth and p.name in _TRANSFORMS and np.array_equal(p.draw(256, None) < 0.5, probe):  # type: ignore[arg-type]
+            continue
+        out[p.name] = p
+    return out
+
+
+_TRANSFORMS = ("filled", "thick", "small", "large", "shifted", "mirrored", "flipped", "post-ring")
+
+
+def pictures_for(truth: TrueImage | str | None) -> dict[str, Picture]:
+    """The gallery of ``truth`` (a :class:`TrueImage`, or a ``RunSpec.truth`` string): :data:`PICTURES` for
+    the ring, else the same kinds of picture drawn from that truth, drawn once per truth and process.
+
+    >>> sorted(pictures_for("square@64"))[:4]
+    ['1-nn', 'black', 'blurred-dots', 'dots']
+    >>> "filled" in pictures_for("disc@64")   # a disc filled is the disc: not a wrong picture
+    False
+    """
+    if isinstance(truth, str):
+        truth = resolve_truth(truth)
+    if is_ring(truth):
+        return PICTURES
+    assert truth is not None
+    return _gallery(truth)
+
+
+def draw(name: str, res: int, ts: TrainingSet | None) -> np.ndarray:
+    """The picture ``name`` at ``res`` x ``res`` for the training set ``ts``, from the gallery of its truth
+    (:func:`pictures_for`; the ring's when ``ts`` is None)."""
+    pictures = pictures_for(None if ts is None else ts.truth)
     try:
-        return PICTURES[name].draw(res, ts)
+        return pictures[name].draw(res, ts)  # type: ignore[arg-type]
     except KeyError:
-        raise KeyError(f"no picture {name!r}; the gallery has {', '.join(PICTURES)}") from None
+        raise GenprobeError(f"no picture {name!r} for this truth; its gallery has {', '.join(pictures)}") from None
