@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from . import images
 from .errors import GenprobeError
 from .jsonio import atomic_write, to_json_safe
 from .text import number, table
@@ -52,7 +53,8 @@ class _Parser(argparse.ArgumentParser):
 
 #: what each run-spec flag sets (the field comments of :class:`~genprobe.runs.RunSpec`)
 SPEC_HELP = {
-    "truth": "the true image: ring, ring@RES (the ring at RES^2) or a PNG's path",
+    "truth": f"the true image: a registered name ({', '.join(images.names())}; genprobe.images), NAME@RES "
+    "(rendered at RES^2), or a two-toned PNG's path",
     "n": "training points, drawn without replacement",
     "protocol": "standard: one Adam; blog: a fresh Adam every epoch, as the post's script",
     "labels": "true, or shuffled: the grey values permuted among the N points",

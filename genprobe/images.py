@@ -27,7 +27,7 @@ import numpy as np
 
 from .errors import GenprobeError
 
-__all__ = ["Image", "IMAGES", "register", "unregister", "get", "names", "render"]
+__all__ = ["Image", "IMAGES", "register", "unregister", "get", "names", "render", "markdown"]
 
 BlackFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 LineFn = Callable[[int], np.ndarray]
@@ -313,7 +313,7 @@ register(
     _ring,
     components=1,
     holes=1,
-    boundary="smooth, closed (a circle 0.25 across the radius, 1/32 of the width wide)",
+    boundary="smooth, closed (radius 0.25 to its outer edge, 1/32 of the width wide)",
     line=_circle(0.5, 0.5, RING_OUTER - STROKE / 2),
     what="the post's thin black ring",
 )
@@ -387,3 +387,18 @@ register(
 )
 BUILTIN = frozenset(IMAGES)
 _BUILTIN_DONE = True
+
+
+def markdown() -> str:
+    """The registered images as a Markdown table (docs/how-to/use-another-image.md holds the built-ins')."""
+    lines = [
+        "| name | what | black at 1024^2 | pieces | holes | Euler | boundary | line |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for im in IMAGES.values():
+        share = 100 * float(im.render(1024).mean())
+        lines.append(
+            f"| `{im.name}` | {im.what} | {share:.1f} % | {im.components} | {im.holes} | {im.euler} | {im.boundary} "
+            f"| {im.line_kind} |"
+        )
+    return "\n".join(lines) + "\n"
