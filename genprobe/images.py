@@ -112,8 +112,9 @@ def register(
 ) -> Image:
     """Add an analytic image under ``name`` (lower-case letters, digits and ``-``; not ``ring``).
 
-    Registering a name again replaces its image in this process: a run's cache key holds the rendered
-    pixels' digest, so a changed image never reuses another's runs.
+    Registering the same image again (the same function and properties) is a no-op; a name already taken
+    is an error (a process renders a name once and its runs keep those pixels: register another name).
+    A run's cache key holds the rendered pixels' digest, so a changed image never reuses another's runs.
 
     Returns:
         the registered :class:`Image`.
@@ -130,12 +131,22 @@ def register(
     if line_kind not in ("centre line", "outline"):
         raise GenprobeError(f"image {name!r}: line_kind is 'centre line' or 'outline', got {line_kind!r}")
     image = Image(name, what or name, black, components, holes, boundary, line, line_kind, centre)
+    have = IMAGES.get(name)
+    if have is not None:
+        if _same(have, image):
+            return have
+        raise GenprobeError(f"image {name!r} is already registered ({have.what}); register yours under another name")
     IMAGES[name] = image
     return image
 
 
+def _same(a: Image, b: Image) -> bool:
+    fields = ("name", "what", "black", "components", "holes", "boundary", "line", "line_kind", "centre")
+    return all(getattr(a, f) == getattr(b, f) for f in fields)
+
+
 def unregister(name: str) -> None:
-    """Remove a registered image (the built-ins stay)."""
+    """Remove a registered image (the built-ins stay); a process that rendered it keeps its pixels."""
     if name not in IMAGES or name in BUILTIN:
         raise GenprobeError(f"no registered image {name!r} (built-ins cannot be removed)")
     del IMAGES[name]

@@ -112,6 +112,10 @@ def test_a_registered_image_is_a_truth(tmp_path):
         )
         spec = RunSpec(truth="half@64", n=50)
         assert int(spec.load_truth().black().sum()) == 64 * 32
+        half = images.get("half")
+        assert images.register(half.name, half.black, components=1, holes=0, line=half.line) is half
+        with pytest.raises(GenprobeError, match="already registered"):
+            images.register("half", lambda x, y: x < 0.4, components=1, holes=0, line=half.line)
         with pytest.raises(GenprobeError, match="built-in"):
             images.register("ring", lambda x, y: x < 0.5, components=1, holes=0, line=lambda k: np.zeros((k, 2)))
     finally:
