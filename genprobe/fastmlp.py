@@ -12,9 +12,10 @@ takes itself for :class:`~genprobe.optim.ExactAdam` (the trainer's, in
   it builds.
   A tile of rows goes through every layer while it stays in the core's
   cache, with bias, activation and its derivative fused into the matmul
-  loops; each network is computed alone on one thread. 1.4-1.6x the torch ops
-  below, and as fast as torch's ``bmm`` alone on the same shapes
-  (docs/explanation/speed.md).
+  loops; each network is computed alone on one thread. About 2x the torch
+  ops below and faster than torch's ``bmm`` alone on the same shapes, at
+  0.7-0.85 of one core's large sgemm per thread on AMD EPYC and Intel Xeon
+  (docs/evidence/speed.md, a run per CPU family).
 * ``backend="torch"``: batched torch ops, for float64, other devices, or
   where no C compiler is available. What makes it faster than autograd:
 

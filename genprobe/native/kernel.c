@@ -431,18 +431,55 @@ static void pack_net(Work *w, const int *dims, const float *const *W, const floa
 #define PATTERN_PRIME 1000003u
 #define PATTERN_BITS 15
 
+/* Bits k of *bits (64 to a word) for the VL floats at v: v[k] > 0 (false for NaN), as the scalar compare. */
+static inline uint64_t positive_bits(const float *v) {
+#if defined(__AVX512F__) && VL == 16
+    return (uint64_t)_mm512_cmp_ps_mask(_mm512_load_ps(v), _mm512_setzero_ps(), _CMP_GT_OQ);
+#elif defined(__AVX__) && VL == 8
+    return (uint64_t)(unsigned)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_load_ps(v), _mm256_setzero_ps(), _CMP_GT_OQ));
+#else
+    uint64_t b = 0;
+    for (int k = 0; k < VL; k++) b |= (uint64_t)(v[k] > 0.0f) << k;
+    return b;
+#endif
+}
+
+#define PATTERN_WORDS 64 /* widths up to 4096 take the vector compares; wider ones the scalar loop */
+
 /* Folds hidden layer l's on/off states (activation > 0, i.e. pre-activation > 0: the slope is >= 0) of
- * rows 0..rows-1 of the tile into ids[r]. */
+ * rows 0..rows-1 of the tile into ids[r]: each row's states as bits from vector compares, then cut into
+ * the 15-bit codes (the states beyond the width masked off). */
 static void fold_patterns(const Work *w, int l, int width, int rows, uint64_t *ids) {
     const float *h = w->act[l];
+    int P = w->P[l];
     for (int r = 0; r < rows; r++) {
         uint64_t id = ids[r];
-        const float *row = h + (size_t)r * w->P[l];
-        for (int c0 = 0; c0 < width; c0 += PATTERN_BITS) {
-            uint64_t code = 0;
-            int c1 = c0 + PATTERN_BITS < width ? c0 + PATTERN_BITS : width;
-            for (int k = c0; k < c1; k++) code |= (uint64_t)(row[k] > 0.0f) << (k - c0);
-            id = id * PATTERN_PRIME + code;
+        const float *row = h + (size_t)r * P;
+        if (P <= 64) { /* one word, in a register */
+            uint64_t bits = 0;
+            for (int j = 0; j < P; j += VL) bits |= positive_bits(row + j) << j;
+            for (int c0 = 0; c0 < width; c0 += PATTERN_BITS) {
+                int n = width - c0 < PATTERN_BITS ? width - c0 : PATTERN_BITS;
+                id = id * PATTERN_PRIME + ((bits >> c0) & ((1u << n) - 1));
+            }
+        } else if (P <= 64 * PATTERN_WORDS) {
+            uint64_t bits[PATTERN_WORDS + 1];
+            int nw = (P + 63) / 64;
+            for (int q = 0; q <= nw && q <= PATTERN_WORDS; q++) bits[q] = 0;
+            for (int j = 0; j < P; j += VL) bits[j >> 6] |= positive_bits(row + j) << (j & 63);
+            for (int c0 = 0; c0 < width; c0 += PATTERN_BITS) {
+                int n = width - c0 < PATTERN_BITS ? width - c0 : PATTERN_BITS, q = c0 >> 6, off = c0 & 63;
+                uint64_t code = bits[q] >> off;
+                if (off + n > 64) code |= bits[q + 1] << (64 - off);
+                id = id * PATTERN_PRIME + (code & ((1u << n) - 1));
+            }
+        } else {
+            for (int c0 = 0; c0 < width; c0 += PATTERN_BITS) {
+                uint64_t code = 0;
+                int c1 = c0 + PATTERN_BITS < width ? c0 + PATTERN_BITS : width;
+                for (int k = c0; k < c1; k++) code |= (uint64_t)(row[k] > 0.0f) << (k - c0);
+                id = id * PATTERN_PRIME + code;
+            }
         }
         ids[r] = id;
     }
