@@ -44,17 +44,17 @@ MIN_FMAS = 8  # a loop with fewer 512-bit FMAs an iteration is not one of the ma
 
 
 def find_llvm_mca(cpus: tuple[str, ...] = CPUS) -> str | None:
-    """The newest llvm-mca on this machine that knows every CPU in ``cpus``, or None."""
-    found = [shutil.which("llvm-mca")] + sorted(
-        glob.glob("/usr/lib/llvm-*/bin/llvm-mca")
-        + [p for v in range(30, 13, -1) if (p := shutil.which(f"llvm-mca-{v}"))],
-        key=lambda p: [int(n) for n in re.findall(r"\d+", p)] or [0],
-        reverse=True,
-    )
-    for path in dict.fromkeys(p for p in found if p):
-        known = subprocess.run([path, "-mtriple=x86_64", "-mcpu=help"], capture_output=True, text=True).stdout
-        known += subprocess.run([path, "-mtriple=x86_64", "-mcpu=help"], capture_output=True, text=True).stderr
-        if all(re.search(rf"\b{re.escape(c)}\b", known) for c in cpus):
+    """The newest llvm-mca on this machine (on PATH, or Debian's /usr/lib/llvm-N) that knows every CPU in
+    ``cpus``, or None."""
+    found = [shutil.which("llvm-mca"), *glob.glob("/usr/lib/llvm-*/bin/llvm-mca")]
+    found += [shutil.which(f"llvm-mca-{v}") for v in range(14, 31)]
+
+    def version(path: str) -> list[int]:  # /usr/bin/llvm-mca -> /usr/lib/llvm-14/bin/llvm-mca: 14
+        return [int(n) for n in re.findall(r"llvm-(\d+)", os.path.realpath(path))] or [0]
+
+    for path in sorted(dict.fromkeys(p for p in found if p), key=version, reverse=True):
+        res = subprocess.run([path, "-mtriple=x86_64", "-mcpu=help"], capture_output=True, text=True)
+        if all(re.search(rf"\b{re.escape(c)}\b", res.stdout + res.stderr) for c in cpus):
             return path
     return None
 
