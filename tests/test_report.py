@@ -374,6 +374,35 @@ def test_write_run_pictures(tmp_path):
     assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob(".*"))
 
 
+def test_a_rerun_keeps_the_pictures_of_the_same_runs_and_redraws_what_changed(tmp_path):
+    """A warm rerun of the suite redraws no picture whose runs and drawing code are unchanged; a picture whose
+    runs changed, or whose file another session touched, is drawn again."""
+    results = [fake_result(seed=s) for s in (0, 1)] + [fake_result(n=60, seed=0)]
+    pics = report.write_run_pictures(tmp_path, results)
+    files = sorted({f for f in pics.values()} | {report.page.thumb_name(f) for f in pics.values()})
+    before = {f: (tmp_path / f).stat().st_mtime_ns for f in files}
+    assert report.write_run_pictures(tmp_path, results) == pics
+    assert {f: (tmp_path / f).stat().st_mtime_ns for f in files} == before  # nothing drawn again
+    changed = fake_result(n=60, seed=0)
+    changed.prediction[5, 5] = 0.5  # the same spec, another picture
+    (tmp_path / "panel_mlp-standard_N50.png").write_bytes(b"not a picture")  # overwritten meanwhile
+    assert report.write_run_pictures(tmp_path, results[:2] + [changed]) == pics
+    after = {f: (tmp_path / f).stat().st_mtime_ns for f in files}
+    redrawn = sorted(f for f in files if after[f] != before[f])
+    assert redrawn == sorted(
+        [
+            "panel_mlp-standard_N50.png",  # touched by hand: drawn again, with its thumbnail
+            "thumbs/panel_mlp-standard_N50.jpg",
+            "panel_mlp-standard_N60.png",
+            "thumbs/panel_mlp-standard_N60.jpg",
+            "curves_mlp-standard.png",
+            "thumbs/curves_mlp-standard.jpg",
+        ]
+    )
+    with Image.open(tmp_path / "panel_mlp-standard_N50.png") as im:
+        assert im.format == "PNG"
+
+
 def test_slug_and_group_label():
     assert report.slug("fourier-shuffled/blog N=5000") == "fourier-shuffled-blog_N5000"
     assert report.group_label(RunSpec(n=312, seed=3)) == "mlp/standard N=312"

@@ -15,8 +15,9 @@
   :func:`thumbnail_bytes`: the JPEG thumbnails it and pytest-html's rows show.
 
 Modules: ``names`` (group labels, file names), ``panels`` (PIL pictures),
-``curves`` (matplotlib) and ``summary`` (markdown and JSON; it uses the
-other three). Importing the package is cheap: PIL and matplotlib load on
+``curves`` (matplotlib), ``summary`` (markdown and JSON; it uses the
+other three) and ``stamps`` (which pictures a rerun can keep: drawn from the
+same runs by the same code, so a warm rerun redraws none). Importing the package is cheap: PIL and matplotlib load on
 first use, and matplotlib never touches pyplot's global state or the user's
 backend, so no display is needed.
 

@@ -255,15 +255,22 @@ def _overview(out: Path, results: Sequence[RunResult]) -> str:
     if not runs:
         return ""
     from .panels import seed_strip
+    from .stamps import PictureStamps
 
-    try:
-        img = seed_strip(runs)
-    except Exception:  # a picture that cannot be drawn must not cost the report
-        return ""
-    buf = io.BytesIO()
-    img.save(buf, format="PNG", optimize=True)
-    _atomic_write(out / OVERVIEW, buf.getvalue())
-    _atomic_write(out / thumb_name(OVERVIEW), thumbnail_bytes(img, OVERVIEW_WIDTH))
+    stamps = PictureStamps(out)  # kept where drawn from the same runs by the same code (a warm rerun)
+    files = [OVERVIEW, thumb_name(OVERVIEW)]
+    stamp = stamps.stamp("overview", OVERVIEW_WIDTH, runs)
+    if not stamps.fresh(OVERVIEW, stamp, files):
+        try:
+            img = seed_strip(runs)
+        except Exception:  # a picture that cannot be drawn must not cost the report
+            return ""
+        buf = io.BytesIO()
+        img.save(buf, format="PNG", optimize=True)
+        _atomic_write(out / OVERVIEW, buf.getvalue())
+        _atomic_write(out / thumb_name(OVERVIEW), thumbnail_bytes(img, OVERVIEW_WIDTH))
+        stamps.drawn(OVERVIEW, stamp, files)
+        stamps.save()
     r = runs[0]
     return (
         f'<figure id="overview"><a href="{_href(OVERVIEW)}"><img src="{_href(thumb_name(OVERVIEW))}" '

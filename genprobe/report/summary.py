@@ -24,8 +24,9 @@ if TYPE_CHECKING:  # pragma: no cover
 from ..text import number
 from .curves import save_curves
 from .names import _without, group_label, slug
-from .page import save_thumbnail, write_index
+from .page import save_thumbnail, thumb_name, write_index
 from .panels import panel_image, save_panels_grid
+from .stamps import PictureStamps
 
 __all__ = ["write_report", "write_run_pictures", "gallery_section", "expectation_note"]
 
@@ -275,10 +276,21 @@ def write_report(
         ],
     }
     if frontiers is not None:
-        payload["frontiers"] = frontiers.to_dict()
-        save_figure(out / "frontier.png", frontiers.rows, title=f"{profile}: share of seeds holding, 95 % band")
+        drawn = frontiers.to_dict()
+        payload["frontiers"] = drawn
+        stamps = PictureStamps(out)  # drawn again only where the frontiers changed (a warm rerun keeps them)
+        title = f"{profile}: share of seeds holding, 95 % band"
+        stamp = stamps.stamp("frontier", [title, drawn["rows"]], [])
+        if not stamps.fresh("frontier.png", stamp, ["frontier.png"]):
+            save_figure(out / "frontier.png", frontiers.rows, title=title)
+            stamps.drawn("frontier.png", stamp, ["frontier.png"])
         if frontiers.maps:
-            save_map_figure(out / "frontier-map.png", frontiers.maps, title=f"{profile}: data versus training")
+            title = f"{profile}: data versus training"
+            stamp = stamps.stamp("frontier-map", [title, drawn["maps"]], [])
+            if not stamps.fresh("frontier-map.png", stamp, ["frontier-map.png"]):
+                save_map_figure(out / "frontier-map.png", frontiers.maps, title=title)
+                stamps.drawn("frontier-map.png", stamp, ["frontier-map.png"])
+        stamps.save()
     text = json.dumps(_jsonable(payload), indent=2, allow_nan=False)
     _atomic_write(out / "results.json", (text + "\n").encode())
     summary = _summary_md(profile, verdicts, results, info, created, pictures, out, gallery, frontiers)
@@ -317,6 +329,9 @@ def write_run_pictures(
     (and its thumbnail) with one curve group per value of ``by`` (x is ``step`` when every run
     of the family has a step budget, else ``epoch``). Groups whose specs
     differ in fields the label does not show get a short hash suffix.
+
+    A picture already in ``out_dir`` that was drawn from the same runs by the same code is kept, not drawn
+    again (:mod:`genprobe.report.stamps`, ``thumbs/stamps.json``): a warm rerun of the suite redraws nothing.
     """
     from PIL import Image
 
@@ -349,10 +364,15 @@ def write_run_pictures(
         k = _without(r.spec, "seed")
         groups.setdefault(k, []).append(r)
         labels[k] = group_label(r.spec)
+    stamps = PictureStamps(out)  # a warm rerun keeps the pictures drawn from the same runs by the same code
     for k, name in _unique_names(list(groups), labels).items():
         f = fname("panel", name)
-        save_panels_grid(groups[k], out / f)
-        save_thumbnail(panel_image(groups[k][0], title=False), out, f)  # the first seed's row
+        files = [f, thumb_name(f)]
+        stamp = stamps.stamp("panel", name, groups[k])
+        if not stamps.fresh(f, stamp, files):
+            save_panels_grid(groups[k], out / f)
+            save_thumbnail(panel_image(groups[k][0], title=False), out, f)  # the first seed's row
+            stamps.drawn(f, stamp, files)
         pictures[f"panels {name}"] = f
 
     families: dict[str, dict[Any, list[RunResult]]] = {}
@@ -372,8 +392,14 @@ def write_run_pictures(
         runs = [r for rs in fam.values() for r in rs]
         x = "step" if all(r.spec.steps is not None for r in runs) else "epoch"
         f = fname("curves", name)
-        path = save_curves(curve_groups, out / f, x=x, title=name, mark_epochs=mark_epochs)
-        with Image.open(path) as img:
-            save_thumbnail(img, out, f)
+        files = [f, thumb_name(f)]
+        params = [name, x, list(mark_epochs), list(curve_groups)]
+        stamp = stamps.stamp("curves", params, [r for rs in curve_groups.values() for r in rs])
+        if not stamps.fresh(f, stamp, files):
+            path = save_curves(curve_groups, out / f, x=x, title=name, mark_epochs=mark_epochs)
+            with Image.open(path) as img:
+                save_thumbnail(img, out, f)
+            stamps.drawn(f, stamp, files)
         pictures[f"curves {name}"] = f
+    stamps.save()
     return pictures
