@@ -119,3 +119,25 @@ def test_trained_runs_record_it(step):
     if r.final["black_fraction"] > 0:
         assert 0.0 <= r.final["polytope_outside_nb"] <= r.final["polytope_outside"] <= 1.0
     assert 0.0 <= r.final["polytope_held_out_iou"] <= 1.0
+
+
+def test_c_kernel_ids_at_the_points_match_the_grids():
+    """The final evaluation reads pattern ids on the grid and at the training points in two C-kernel
+    passes of different sizes: a point on a grid pixel has that pixel's id (two nets, so each is its own)."""
+    from genprobe.fastmlp import FastMLPStep
+    from genprobe.native import build
+
+    if build.load() is None:
+        pytest.skip("C kernel unavailable")
+    model = BatchedMLP([0, 1], depth=6, width=12)
+    fast = FastMLPStep(model, backend="c")
+    res = 32
+    ts = sample_training_set(RunSpec(truth="ring@32").load_truth(), 300, seed=0)
+    grid = torch.from_numpy(grid_coords(res))[None].expand(2, -1, -1).contiguous()
+    points = torch.from_numpy(ts.coords)[None].expand(2, -1, -1).contiguous()
+    with torch.no_grad():
+        _, grid_ids = fast.predict_and_patterns(grid)
+        _, point_ids = fast.predict_and_patterns(points)
+    rows, cols = ts.grid_pixels(res)
+    for b in range(2):
+        np.testing.assert_array_equal(point_ids[b].numpy(), grid_ids[b].numpy().reshape(res, res)[rows, cols])
