@@ -179,7 +179,10 @@ def load_png(path: str | Path) -> TrueImage:
 
 
 def _name_and_res(truth: str) -> tuple[str, int] | None:
-    """``(name, res)`` when ``truth`` names a registered image (``NAME`` or ``NAME@RES``), else None."""
+    """``(name, res)`` when ``truth`` names a registered image (``NAME`` or ``NAME@RES``), else None (a
+    name ending in ``.png`` is a path: ``disc@2x.png`` is a file)."""
+    if truth.lower().endswith(".png"):
+        return None
     name, at, res = truth.partition("@")
     if name not in images.IMAGES:
         return None

@@ -86,6 +86,15 @@ def test_resolved_once_per_process():
     assert not resolve_truth("disc").pixels.flags.writeable
 
 
+def test_a_png_named_like_an_image_is_a_png(tmp_path, monkeypatch):
+    a = np.full((16, 16), 255, np.uint8)
+    a[4:8, 4:8] = 0
+    monkeypatch.chdir(tmp_path)
+    PILImage.fromarray(a).save("disc@2x.png")
+    img = resolve_truth("disc@2x.png")
+    assert img.name == "png:disc@2x.png" and int(img.black().sum()) == 16
+
+
 def test_black_at_is_exact_for_analytic_and_pixel_lookup_for_png(tmp_path):
     img = resolve_truth("band@64")
     x, y = np.meshgrid(np.arange(64) / 64, np.arange(64) / 64)
