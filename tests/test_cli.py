@@ -363,7 +363,8 @@ def bare_install(tmp_path_factory):
     venv = where / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     py = venv / "bin" / "python"
-    pip = [str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    # --no-compile: the commands below compile only the modules they import, not all of torch's files
+    pip = [str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile"]
     got = subprocess.run(
         [*pip, f"torch=={torch.__version__.split('+')[0]}"], capture_output=True, text=True, timeout=900
     )
@@ -374,6 +375,7 @@ def bare_install(tmp_path_factory):
     return venv
 
 
+@pytest.mark.slow  # a fresh venv and pip install of torch and genprobe: minutes on a 2-core machine
 @pytest.mark.parametrize(
     "args, code, says",
     [
