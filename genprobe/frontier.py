@@ -751,6 +751,10 @@ def frontier(
         )
     elif low is None and high is None:
         kind = UNDECIDED
+    elif fitted_kind == CROSSES and max(s.share for s in shares) < 0.5:
+        kind = ABOVE  # the curve crosses inside the grid, but no size's share reaches 1/2: not an observed N*
+    elif fitted_kind == CROSSES and min(s.share for s in shares) > 0.5:
+        kind = BELOW  # the mirror image: every size's share is above 1/2
     elif fitted_kind == CROSSES:
         kind = CROSSES
     else:

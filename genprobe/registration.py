@@ -135,6 +135,16 @@ def _names(code: types.CodeType) -> tuple[set[str], set[str]]:
     return names, strings
 
 
+def _unpack(objs: Iterable[Any], depth: int = 3) -> Iterable[Any]:
+    """``objs`` and, inside every dict, list, tuple or set among them (to ``depth`` levels), what they hold:
+    a claim reached through a table of builders (``genprobe.shapes.SHAPE_CLAIMS``) is reached."""
+    for obj in objs:
+        yield obj
+        if depth > 0 and isinstance(obj, (dict, list, tuple, set, frozenset)):
+            values = obj.values() if isinstance(obj, dict) else obj
+            yield from _unpack(list(values), depth - 1)
+
+
 def _qualname(obj: Any) -> str:
     return f"{obj.__module__}.{obj.__qualname__}"
 
@@ -170,6 +180,7 @@ def reachable(fn: Callable, layer: Sequence[str] = CLAIM_LAYER) -> tuple[dict[st
                 found += [getattr(target, a) for a in names if hasattr(target, a)]
             elif target is not None:
                 found.append(target)
+        found = list(_unpack(found))
         for target in found:
             if not (inspect.isfunction(target) or isinstance(target, type)) or not _in_layer(target, layer):
                 continue

@@ -30,7 +30,8 @@ sys.path.insert(0, str(ROOT))  # the checkout: genprobe, benchmarks.*
 from genprobe import registration  # noqa: E402
 
 EVIDENCE = ROOT / "benchmarks" / "studies" / "evidence"
-#: stamps of exports trained before registrations existed (files, profile, commit, digests), with the reason
+#: reviewed stamps (files, profile, commit, registration_commit, digests, why): exports trained before
+#: registrations existed, or whose registration's digests missed part of a definition
 STAMPS = EVIDENCE / "stamps.json"
 
 
@@ -51,19 +52,51 @@ def export_commits(path: Path) -> set[str]:
 
 
 def stamp_of(path: Path, profile: str) -> dict[str, Any] | None:
-    """The registration an export was trained under: the stamp ``genprobe sweep --export`` wrote into it;
-    for an export written before exports carried one, its entry in :data:`STAMPS` (trained before
-    registrations existed) or the stamp its runs' commits give (``genprobe.registration.stamp``). None
-    where no registration is found: trained from several commits, an uncommitted tree, or before any."""
+    """The registration an export was trained under: its reviewed entry in :data:`STAMPS` where it has one
+    (trained before registrations existed, or under a registration whose digests missed part of a
+    definition: the definitions at its commit recomputed by today's digests, :func:`at_commit`), else the
+    stamp ``genprobe sweep --export`` wrote into it, else the stamp its runs' commits give
+    (``genprobe.registration.stamp``). None where no registration is found: trained from several
+    commits, an uncommitted tree, or before any."""
+    for entry in json.loads(STAMPS.read_text())["retro"] if STAMPS.exists() else ():
+        if path.name in entry["files"] and entry["profile"] == profile:
+            return {k: v for k, v in entry.items() if k != "files"}
     data = _export(path)
     inline = data.get("registration")
     if inline is not None and inline.get("profile") == profile:
         return inline if inline.get("digests") else None
-    for entry in json.loads(STAMPS.read_text())["retro"] if STAMPS.exists() else ():
-        if path.name in entry["files"] and entry["profile"] == profile:
-            return {k: v for k, v in entry.items() if k != "files"}
     found = registration.stamp(((r.get("meta") or {}).get("git_commit") for r in data["runs"]), profile)
     return found if found["digests"] else None
+
+
+def at_commit(commit: str) -> dict[str, Any]:
+    """The registration of the suite as it was at ``commit``, computed by today's digests (a clean checkout
+    of ``commit`` in a temporary git worktree, with this checkout's ``genprobe/registration.py``): what a
+    stamp in :data:`STAMPS` must hold when it says its runs were trained under the definitions there."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "tree"
+        subprocess.run(["git", "worktree", "add", "-q", "--detach", str(tree), commit], cwd=ROOT, check=True)
+        try:
+            shutil.copy(ROOT / "genprobe" / "registration.py", tree / "genprobe" / "registration.py")
+            code = (
+                "import json, sys; sys.path.insert(0, sys.argv[1]); "
+                "from benchmarks.studies.threshold_evidence import LAYOUTS, cases; "
+                "from genprobe import registration; "
+                "print(json.dumps(registration.register(cases(), "
+                "{n: l.plan_tops for n, l in LAYOUTS.items()})))"
+            )
+            if not (tree / "benchmarks" / "studies").exists():
+                code = code.replace("benchmarks.studies.threshold_evidence", "benchmarks.threshold_evidence")
+            out = subprocess.run(
+                [sys.executable, "-c", code, str(tree)], cwd=tree, capture_output=True, text=True, check=True
+            )
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> int:

@@ -85,7 +85,11 @@ def _markers(name: str) -> tuple[str, str]:
 # commit (genprobe/evidence/registration.json; docs/explanation/registration.md): confirm-c, seeds 4000-4029,
 # C kernel, trained from 70d1b95; a torch-ops set on seeds disjoint from it (5000-5029) follows.
 #: the fresh C-kernel confirmation exports committed so far (seeds 4000-4029 when complete)
-CONFIRM_C: tuple[str, ...] = ("smoke-cpu-c-seeds4000-4004.json.gz",)
+CONFIRM_C: tuple[str, ...] = (
+    "smoke-cpu-c-seeds4000-4004.json.gz",
+    "smoke-cpu-c-seeds4005-4009.json.gz",
+    "smoke-cpu-c-seeds4010-4014.json.gz",
+)
 SMOKE = Layout(
     profile="smoke",
     sets={
@@ -606,14 +610,18 @@ def write_gallery(runs: dict[RunSpec, RunResult], profile_name: str = "smoke") -
 
 
 def load_set(files: tuple[str, ...]) -> dict[RunSpec, RunResult]:
-    """The runs of several exports of one set (files of disjoint seeds), as one."""
+    """The runs of several exports of one set (files of disjoint seeds), as one; an untrained rule's run
+    that the exports lack (a control's rule added since) is scored when first asked for
+    (:func:`genprobe.baselines.with_untrained`)."""
+    from genprobe.baselines import with_untrained
+
     out: dict[RunSpec, RunResult] = {}
     for f in files:
         runs = load_export(EVIDENCE / f)
         if {s.seed for s in runs} & {s.seed for s in out}:
             raise ValueError(f"{f} repeats seeds of its set")
         out.update(runs)
-    return out
+    return with_untrained(out)
 
 
 def load_sets(names=None, layout: Layout = SMOKE) -> dict[str, dict[RunSpec, RunResult]]:
