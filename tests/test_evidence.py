@@ -62,7 +62,7 @@ def test_every_case_was_judged_on_every_set(evidence):
     te, rows, data, _ = evidence
     assert len(rows) >= 50
     skipped = [r.test for r in rows if r.skipped]
-    assert skipped == ["test_ring_not_points_fails_on[625-shuffled]"]  # the profile has no shuffled net at 625
+    assert skipped == []
     for r in rows:
         if not r.skipped:
             assert set(r.outcomes) == set(te.LAYOUTS[data["profile"]].sets), r.test
@@ -113,16 +113,24 @@ def test_the_generated_rule_is_the_exact_design(evidence):
 
 
 def test_expectations_come_from_the_confirmation_sets_only(evidence):
+    """Each expectation comes from the confirmation sets trained under the test's registered definition
+    (``confirmed_by``; tests/test_registration.py checks which those are); a test that no such set confirms
+    is reported, and says why."""
     te, rows, data, _ = evidence
     layout = te.LAYOUTS[data["profile"]]
-    conf, tops = layout.confirmation, layout.plan_tops
+    tops = layout.plan_tops
     for row in rows:
         exp = data["expectations"].get(row.test)
         if exp is None:
             continue
+        conf = tuple(exp["confirmed_by"])
+        assert set(conf) <= set(layout.confirmation), row.test
+        if not conf:
+            assert exp["expect"] == "report" and "registered definition" in exp["why"], row.test
+            continue
         statuses = {row.default_checks[s][0].status for s in conf}
         if exp["expect"] in ("holds", "refuted"):
-            # decided so by both sets under the plan it gates with, and reliable on each set alone
+            # decided so by every confirming set under the plan it gates with, and reliable on each set alone
             top = exp.get("max_seeds", get_profile(data["profile"]).max_seeds)
             assert top in tops, row.test
             outs = {s: [o for o in row.outcomes[s] if o.expect is None][0] for s in conf}
@@ -164,15 +172,25 @@ def test_how_many_claims_gate(evidence):
     assert len(gating) == data["gating"]
 
 
+def _confirm_c_seeds() -> set[int]:
+    """The fresh C-kernel confirmation seeds committed so far (4000 on, five an export)."""
+    from benchmarks.studies.threshold_evidence import CONFIRM_C
+
+    return set(range(4000, 4000 + 5 * len(CONFIRM_C)))
+
+
 SEEDS = {
     "smoke": {
         "calibration": set(range(0, 30)),
-        "confirm-c": set(range(110, 140)),
-        "confirm-torch": set(range(100, 110)) | set(range(140, 160)),
+        "calibration-c": set(range(110, 140)),
+        "calibration-torch": set(range(100, 110)) | set(range(140, 160)),
+        **({"confirm-c": _confirm_c_seeds()} if _confirm_c_seeds() else {}),
     },
     "paper": {"calibration": set(range(0, 10)), "confirm-c": set(range(10, 30))},
 }
-LEAST = {"smoke": 30, "paper": 10}  # seeds in each set, at least
+# seeds in each set, at least: the calibration sets as committed; a confirmation set gates from 10 seeds on
+# (30 are planned for each: issue 31; the smoke confirm-c set is committed five seeds at a time)
+LEAST = {"smoke": 10, "paper": 10}
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -215,7 +233,7 @@ def test_each_set_was_trained_with_the_step_it_is_named_for(profile):
     """The step comparison compares what it says: every trained run's meta names its CPU step."""
     from benchmarks.studies import threshold_evidence as te
 
-    want = {"calibration": "c", "confirm-c": "c", "confirm-torch": "torch"}
+    want = {"calibration": "c", "calibration-c": "c", "calibration-torch": "torch", "confirm-c": "c"}
     layout = te.LAYOUTS[profile]
     for name, (files, _, _) in layout.sets.items():
         for f in files:
