@@ -156,6 +156,9 @@ def test_a_reviewed_stamp_is_the_definitions_at_its_commit():
 
     entries = json.loads(script.STAMPS.read_text())["retro"]
     for commit in sorted({e["registration_commit"] for e in entries}):
+        known = subprocess.run(["git", "cat-file", "-e", f"{commit}^{{commit}}"], cwd=ROOT, capture_output=True)
+        if known.returncode != 0:
+            pytest.skip(f"commit {commit} is not in this checkout's history (a shallow clone)")
         then = script.at_commit(commit)
         for e in (e for e in entries if e["registration_commit"] == commit):
             digests = {t: v["digest"] for t, v in then["profiles"][e["profile"]].items()}
