@@ -102,13 +102,19 @@ class Layout:
         )
 
 
+def read_export(path: str | Path) -> dict[str, Any]:
+    """An export as written (``genprobe sweep --export``): its runs as records and, where it has one, its
+    registration stamp (gzipped for .gz)."""
+    path = Path(path)
+    raw = path.read_bytes()
+    return json.loads(gzip.decompress(raw) if path.name.endswith(".gz") else raw)
+
+
 def load_export(path: str | Path) -> dict[RunSpec, RunResult]:
     """Run results (histories and final metrics) from an export. An export with pictures
     (``genprobe sweep --export-pictures``) gives each run its final picture, and a metric registered
     since (``genprobe.metrics.register``) its final value from that picture (``metrics.complete``)."""
-    path = Path(path)
-    raw = path.read_bytes()
-    data = json.loads(gzip.decompress(raw) if path.name.endswith(".gz") else raw)
+    data = read_export(path)
     out = {}
     for r in data["runs"]:
         spec = RunSpec.from_dict(r["spec"])

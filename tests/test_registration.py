@@ -129,9 +129,9 @@ def test_an_expectation_comes_only_from_sets_stamped_with_the_tests_current_dige
     from benchmarks.studies.threshold_evidence import LAYOUTS
 
     reg = registration.load()
-    stamps = {(p, n): [] for p, n, _, _ in _stamps()}
-    for p, n, _, s in _stamps():
-        stamps[(p, n)].append(s)
+    stamps: dict[tuple[str, str], list] = {}
+    for p, n, _, s in _stamps():  # each export read once
+        stamps.setdefault((p, n), []).append(s)
     for profile, layout in LAYOUTS.items():
         data = json.loads((ROOT / "genprobe" / "evidence" / f"{profile}.json").read_text())
         for test, entry in data["expectations"].items():

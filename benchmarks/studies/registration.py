@@ -18,7 +18,6 @@ under its current digest.
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import sys
 from pathlib import Path
@@ -28,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # the checkout: genprobe, benchmarks.*
 
 from genprobe import registration  # noqa: E402
+from genprobe.calibration import read_export  # noqa: E402
 
 EVIDENCE = ROOT / "benchmarks" / "studies" / "evidence"
 #: reviewed stamps (files, profile, commit, registration_commit, digests, why): exports trained before
@@ -42,13 +42,9 @@ def current() -> dict[str, Any]:
     return registration.register(cases(), {name: layout.plan_tops for name, layout in LAYOUTS.items()})
 
 
-def _export(path: Path) -> dict[str, Any]:
-    return json.loads(gzip.decompress(path.read_bytes()) if path.name.endswith(".gz") else path.read_bytes())
-
-
 def export_commits(path: Path) -> set[str]:
     """The commits an export's runs record they were trained from (``-dirty``: an uncommitted tree)."""
-    return {str((r.get("meta") or {}).get("git_commit")) for r in _export(path)["runs"]}
+    return {str((r.get("meta") or {}).get("git_commit")) for r in read_export(path)["runs"]}
 
 
 def stamp_of(path: Path, profile: str) -> dict[str, Any] | None:
@@ -61,7 +57,7 @@ def stamp_of(path: Path, profile: str) -> dict[str, Any] | None:
     for entry in json.loads(STAMPS.read_text())["retro"] if STAMPS.exists() else ():
         if path.name in entry["files"] and entry["profile"] == profile:
             return {k: v for k, v in entry.items() if k != "files"}
-    data = _export(path)
+    data = read_export(path)
     inline = data.get("registration")
     if inline is not None and inline.get("profile") == profile:
         return inline if inline.get("digests") else None
